@@ -1,0 +1,160 @@
+package v1alpha1
+
+import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+// Protocol selects which AWS API Gateway flavour an Api imitates.
+// +kubebuilder:validation:Enum=HTTP;REST;WEBSOCKET
+type Protocol string
+
+// Protocols.
+const (
+	ProtocolHTTP      Protocol = "HTTP"
+	ProtocolREST      Protocol = "REST"
+	ProtocolWebSocket Protocol = "WEBSOCKET"
+)
+
+// ApiKeySource says where the API key of a request comes from.
+// +kubebuilder:validation:Enum=HEADER;AUTHORIZER
+type ApiKeySource string
+
+// API key sources.
+const (
+	ApiKeySourceHeader     ApiKeySource = "HEADER"
+	ApiKeySourceAuthorizer ApiKeySource = "AUTHORIZER"
+)
+
+// DefaultMaxRequestBodyBytes is AWS's 10 MiB payload limit.
+const DefaultMaxRequestBodyBytes = 10485760
+
+// ApiSpec is an API: a set of Routes served under Stages.
+// +kubebuilder:validation:XValidation:rule="!has(self.routeSelectionExpression) || self.protocol == 'WEBSOCKET'",message="routeSelectionExpression applies only to protocol WEBSOCKET"
+// +kubebuilder:validation:XValidation:rule="!has(self.cors) || self.protocol != 'WEBSOCKET'",message="cors applies only to protocols HTTP and REST"
+type ApiSpec struct {
+	// protocol selects AWS-compatible behaviour: HTTP (HTTP API), REST (REST API)
+	// or WEBSOCKET (later).
+	// +kubebuilder:default=HTTP
+	// +optional
+	Protocol Protocol `json:"protocol,omitempty"`
+	// description is free text.
+	// +kubebuilder:validation:MaxLength=1024
+	// +optional
+	Description string `json:"description,omitempty"`
+	// disableDefaultEndpoint: when true the Api is served only on Stage custom
+	// domains, never on {api}.{namespace}.{defaultDomain}.
+	// +optional
+	DisableDefaultEndpoint bool `json:"disableDefaultEndpoint,omitempty"`
+	// apiKeySource: HEADER reads x-api-key; AUTHORIZER (later) takes the
+	// authorizer's usageIdentifierKey.
+	// +kubebuilder:default=HEADER
+	// +optional
+	ApiKeySource ApiKeySource `json:"apiKeySource,omitempty"`
+	// routeSelectionExpression selects the route of a WebSocket message (later);
+	// "$request.body.action" when unset.
+	// +kubebuilder:validation:MaxLength=256
+	// +optional
+	RouteSelectionExpression string `json:"routeSelectionExpression,omitempty"`
+	// maxRequestBodyBytes: larger bodies get 413. Default 10 MiB.
+	// +kubebuilder:default=10485760
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1073741824
+	// +optional
+	MaxRequestBodyBytes int64 `json:"maxRequestBodyBytes,omitempty"`
+	// errorHints: gateway error bodies carry a "hint" string saying what went wrong.
+	// +optional
+	ErrorHints bool `json:"errorHints,omitempty"`
+	// cors makes the gateway answer preflights and add CORS headers; absent, it
+	// adds none.
+	// +optional
+	CORS *CORS `json:"cors,omitempty"`
+}
+
+// CORS is the cross-origin configuration of an Api.
+// +kubebuilder:validation:XValidation:rule="!(has(self.allowCredentials) && self.allowCredentials && has(self.allowOrigins) && self.allowOrigins.exists(o, o == '*'))",message="allowCredentials cannot be true when allowOrigins contains \"*\": browsers refuse credentials with a wildcard origin; list the origins instead"
+type CORS struct {
+	// allowOrigins: exact origins, "*", "https://*", or scheme://*.suffix.
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=253
+	// +kubebuilder:validation:items:Pattern=`^(\*|null|https?://(\*|(\*\.)?[A-Za-z0-9.-]+)(:[0-9]{1,5})?)$`
+	// +optional
+	AllowOrigins []string `json:"allowOrigins,omitempty"`
+	// allowMethods: HTTP methods, or ["*"].
+	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:items:Pattern=`^(\*|[A-Z]+)$`
+	// +kubebuilder:validation:items:MaxLength=16
+	// +optional
+	AllowMethods []string `json:"allowMethods,omitempty"`
+	// allowHeaders: request header names, or ["*"].
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=128
+	// +kubebuilder:validation:items:Pattern=`^(\*|[A-Za-z0-9!#$%&'*+.^_|~-]+)$`
+	// +optional
+	AllowHeaders []string `json:"allowHeaders,omitempty"`
+	// exposeHeaders: response headers the browser may read.
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=128
+	// +kubebuilder:validation:items:Pattern=`^(\*|[A-Za-z0-9!#$%&'*+.^_|~-]+)$`
+	// +optional
+	ExposeHeaders []string `json:"exposeHeaders,omitempty"`
+	// maxAgeSeconds: how long a browser may cache a preflight answer.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=86400
+	// +optional
+	MaxAgeSeconds int32 `json:"maxAgeSeconds,omitempty"`
+	// allowCredentials: cookies and Authorization may be sent cross-origin.
+	// +optional
+	AllowCredentials bool `json:"allowCredentials,omitempty"`
+}
+
+// DataplaneStatus counts the replicas serving an Api's latest generation.
+type DataplaneStatus struct {
+	// replicas is the number of dataplane replicas seen.
+	Replicas int32 `json:"replicas"`
+	// upToDate is the number of replicas serving the latest generation.
+	UpToDate int32 `json:"upToDate"`
+}
+
+// ApiStatus is the observed state of an Api.
+type ApiStatus struct {
+	CommonStatus `json:",inline"`
+	// endpoints are the default endpoint URLs of the Api.
+	// +kubebuilder:validation:MaxItems=16
+	// +optional
+	Endpoints []string `json:"endpoints,omitempty"`
+	// routes is the number of Routes served for this Api.
+	// +optional
+	Routes int32 `json:"routes,omitempty"`
+	// stages is the number of Stages served for this Api.
+	// +optional
+	Stages int32 `json:"stages,omitempty"`
+	// dataplane reports how many replicas serve the latest generation.
+	// +optional
+	Dataplane *DataplaneStatus `json:"dataplane,omitempty"`
+}
+
+// Api is an API in the sense of AWS API Gateway: Routes and Stages name it.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:categories=turnpike
+// +kubebuilder:printcolumn:name="Protocol",type=string,JSONPath=`.spec.protocol`
+// +kubebuilder:printcolumn:name="Endpoint",type=string,JSONPath=`.status.endpoints[0]`
+// +kubebuilder:printcolumn:name="Routes",type=integer,JSONPath=`.status.routes`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`,priority=1
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type Api struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   ApiSpec   `json:"spec,omitempty"`
+	Status ApiStatus `json:"status,omitempty"`
+}
+
+// ApiList is a list of Apis.
+// +kubebuilder:object:root=true
+type ApiList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []Api `json:"items"`
+}
+
+func init() { SchemeBuilder.Register(&Api{}, &ApiList{}) }

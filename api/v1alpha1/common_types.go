@@ -1,0 +1,77 @@
+package v1alpha1
+
+import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+// Throttle is a token bucket: rateLimit tokens per second refill a bucket of
+// burstLimit tokens; each request takes one. Integers only, as in the whole API.
+type Throttle struct {
+	// rateLimit is the steady-state rate in requests per second.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=1000000
+	RateLimit int32 `json:"rateLimit"`
+	// burstLimit is the bucket size: how many requests may arrive at once.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=1000000
+	BurstLimit int32 `json:"burstLimit"`
+}
+
+// ServiceReference names a Service port in the object's own namespace.
+type ServiceReference struct {
+	// name of the Service.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	Name string `json:"name"`
+	// port is the Service port (spec.ports[].port); endpoints are matched by the
+	// port's name, so the Service's targetPort may differ.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
+	Port int32 `json:"port"`
+}
+
+// CommonStatus is embedded in every kind's status.
+type CommonStatus struct {
+	// conditions: Ready summarises; Accepted, ResolvedRefs and Programmed explain;
+	// Reconciling and Stalled follow the kstatus conventions read by Argo CD and Flux.
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=16
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	// observedGeneration is the metadata.generation the conditions describe.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+}
+
+// Condition types set on every kind.
+const (
+	ConditionReady        = "Ready"
+	ConditionAccepted     = "Accepted"
+	ConditionResolvedRefs = "ResolvedRefs"
+	ConditionProgrammed   = "Programmed"
+	ConditionReconciling  = "Reconciling"
+	ConditionStalled      = "Stalled"
+)
+
+// Condition reasons. CamelCase constants; every one appears in a golden file.
+const (
+	ReasonAccepted          = "Accepted"
+	ReasonResolvedRefs      = "ResolvedRefs"
+	ReasonProgrammed        = "Programmed"
+	ReasonReady             = "Ready"
+	ReasonInvalid           = "Invalid"
+	ReasonInvalidRouteKey   = "InvalidRouteKey"
+	ReasonRouteConflict     = "RouteConflict"
+	ReasonStageConflict     = "StageConflict"
+	ReasonDomainConflict    = "DomainConflict"
+	ReasonApiKeyConflict    = "ApiKeyConflict"
+	ReasonApiNotFound       = "ApiNotFound"
+	ReasonServiceNotFound   = "ServiceNotFound"
+	ReasonPortNotFound      = "ServicePortNotFound"
+	ReasonAuthorizerMissing = "AuthorizerNotFound"
+	ReasonUnresolvedRefs    = "UnresolvedRefs"
+	ReasonNotImplemented    = "NotImplemented"
+	ReasonNotServed         = "NotServed"
+	ReasonReconciling       = "Reconciling"
+	ReasonWaiting           = "WaitingForDependencies"
+	ReasonStable            = "Stable"
+)

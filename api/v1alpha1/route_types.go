@@ -1,0 +1,222 @@
+package v1alpha1
+
+import (
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// IntegrationType says where a Route sends its requests.
+// +kubebuilder:validation:Enum=SERVICE;HTTP_PROXY;FUNCTION;MOCK
+type IntegrationType string
+
+// Integration types.
+const (
+	IntegrationTypeService   IntegrationType = "SERVICE"
+	IntegrationTypeHTTPProxy IntegrationType = "HTTP_PROXY"
+	IntegrationTypeFunction  IntegrationType = "FUNCTION"
+	IntegrationTypeMock      IntegrationType = "MOCK"
+)
+
+// AuthorizationType says how a Route authorizes requests.
+// +kubebuilder:validation:Enum=NONE;JWT;CUSTOM
+type AuthorizationType string
+
+// Authorization types.
+const (
+	AuthorizationNone   AuthorizationType = "NONE"
+	AuthorizationJWT    AuthorizationType = "JWT"
+	AuthorizationCustom AuthorizationType = "CUSTOM"
+)
+
+// DefaultRouteKey is the catch-all route.
+const DefaultRouteKey = "$default"
+
+// DefaultTimeoutMillis is AWS's 29 s integration timeout.
+const DefaultTimeoutMillis = 29000
+
+// RouteSpec is one route of an Api: a route key and where it goes.
+// +kubebuilder:validation:XValidation:rule="self.authorizationType == 'NONE' || size(self.authorizerName) > 0",message="authorizerName is required when authorizationType is JWT or CUSTOM"
+// +kubebuilder:validation:XValidation:rule="self.authorizationType != 'NONE' || size(self.authorizerName) == 0",message="authorizerName must be empty when authorizationType is NONE"
+// +kubebuilder:validation:XValidation:rule="self.authorizationType == 'JWT' || !has(self.authorizationScopes) || size(self.authorizationScopes) == 0",message="authorizationScopes apply only to authorizationType JWT"
+type RouteSpec struct {
+	// apiName is the Api in this namespace that the route belongs to.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	ApiName string `json:"apiName"`
+	// routeKey is "METHOD /path" (METHOD: GET, POST, PUT, PATCH, DELETE, HEAD,
+	// OPTIONS or ANY; path segments literal, {var}, or a last greedy {var+}),
+	// "$default", or for WEBSOCKET Apis "$connect", "$disconnect" or an action name.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=512
+	// +kubebuilder:validation:XValidation:rule="self.startsWith('$') ? self.matches('^\\$(default|connect|disconnect)$') : (!self.contains(' ') || self.matches('^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|ANY) /'))",message="routeKey must be \"METHOD /path\" with METHOD one of GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS or ANY, or \"$default\""
+	// +kubebuilder:validation:XValidation:rule="!self.contains(' ') || !self.matches('^[A-Z]+ /') || self.matches('^[A-Z]+ (/|(/([A-Za-z0-9._~-]+|\\{[A-Za-z_][A-Za-z0-9_]*\\+?\\}))+)$')",message="each path segment must be letters, digits, '.', '_', '~' or '-', or a variable {name} or {name+}; no empty segment and no trailing slash"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('\\+\\}/')",message="a greedy variable {name+} may only be the last path segment"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('/\\.\\.?(/|$)')",message="path segments '.' and '..' are not allowed"
+	// +kubebuilder:validation:XValidation:rule="self.contains(' ') || self.startsWith('$') || self.matches('^[A-Za-z0-9_.:-]+$')",message="a WebSocket action name is letters, digits, '_', '.', ':' or '-'"
+	RouteKey string `json:"routeKey"`
+	// integration is where the route sends requests.
+	Integration Integration `json:"integration"`
+	// authorizationType: NONE, JWT, or CUSTOM (a REQUEST Authorizer).
+	// +kubebuilder:default=NONE
+	// +optional
+	AuthorizationType AuthorizationType `json:"authorizationType,omitempty"`
+	// authorizerName is an Authorizer of the same Api.
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	AuthorizerName string `json:"authorizerName,omitempty"`
+	// authorizationScopes: a JWT must carry one of these in scope or scp.
+	// +kubebuilder:validation:MaxItems=10
+	// +kubebuilder:validation:items:MaxLength=256
+	// +optional
+	AuthorizationScopes []string `json:"authorizationScopes,omitempty"`
+	// apiKeyRequired: requests need an API key of a UsagePlan of this stage.
+	// +optional
+	ApiKeyRequired bool `json:"apiKeyRequired,omitempty"`
+	// requestValidation is a REST-style request validator (later).
+	// +optional
+	RequestValidation *RequestValidation `json:"requestValidation,omitempty"`
+	// cache is a REST-style response cache (later).
+	// +optional
+	Cache *RouteCache `json:"cache,omitempty"`
+}
+
+// Integration is the backend of a Route.
+// +kubebuilder:validation:XValidation:rule="!(self.type == 'SERVICE' || self.type == 'FUNCTION') || has(self.service)",message="integration.service is required for type SERVICE and FUNCTION"
+// +kubebuilder:validation:XValidation:rule="self.type != 'HTTP_PROXY' || has(self.uri)",message="integration.uri is required for type HTTP_PROXY"
+// +kubebuilder:validation:XValidation:rule="self.type == 'HTTP_PROXY' || !has(self.uri)",message="integration.uri applies only to type HTTP_PROXY"
+// +kubebuilder:validation:XValidation:rule="self.type == 'SERVICE' || self.type == 'FUNCTION' || !has(self.service)",message="integration.service applies only to types SERVICE and FUNCTION"
+// +kubebuilder:validation:XValidation:rule="self.type == 'MOCK' || !has(self.mock)",message="integration.mock applies only to type MOCK"
+// +kubebuilder:validation:XValidation:rule="self.type == 'FUNCTION' || !has(self.payloadFormatVersion)",message="integration.payloadFormatVersion applies only to type FUNCTION"
+type Integration struct {
+	// type: SERVICE, HTTP_PROXY, FUNCTION (later) or MOCK.
+	Type IntegrationType `json:"type"`
+	// service: SERVICE and FUNCTION send to the ready endpoints of this Service.
+	// Its name may use ${stageVariables.x}.
+	// +optional
+	Service *IntegrationService `json:"service,omitempty"`
+	// uri: HTTP_PROXY forwards here; may use {pathParam} and ${stageVariables.x}.
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="self.matches('^(https?://|\\$\\{stageVariables\\.)')",message="uri must be an absolute http:// or https:// URL (or start with a stage variable)"
+	// +optional
+	URI string `json:"uri,omitempty"`
+	// timeoutMillis: 50 to 300000, default 29000.
+	// +kubebuilder:default=29000
+	// +kubebuilder:validation:Minimum=50
+	// +kubebuilder:validation:Maximum=300000
+	// +optional
+	TimeoutMillis int32 `json:"timeoutMillis,omitempty"`
+	// payloadFormatVersion: FUNCTION only, "1.0" or "2.0".
+	// +kubebuilder:validation:Enum="1.0";"2.0"
+	// +optional
+	PayloadFormatVersion string `json:"payloadFormatVersion,omitempty"`
+	// requestParameters: AWS HTTP API parameter mapping.
+	// +kubebuilder:validation:MaxProperties=50
+	// +kubebuilder:validation:XValidation:rule="self.all(k, size(k) <= 256 && size(self[k]) <= 1024)",message="parameter mapping keys are at most 256 and values at most 1024 characters"
+	// +optional
+	RequestParameters map[string]string `json:"requestParameters,omitempty"`
+	// responseParameters: per status code, AWS HTTP API response mapping.
+	// +kubebuilder:validation:MaxProperties=20
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^[1-5][0-9][0-9]$') && self[k].size() <= 20)",message="responseParameters keys are status codes 100 to 599, each with at most 20 mappings"
+	// +optional
+	ResponseParameters map[string]map[string]string `json:"responseParameters,omitempty"`
+	// mock: MOCK answers with this response.
+	// +optional
+	Mock *Mock `json:"mock,omitempty"`
+}
+
+// IntegrationService names a Service port; the name may use stage variables.
+type IntegrationService struct {
+	// name of the Service, or a ${stageVariables.x} template that yields one.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+	// port is the Service port (spec.ports[].port).
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
+	Port int32 `json:"port"`
+}
+
+// Mock is a fixed response.
+type Mock struct {
+	// statusCode of the response, default 200.
+	// +kubebuilder:default=200
+	// +kubebuilder:validation:Minimum=100
+	// +kubebuilder:validation:Maximum=599
+	// +optional
+	StatusCode int32 `json:"statusCode,omitempty"`
+	// headers of the response.
+	// +kubebuilder:validation:MaxProperties=32
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^[A-Za-z0-9!#$%&*+.^_|~-]{1,128}$') && size(self[k]) <= 4096 && !self[k].contains('\\n') && !self[k].contains('\\r'))",message="mock header names are tokens of at most 128 characters and values at most 4096 characters without line breaks"
+	// +optional
+	Headers map[string]string `json:"headers,omitempty"`
+	// body of the response.
+	// +kubebuilder:validation:MaxLength=65536
+	// +optional
+	Body string `json:"body,omitempty"`
+}
+
+// RequestValidation is a REST-style request validator (later).
+type RequestValidation struct {
+	// requiredParameters: "querystring.x", "header.x" or "path.x".
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:items:MaxLength=256
+	// +kubebuilder:validation:items:Pattern=`^(querystring|header|path)\.[A-Za-z0-9._~-]+$`
+	// +optional
+	RequiredParameters []string `json:"requiredParameters,omitempty"`
+	// bodySchema is a JSON Schema (draft 4 and 2020-12) for the request body.
+	// +kubebuilder:validation:Schemaless
+	// +kubebuilder:pruning:PreserveUnknownFields
+	// +kubebuilder:validation:Type=object
+	// +optional
+	BodySchema *apiextensionsv1.JSON `json:"bodySchema,omitempty"`
+}
+
+// RouteCache is a REST-style response cache for one route (later).
+type RouteCache struct {
+	// enabled turns the cache on for this route.
+	// +optional
+	Enabled bool `json:"enabled,omitempty"`
+	// ttlSeconds is the time to live of an entry.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=3600
+	// +optional
+	TTLSeconds int32 `json:"ttlSeconds,omitempty"`
+	// keyParameters are request parameters that form the cache key.
+	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:items:MaxLength=256
+	// +optional
+	KeyParameters []string `json:"keyParameters,omitempty"`
+}
+
+// RouteStatus is the observed state of a Route.
+type RouteStatus struct {
+	CommonStatus `json:",inline"`
+}
+
+// Route is one route of an Api.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:categories=turnpike
+// +kubebuilder:printcolumn:name="Api",type=string,JSONPath=`.spec.apiName`
+// +kubebuilder:printcolumn:name="Route Key",type=string,JSONPath=`.spec.routeKey`
+// +kubebuilder:printcolumn:name="Integration",type=string,JSONPath=`.spec.integration.type`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`,priority=1
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type Route struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   RouteSpec   `json:"spec,omitempty"`
+	Status RouteStatus `json:"status,omitempty"`
+}
+
+// RouteList is a list of Routes.
+// +kubebuilder:object:root=true
+type RouteList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []Route `json:"items"`
+}
+
+func init() { SchemeBuilder.Register(&Route{}, &RouteList{}) }

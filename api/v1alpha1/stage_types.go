@@ -1,0 +1,176 @@
+package v1alpha1
+
+import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+// DefaultStageName is the stage served without a path prefix.
+const DefaultStageName = "$default"
+
+// StageSpec is a deployment of an Api under a name (the first path segment on
+// the default endpoint) with its own variables, throttles and domains.
+type StageSpec struct {
+	// apiName is the Api in this namespace that the stage serves.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	ApiName string `json:"apiName"`
+	// stageName is the stage's path segment; defaults to metadata.name.
+	// "$default" serves without a path prefix.
+	// +kubebuilder:validation:MaxLength=128
+	// +kubebuilder:validation:Pattern=`^(\$default|[A-Za-z0-9_-]+)$`
+	// +optional
+	StageName string `json:"stageName,omitempty"`
+	// variables are stage variables: ${stageVariables.name} in an integration's
+	// uri, Service name and parameters.
+	// +kubebuilder:validation:MaxProperties=64
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^[A-Za-z0-9_]{1,64}$'))",message="stage variable names are 1 to 64 letters, digits or underscores"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, size(self[k]) <= 512)",message="stage variable values are at most 512 characters"
+	// +optional
+	Variables map[string]string `json:"variables,omitempty"`
+	// throttle is the default token bucket of each route of the stage.
+	// +optional
+	Throttle *Throttle `json:"throttle,omitempty"`
+	// routeSettings override the throttle of single routes.
+	// +kubebuilder:validation:MaxItems=128
+	// +listType=map
+	// +listMapKey=routeKey
+	// +optional
+	RouteSettings []RouteSetting `json:"routeSettings,omitempty"`
+	// accessLog selects the access log format of the stage.
+	// +optional
+	AccessLog *AccessLog `json:"accessLog,omitempty"`
+	// cache is a REST-style response cache (later).
+	// +optional
+	Cache *StageCache `json:"cache,omitempty"`
+	// canary sends a share of requests through canary variables.
+	// +optional
+	Canary *Canary `json:"canary,omitempty"`
+	// domains map custom hostnames and base paths to this stage.
+	// +kubebuilder:validation:MaxItems=16
+	// +optional
+	Domains []Domain `json:"domains,omitempty"`
+}
+
+// RouteSetting overrides settings of one route of a stage.
+type RouteSetting struct {
+	// routeKey of the route, as in Route.spec.routeKey.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=512
+	RouteKey string `json:"routeKey"`
+	// throttle of that route.
+	// +optional
+	Throttle *Throttle `json:"throttle,omitempty"`
+}
+
+// AccessLog selects an access log format.
+type AccessLog struct {
+	// format: json (default), clf, or a template of $context.* variables in AWS syntax.
+	// +kubebuilder:default=json
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=4096
+	// +optional
+	Format string `json:"format,omitempty"`
+}
+
+// StageCache configures a REST-style response cache (later).
+type StageCache struct {
+	// enabled turns the cache on.
+	// +optional
+	Enabled bool `json:"enabled,omitempty"`
+	// ttlSeconds is the default time to live of an entry.
+	// +kubebuilder:default=300
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=3600
+	// +optional
+	TTLSeconds int32 `json:"ttlSeconds,omitempty"`
+	// maxBytes bounds the cache's memory.
+	// +kubebuilder:default=67108864
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=17179869184
+	// +optional
+	MaxBytes int64 `json:"maxBytes,omitempty"`
+}
+
+// Canary sends a share of a stage's requests through other stage variables.
+type Canary struct {
+	// percentTraffic is the share of requests, 0 to 100, that use canary variables.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=100
+	PercentTraffic int32 `json:"percentTraffic"`
+	// variables override stage variables for canary requests.
+	// +kubebuilder:validation:MaxProperties=64
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^[A-Za-z0-9_]{1,64}$'))",message="stage variable names are 1 to 64 letters, digits or underscores"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, size(self[k]) <= 512)",message="stage variable values are at most 512 characters"
+	// +optional
+	Variables map[string]string `json:"variables,omitempty"`
+}
+
+// Domain is an API mapping: (hostname, basePath) -> this stage.
+type Domain struct {
+	// hostname is the custom domain name.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$`
+	Hostname string `json:"hostname"`
+	// basePath: "" maps the whole host; otherwise matched on segment boundaries.
+	// +kubebuilder:validation:MaxLength=256
+	// +kubebuilder:validation:Pattern=`^([A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*)?$`
+	// +optional
+	BasePath string `json:"basePath,omitempty"`
+	// tls serves the hostname over HTTPS with a certificate from a Secret.
+	// +optional
+	TLS *DomainTLS `json:"tls,omitempty"`
+}
+
+// DomainTLS is the TLS configuration of a custom domain.
+type DomainTLS struct {
+	// secretName is a kubernetes.io/tls Secret in this namespace.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	SecretName string `json:"secretName"`
+	// minVersion: "1.2" (default) or "1.3".
+	// +kubebuilder:validation:Enum="1.2";"1.3"
+	// +kubebuilder:default="1.2"
+	// +optional
+	MinVersion string `json:"minVersion,omitempty"`
+	// clientCASecretName: a Secret whose ca.crt verifies client certificates (mTLS).
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	ClientCASecretName string `json:"clientCASecretName,omitempty"`
+}
+
+// StageStatus is the observed state of a Stage.
+type StageStatus struct {
+	CommonStatus `json:",inline"`
+	// invokeURLs are the URLs that reach this stage.
+	// +kubebuilder:validation:MaxItems=32
+	// +optional
+	InvokeURLs []string `json:"invokeURLs,omitempty"`
+}
+
+// Stage deploys an Api under a name.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:categories=turnpike
+// +kubebuilder:validation:XValidation:rule="has(self.spec.stageName) || self.metadata.name.matches('^[A-Za-z0-9_-]+$')",message="metadata.name contains '.', which a stage name cannot: set spec.stageName"
+// +kubebuilder:printcolumn:name="Api",type=string,JSONPath=`.spec.apiName`
+// +kubebuilder:printcolumn:name="Stage",type=string,JSONPath=`.spec.stageName`
+// +kubebuilder:printcolumn:name="URL",type=string,JSONPath=`.status.invokeURLs[0]`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`,priority=1
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type Stage struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   StageSpec   `json:"spec,omitempty"`
+	Status StageStatus `json:"status,omitempty"`
+}
+
+// StageList is a list of Stages.
+// +kubebuilder:object:root=true
+type StageList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []Stage `json:"items"`
+}
+
+func init() { SchemeBuilder.Register(&Stage{}, &StageList{}) }

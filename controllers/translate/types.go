@@ -1,0 +1,64 @@
+package translate
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/turnpike-io/turnpike/api/v1alpha1"
+	"github.com/turnpike-io/turnpike/dataplane/table"
+)
+
+// Snapshot is every object the gateway reads, at one moment. Both sources (the
+// API server's informers and standalone files) produce it; the translator is
+// the only consumer. The translator never mutates it.
+type Snapshot struct {
+	Apis           []v1alpha1.Api
+	Routes         []v1alpha1.Route
+	Stages         []v1alpha1.Stage
+	Authorizers    []v1alpha1.Authorizer
+	UsagePlans     []v1alpha1.UsagePlan
+	Services       []corev1.Service
+	EndpointSlices []discoveryv1.EndpointSlice
+	// Secrets holds only kubernetes.io/tls and turnpike.io/api-key Secrets.
+	Secrets []corev1.Secret
+}
+
+// Options are the gateway settings the translation depends on.
+type Options struct {
+	// DefaultDomain: an Api's default endpoint host is {api}.{namespace}.{DefaultDomain}.
+	DefaultDomain string
+}
+
+// ObjectRef names one object of the five kinds.
+type ObjectRef struct {
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+}
+
+// ObjectStatus is the status the translator computed for one object. Condition
+// LastTransitionTime is left zero: the status writer keeps the stored time when
+// a condition's status did not change (meta.SetStatusCondition).
+type ObjectStatus struct {
+	ObjectRef  `json:",inline"`
+	Generation int64              `json:"generation"`
+	Conditions []metav1.Condition `json:"conditions"`
+	// Api only.
+	Endpoints []string `json:"endpoints,omitempty"`
+	Routes    int32    `json:"routes,omitempty"`
+	Stages    int32    `json:"stages,omitempty"`
+	// Stage only.
+	InvokeURLs []string `json:"invokeURLs,omitempty"`
+	// UsagePlan only.
+	ApiKeys int32 `json:"apiKeys,omitempty"`
+}
+
+// Result is the output of Translate.
+type Result struct {
+	// Table is the new routing table (never nil; possibly empty).
+	Table *table.Table `json:"table"`
+	// Statuses has one entry per object of the five kinds in the snapshot,
+	// sorted by kind, namespace, name.
+	Statuses []ObjectStatus `json:"statuses"`
+}
