@@ -156,5 +156,3 @@ type ApiList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []Api `json:"items"`
 }
-
-func init() { SchemeBuilder.Register(&Api{}, &ApiList{}) }

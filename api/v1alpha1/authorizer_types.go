@@ -139,5 +139,3 @@ type AuthorizerList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []Authorizer `json:"items"`
 }
-
-func init() { SchemeBuilder.Register(&Authorizer{}, &AuthorizerList{}) }

@@ -218,5 +218,3 @@ type RouteList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []Route `json:"items"`
 }
-
-func init() { SchemeBuilder.Register(&Route{}, &RouteList{}) }

@@ -172,5 +172,3 @@ type StageList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []Stage `json:"items"`
 }
-
-func init() { SchemeBuilder.Register(&Stage{}, &StageList{}) }

@@ -99,5 +99,3 @@ type UsagePlanList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []UsagePlan `json:"items"`
 }
-
-func init() { SchemeBuilder.Register(&UsagePlan{}, &UsagePlanList{}) }
