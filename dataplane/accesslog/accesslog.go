@@ -1,0 +1,133 @@
+// Package accesslog writes one JSON line per request without ever making a
+// request wait for the log's writer.
+//
+// Invariants:
+//   - Log never blocks: entries go through a bounded channel to one writer
+//     goroutine; when the channel is full the entry is dropped and counted
+//     (Dropped), because a slow stdout must not become a gateway outage.
+//   - Lines are written whole and in the order Log accepted them.
+//   - Entry is plain data named after AWS $context variables, so other formats
+//     (clf, templates) can be added as encoders over the same struct.
+package accesslog
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"sync"
+	"sync/atomic"
+)
+
+// Entry is one access log record. JSON names follow the AWS API Gateway
+// $context variables so existing dashboards and queries keep working.
+type Entry struct {
+	RequestID   string `json:"requestId"`
+	IP          string `json:"ip"`
+	RequestTime string `json:"requestTime"`
+	HTTPMethod  string `json:"httpMethod"`
+	RouteKey    string `json:"routeKey"`
+	Path        string `json:"path"`
+	Status      int    `json:"status"`
+	Protocol    string `json:"protocol"`
+	// ResponseLength is the number of body bytes sent to the client.
+	ResponseLength int64 `json:"responseLength"`
+	// ResponseLatency is the whole request's duration in milliseconds.
+	ResponseLatency int64 `json:"responseLatency"`
+	// IntegrationLatency is the backend call's duration in milliseconds.
+	IntegrationLatency int64 `json:"integrationLatency"`
+	// IntegrationStatus is the backend's status code (0 when none answered).
+	IntegrationStatus int `json:"integrationStatus"`
+	// IntegrationError is why the integration failed (for example "egress denied").
+	IntegrationError string `json:"integrationErrorMessage"`
+	ErrorMessage     string `json:"errorMessage"`
+	ErrorHint        string `json:"errorHint"`
+	Stage            string `json:"stage"`
+	DomainName       string `json:"domainName"`
+	// API is the Api object as "namespace/name".
+	API string `json:"api"`
+}
+
+// DefaultBuffer is the channel capacity used when New is given size <= 0.
+const DefaultBuffer = 8192
+
+// Logger writes entries asynchronously. The zero value is not usable; use New.
+// A nil *Logger is valid and discards everything, so callers need no checks.
+type Logger struct {
+	ch        chan Entry
+	w         io.Writer
+	dropped   atomic.Uint64
+	done      chan struct{}
+	closeOnce sync.Once
+	mu        sync.RWMutex // guards closed against a Log racing Close
+	closed    bool
+}
+
+// New starts a Logger writing JSON lines to w with a channel of size entries.
+// Call Close to flush and stop it.
+func New(w io.Writer, size int) *Logger {
+	if size <= 0 {
+		size = DefaultBuffer
+	}
+	l := &Logger{ch: make(chan Entry, size), w: w, done: make(chan struct{})}
+	go l.run()
+	return l
+}
+
+// Log queues e. It never blocks: when the queue is full, or the Logger is
+// closed, e is dropped and counted.
+func (l *Logger) Log(e Entry) {
+	if l == nil {
+		return
+	}
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.closed {
+		l.dropped.Add(1)
+		return
+	}
+	select {
+	case l.ch <- e:
+	default:
+		l.dropped.Add(1)
+	}
+}
+
+// Dropped is the number of entries dropped so far because the writer was too
+// slow or the Logger was closed. Exported for metrics.
+func (l *Logger) Dropped() uint64 {
+	if l == nil {
+		return 0
+	}
+	return l.dropped.Load()
+}
+
+// Close stops accepting entries, writes those already queued and returns once
+// they are written. It is safe to call more than once.
+func (l *Logger) Close() {
+	if l == nil {
+		return
+	}
+	l.closeOnce.Do(func() {
+		l.mu.Lock()
+		l.closed = true
+		close(l.ch)
+		l.mu.Unlock()
+	})
+	<-l.done
+}
+
+// run encodes entries into a buffer and flushes whenever the queue is empty,
+// so a burst costs one write call instead of one per line.
+func (l *Logger) run() {
+	defer close(l.done)
+	bw := bufio.NewWriterSize(l.w, 64<<10)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	for e := range l.ch {
+		_ = enc.Encode(&e) // Entry has only strings and ints: it always encodes
+		if len(l.ch) == 0 {
+			_ = bw.Flush() // a failing writer must not stop the gateway; lines are lost
+		}
+	}
+	_ = bw.Flush()
+}
