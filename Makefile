@@ -24,7 +24,7 @@ generate: $(CONTROLLER_GEN) ## Generate deepcopy code.
 
 .PHONY: manifests
 manifests: $(CONTROLLER_GEN) ## Generate CRDs and RBAC from markers.
-	$(CONTROLLER_GEN) crd rbac:roleName=turnpike paths=./api/... paths=./controllers/... \
+	$(CONTROLLER_GEN) crd rbac:roleName=turnpike paths=./api/... paths=./cmd/... \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
 
 .PHONY: check-generated

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// commonFlags are the flags both modes share (api.md, "Gateway process").
+type commonFlags struct {
+	httpAddr       string
+	metricsAddr    string
+	healthAddr     string
+	adminAddr      string
+	defaultDomain  string
+	trustedProxies prefixList
+	denyEgress     prefixList
+	denyEgressSet  bool
+	shutdownDelay  time.Duration
+	drainTimeout   time.Duration
+	logFormat      string
+}
+
+// serveFlags are the flags of `turnpike serve`.
+type serveFlags struct {
+	commonFlags
+	kubeconfig     string
+	leaderElect    bool
+	namespace      string
+	leaseNamespace string
+}
+
+// standaloneFlags are the flags of `turnpike standalone`.
+type standaloneFlags struct {
+	commonFlags
+	dir string
+}
+
+func (c *commonFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.httpAddr, "http-addr", ":8080", "address of the HTTP listener")
+	fs.StringVar(&c.metricsAddr, "metrics-addr", ":9090", "address of the Prometheus /metrics listener")
+	fs.StringVar(&c.healthAddr, "health-addr", ":8081", "address of the /healthz and /readyz listener")
+	fs.StringVar(&c.adminAddr, "admin-addr", "127.0.0.1:8082", "address of the admin listener (never expose it)")
+	fs.StringVar(&c.defaultDomain, "default-domain", "execute-api.localhost", "an Api's default endpoint is {api}.{namespace}.{default-domain}")
+	fs.Var(&c.trustedProxies, "trusted-proxies", "comma-separated CIDRs whose X-Forwarded-* headers are believed")
+	fs.Func("deny-egress-cidrs", "comma-separated CIDRs integrations may not dial (default: link-local, plus loopback in serve mode)", func(s string) error {
+		c.denyEgressSet = true
+		return c.denyEgress.Set(s)
+	})
+	fs.DurationVar(&c.shutdownDelay, "shutdown-delay", 5*time.Second, "on SIGTERM, keep serving this long after readiness turns false")
+	fs.DurationVar(&c.drainTimeout, "drain-timeout", 30*time.Second, "on SIGTERM, how long in-flight requests may take to finish")
+	fs.StringVar(&c.logFormat, "log-format", "json", "log format: json or text")
+}
+
+func (c *commonFlags) validate() error {
+	if c.logFormat != "json" && c.logFormat != "text" {
+		return fmt.Errorf("--log-format must be json or text, not %q", c.logFormat)
+	}
+	if c.defaultDomain == "" || strings.ContainsAny(c.defaultDomain, "/: ") {
+		return fmt.Errorf("--default-domain %q is not a domain name", c.defaultDomain)
+	}
+	if c.shutdownDelay < 0 || c.drainTimeout < 0 {
+		return errors.New("--shutdown-delay and --drain-timeout must not be negative")
+	}
+	return nil
+}
+
+// prefixList is a comma-separated list of CIDRs (a bare address is a /32 or /128).
+type prefixList []netip.Prefix
+
+func (p *prefixList) String() string {
+	s := make([]string, len(*p))
+	for i, x := range *p {
+		s[i] = x.String()
+	}
+	return strings.Join(s, ",")
+}
+
+func (p *prefixList) Set(v string) error {
+	for _, part := range strings.Split(v, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		pre, err := parsePrefix(part)
+		if err != nil {
+			return err
+		}
+		*p = append(*p, pre)
+	}
+	return nil
+}
+
+func parsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		pre, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, fmt.Errorf("%q is not a CIDR: %w", s, err)
+		}
+		return pre.Masked(), nil
+	}
+	addr, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("%q is not an IP address or CIDR: %w", s, err)
+	}
+	return netip.PrefixFrom(addr, addr.BitLen()), nil
+}
+
+func parseServeFlags(args []string) (*serveFlags, error) {
+	f := &serveFlags{}
+	fs := flag.NewFlagSet("turnpike serve", flag.ContinueOnError)
+	f.register(fs)
+	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "path to a kubeconfig (default: in-cluster, then $KUBECONFIG)")
+	fs.BoolVar(&f.leaderElect, "leader-elect", true, "elect one replica to write status (the dataplane always runs on every replica)")
+	fs.StringVar(&f.namespace, "namespace", "", "watch only this namespace (default: all)")
+	fs.StringVar(&f.leaseNamespace, "lease-namespace", "", "namespace of the status Lease (default: $POD_NAMESPACE, else turnpike-system)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	return f, f.validate()
+}
+
+func parseStandaloneFlags(args []string) (*standaloneFlags, error) {
+	f := &standaloneFlags{}
+	fs := flag.NewFlagSet("turnpike standalone", flag.ContinueOnError)
+	f.register(fs)
+	fs.StringVar(&f.dir, "f", "", "directory of YAML files to serve (required)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if f.dir == "" {
+		return nil, errors.New("standalone needs -f DIR: the directory of YAML files to serve")
+	}
+	return f, f.validate()
+}
