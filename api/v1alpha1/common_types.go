@@ -75,3 +75,13 @@ const (
 	ReasonWaiting           = "WaitingForDependencies"
 	ReasonStable            = "Stable"
 )
+
+// Condition reasons of the translator (added with controllers/translate).
+const (
+	// ReasonApiNotServed: the named Api exists but is not served (e.g. NotImplemented).
+	ReasonApiNotServed = "ApiNotServed"
+	// ReasonStageVariableNotFound: an integration uses a stage variable the stage does not define.
+	ReasonStageVariableNotFound = "StageVariableNotFound"
+	// ReasonInvalidIntegration: the integration is unusable after stage variable substitution.
+	ReasonInvalidIntegration = "InvalidIntegration"
+)

@@ -61,4 +61,8 @@ type Result struct {
 	// Statuses has one entry per object of the five kinds in the snapshot,
 	// sorted by kind, namespace, name.
 	Statuses []ObjectStatus `json:"statuses"`
+	// Err is set when table.New rejected the table the translator built. That
+	// is a translator bug (the translator must only produce valid tables); the
+	// table is returned anyway and callers keep serving the last good one.
+	Err error `json:"-"`
 }

@@ -1,0 +1,107 @@
+package translate
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/turnpike-io/turnpike/api/v1alpha1"
+)
+
+// issue is one reason why a condition is False. Exactly one of waiting and
+// stalled is usually set: waiting means the object waits for something that may
+// still appear on its own (Reconciling=True), stalled that only the user can fix
+// it (Stalled=True).
+type issue struct {
+	reason  string
+	message string
+	waiting bool
+	stalled bool
+	// hint is the one-sentence hint of the 500 a Route answers because of
+	// this issue (Routes only).
+	hint string
+}
+
+// verdict is everything the translator decided about one object; conditions
+// derives the six conditions from it. A nil field means the matching condition
+// is True.
+type verdict struct {
+	// accepted: the object is invalid on its own or lost a conflict.
+	accepted *issue
+	// resolved: a reference does not resolve.
+	resolved *issue
+	// programmed: the dataplane does not serve the object as configured.
+	programmed *issue
+}
+
+// mostTelling is the issue Ready reports: an invalid object first, then a
+// feature that is not built yet (it stays broken whatever appears), then an
+// unresolved reference, then anything else that keeps it from being served.
+func (v verdict) mostTelling() *issue {
+	if v.accepted != nil {
+		return v.accepted
+	}
+	if v.programmed != nil && v.programmed.reason == v1alpha1.ReasonNotImplemented {
+		return v.programmed
+	}
+	if v.resolved != nil {
+		return v.resolved
+	}
+	return v.programmed
+}
+
+// firstWhere returns the first issue, in mostTelling order, that f selects.
+func (v verdict) firstWhere(f func(*issue) bool) *issue {
+	order := []*issue{v.accepted, v.programmed, v.resolved}
+	if v.programmed != nil && v.programmed.reason != v1alpha1.ReasonNotImplemented {
+		order = []*issue{v.accepted, v.resolved, v.programmed}
+	}
+	for _, i := range order {
+		if i != nil && f(i) {
+			return i
+		}
+	}
+	return nil
+}
+
+// conditions turns a verdict into the six conditions, in a fixed order.
+// ObservedGeneration is the object's generation; LastTransitionTime stays zero
+// (the status writer keeps the stored time when a status did not change).
+func conditions(gen int64, kind string, v verdict) []metav1.Condition {
+	cond := func(typ string, i *issue, okReason, okMessage string) metav1.Condition {
+		c := metav1.Condition{Type: typ, ObservedGeneration: gen, Status: metav1.ConditionTrue, Reason: okReason, Message: okMessage}
+		if i != nil {
+			c.Status, c.Reason, c.Message = metav1.ConditionFalse, i.reason, i.message
+		}
+		return c
+	}
+	out := []metav1.Condition{
+		cond(v1alpha1.ConditionAccepted, v.accepted, v1alpha1.ReasonAccepted, "The "+kind+" is valid"),
+		cond(v1alpha1.ConditionResolvedRefs, v.resolved, v1alpha1.ReasonResolvedRefs, "Every reference resolves"),
+		cond(v1alpha1.ConditionProgrammed, v.programmed, v1alpha1.ReasonProgrammed, "The gateway serves the "+kind+" as configured"),
+		cond(v1alpha1.ConditionReady, v.mostTelling(), v1alpha1.ReasonReady, "The "+kind+" is ready"),
+	}
+	stalled := v.firstWhere(func(i *issue) bool { return i.stalled })
+	var waiting *issue
+	if stalled == nil {
+		// Reconciling and Stalled are never both True: kstatus readers treat
+		// Stalled as final, so an object the user must fix is not "in progress".
+		waiting = v.firstWhere(func(i *issue) bool { return i.waiting })
+	}
+	rec := metav1.Condition{Type: v1alpha1.ConditionReconciling, ObservedGeneration: gen, Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonStable, Message: "Nothing to wait for"}
+	if waiting != nil {
+		rec.Status, rec.Reason, rec.Message = metav1.ConditionTrue, v1alpha1.ReasonWaiting, waiting.message
+	}
+	st := metav1.Condition{Type: v1alpha1.ConditionStalled, ObservedGeneration: gen, Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonStable, Message: "Nothing needs the user's attention"}
+	if stalled != nil {
+		st.Status, st.Reason, st.Message = metav1.ConditionTrue, stalled.reason, stalled.message
+	}
+	return append(out, rec, st)
+}
+
+// objectStatus is the ObjectStatus of one object with its conditions.
+func objectStatus(kind string, meta *metav1.ObjectMeta, v verdict) ObjectStatus {
+	return ObjectStatus{
+		ObjectRef:  ObjectRef{Kind: kind, Namespace: meta.Namespace, Name: meta.Name},
+		Generation: meta.Generation,
+		Conditions: conditions(meta.Generation, kind, v),
+	}
+}

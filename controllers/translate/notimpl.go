@@ -1,0 +1,116 @@
+package translate
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/turnpike-io/turnpike/api/v1alpha1"
+)
+
+// Fields of features that are not built yet. An object that sets one of them
+// to a value that changes behaviour is not served (a Route keeps its key and
+// answers 500), so nothing is ever served without a feature its owner asked
+// for. Values that switch a feature off (cache.enabled=false,
+// canary.percentTraffic=0, accessLog.format=json) change nothing and are
+// served: an AWS user who copies such a block expects it to be harmless.
+
+// apiNotImplemented lists the Api fields that need a feature not built yet.
+func apiNotImplemented(a *v1alpha1.Api) []string {
+	var f []string
+	if a.Spec.Protocol == v1alpha1.ProtocolWebSocket {
+		f = append(f, "spec.protocol=WEBSOCKET")
+	}
+	if a.Spec.ApiKeySource == v1alpha1.ApiKeySourceAuthorizer {
+		f = append(f, "spec.apiKeySource=AUTHORIZER")
+	}
+	if a.Spec.RouteSelectionExpression != "" {
+		f = append(f, "spec.routeSelectionExpression")
+	}
+	if a.Spec.CORS != nil {
+		f = append(f, "spec.cors")
+	}
+	return f
+}
+
+// stageNotImplemented lists the Stage fields that need a feature not built yet.
+func stageNotImplemented(s *v1alpha1.Stage) []string {
+	var f []string
+	sp := &s.Spec
+	if sp.Throttle != nil {
+		f = append(f, "spec.throttle")
+	}
+	if len(sp.RouteSettings) > 0 {
+		f = append(f, "spec.routeSettings")
+	}
+	if sp.AccessLog != nil && sp.AccessLog.Format != "" && sp.AccessLog.Format != "json" {
+		f = append(f, "spec.accessLog.format")
+	}
+	if sp.Cache != nil && sp.Cache.Enabled {
+		f = append(f, "spec.cache")
+	}
+	if sp.Canary != nil && sp.Canary.PercentTraffic > 0 {
+		f = append(f, "spec.canary")
+	}
+	if len(sp.Domains) > 0 {
+		f = append(f, "spec.domains")
+	}
+	return f
+}
+
+// routeNotImplemented lists the Route fields that need a feature not built yet.
+func routeNotImplemented(r *v1alpha1.Route) []string {
+	var f []string
+	sp := &r.Spec
+	if sp.Integration.Type == v1alpha1.IntegrationTypeFunction {
+		f = append(f, "spec.integration.type=FUNCTION")
+	}
+	if sp.AuthorizationType != "" && sp.AuthorizationType != v1alpha1.AuthorizationNone {
+		f = append(f, "spec.authorizationType="+string(sp.AuthorizationType))
+	}
+	if sp.ApiKeyRequired {
+		f = append(f, "spec.apiKeyRequired")
+	}
+	if sp.RequestValidation != nil {
+		f = append(f, "spec.requestValidation")
+	}
+	if sp.Cache != nil && sp.Cache.Enabled {
+		f = append(f, "spec.cache")
+	}
+	if len(sp.Integration.RequestParameters) > 0 {
+		f = append(f, "spec.integration.requestParameters")
+	}
+	if len(sp.Integration.ResponseParameters) > 0 {
+		f = append(f, "spec.integration.responseParameters")
+	}
+	return f
+}
+
+// listFields joins field names for a sentence: "a", "a and b", "a, b and c".
+func listFields(f []string) string {
+	if len(f) == 1 {
+		return f[0]
+	}
+	return strings.Join(f[:len(f)-1], ", ") + " and " + f[len(f)-1]
+}
+
+// notImplementedIssue is the Programmed=False issue of an object that uses
+// fields (non-empty) of features not built yet; consequence says what happens
+// meanwhile.
+func notImplementedIssue(fields []string, consequence string) *issue {
+	verb := "is"
+	if len(fields) > 1 {
+		verb = "are"
+	}
+	return &issue{
+		reason:  v1alpha1.ReasonNotImplemented,
+		message: fmt.Sprintf("%s %s not implemented yet; remove or reset %s (%s)", listFields(fields), verb, pronoun(fields), consequence),
+		stalled: true,
+	}
+}
+
+func pronoun(fields []string) string {
+	if len(fields) == 1 {
+		return "it"
+	}
+	return "them"
+}

@@ -1,0 +1,116 @@
+package translate
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/turnpike-io/turnpike/api/v1alpha1"
+	"github.com/turnpike-io/turnpike/dataplane/table"
+)
+
+// DefaultDomain is the default endpoint domain used when Options.DefaultDomain
+// is empty (the gateway flag's default; it resolves to loopback).
+const DefaultDomain = "execute-api.localhost"
+
+// Kinds as they appear in ObjectRef.Kind.
+const (
+	KindApi        = "Api"
+	KindRoute      = "Route"
+	KindStage      = "Stage"
+	KindAuthorizer = "Authorizer"
+	KindUsagePlan  = "UsagePlan"
+)
+
+// translator holds the indexes and decisions of one Translate call. It is
+// created, used and dropped inside Translate: nothing outlives the call.
+type translator struct {
+	domain   string
+	apis     map[string]*apiState       // by namespace/name
+	services map[string]*corev1.Service // by namespace/name
+	// stageNames: namespace/api + "\x00" + stage name -> Stage object name of
+	// the claim's owner (Accepted Stages only), for conflicts and UsagePlans.
+	stageNames map[string]string
+	statuses   []ObjectStatus
+}
+
+// Translate computes the routing table and every object's status from s.
+// It never mutates s and its output depends only on s and o, not on the order
+// of the slices in s. See the package documentation for the rules.
+func Translate(s *Snapshot, o Options) Result {
+	tr := &translator{
+		domain:     cmp.Or(strings.ToLower(o.DefaultDomain), DefaultDomain),
+		apis:       make(map[string]*apiState, len(s.Apis)),
+		services:   make(map[string]*corev1.Service, len(s.Services)),
+		stageNames: map[string]string{},
+	}
+	for i := range s.Services {
+		svc := &s.Services[i]
+		tr.services[svc.Namespace+"/"+svc.Name] = svc
+	}
+	tr.translateApis(s.Apis)
+	tr.translateStages(s.Stages)
+	tr.translateRoutes(s.Routes)
+	tr.translateAuthorizers(s.Authorizers)
+	tr.translateUsagePlans(s.UsagePlans)
+
+	var served []*table.Api
+	for _, a := range tr.sortedApis() {
+		tr.statuses = append(tr.statuses, a.status())
+		if a.served {
+			served = append(served, a.table)
+		}
+	}
+	t, err := table.New(served)
+	slices.SortFunc(tr.statuses, func(a, b ObjectStatus) int {
+		return cmp.Or(strings.Compare(a.Kind, b.Kind), strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))
+	})
+	return Result{Table: t, Statuses: tr.statuses, Err: err}
+}
+
+// olderFirst orders objects for conflicts: creationTimestamp, then
+// namespace/name. Objects without a timestamp (zero) sort first, as in
+// standalone mode where file order stands in for it.
+func olderFirst(a, b *metav1.ObjectMeta) int {
+	if c := a.CreationTimestamp.Time.Compare(b.CreationTimestamp.Time); c != 0 {
+		return c
+	}
+	return cmp.Or(strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))
+}
+
+// byAge returns pointers to the elements of objs in olderFirst order, without
+// touching objs.
+func byAge[T any](objs []T, meta func(*T) *metav1.ObjectMeta) []*T {
+	out := make([]*T, len(objs))
+	for i := range objs {
+		out[i] = &objs[i]
+	}
+	slices.SortStableFunc(out, func(a, b *T) int { return olderFirst(meta(a), meta(b)) })
+	return out
+}
+
+// apiRef returns the Api named name in namespace ns and the issue of a
+// reference to it that does not resolve (nil when it resolves to a served Api).
+func (tr *translator) apiRef(ns, name, kind string) (*apiState, *issue) {
+	a := tr.apis[ns+"/"+name]
+	switch {
+	case a == nil:
+		return nil, &issue{
+			reason:  v1alpha1.ReasonApiNotFound,
+			message: "Api " + quote(name) + " not found in namespace " + quote(ns) + "; create it or fix spec.apiName (the " + kind + " is not served until then)",
+			waiting: true,
+		}
+	case !a.served:
+		return a, &issue{
+			reason:  v1alpha1.ReasonApiNotServed,
+			message: "Api " + quote(name) + " is not served (see its conditions), so neither is this " + kind,
+			waiting: true,
+		}
+	}
+	return a, nil
+}
+
+func quote(s string) string { return `"` + s + `"` }
