@@ -1,0 +1,167 @@
+// Package dataplane serves requests from the current routing table.
+//
+// Invariants:
+//   - The table is swapped atomically; a request loads it once and finishes on
+//     that table, so a swap never mixes two configurations in one request.
+//   - Every request runs the same fixed chain of steps (handler.go) and gets a
+//     request id and exactly one access log entry, whatever step answers it.
+//   - Gateway errors have the AWS-compatible JSON bodies of api.md; the hint
+//     that explains them always reaches the access log.
+//   - This package knows only dataplane/table, never the CRD types.
+package dataplane
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-logr/logr"
+
+	"github.com/turnpike-io/turnpike/dataplane/accesslog"
+	"github.com/turnpike-io/turnpike/dataplane/table"
+)
+
+// Options configure a Server. Zero values get the defaults of api.md.
+type Options struct {
+	// HTTPAddr is where Run listens for traffic when not handed a listener.
+	HTTPAddr string
+	// HealthAddr is where Run serves /healthz and /readyz when not handed a
+	// listener; empty means no health listener.
+	HealthAddr string
+	// ShutdownDelay is how long listeners keep serving after readiness turns
+	// false, because endpoint removal lags readiness.
+	ShutdownDelay time.Duration
+	// DrainTimeout bounds how long in-flight requests may take to finish.
+	DrainTimeout time.Duration
+	Logger       logr.Logger
+	// AccessLog receives one JSON line per request; nil disables the log.
+	AccessLog io.Writer
+	// Forwarder serves SERVICE and HTTP_PROXY integrations.
+	Forwarder Forwarder
+	// Endpoints receives endpoint updates (UpdateEndpoints); usually the
+	// forwarder's upstream store.
+	Endpoints EndpointUpdater
+}
+
+// Defaults of the Options (api.md flags).
+const (
+	DefaultHTTPAddr      = ":8080"
+	DefaultShutdownDelay = 5 * time.Second
+	DefaultDrainTimeout  = 30 * time.Second
+)
+
+// Server is the dataplane: the current table and the request chain over it.
+type Server struct {
+	opts     Options
+	log      logr.Logger
+	table    atomic.Pointer[table.Table]
+	swapped  atomic.Bool
+	stopping atomic.Bool
+	fwd      Forwarder
+	access   *accesslog.Logger
+	pool     sync.Pool
+}
+
+// NewServer returns a Server that is not ready until the first Swap. If
+// Options.AccessLog is set, call Close (or Run, which does) to flush it.
+func NewServer(o Options) *Server {
+	if o.HTTPAddr == "" {
+		o.HTTPAddr = DefaultHTTPAddr
+	}
+	if o.ShutdownDelay < 0 {
+		o.ShutdownDelay = 0
+	}
+	if o.DrainTimeout <= 0 {
+		o.DrainTimeout = DefaultDrainTimeout
+	}
+	s := &Server{opts: o, log: o.Logger, fwd: o.Forwarder}
+	if o.AccessLog != nil {
+		s.access = accesslog.New(o.AccessLog, 0)
+	}
+	return s
+}
+
+// Swap makes t the table for every request that starts from now on; requests
+// already running finish on their table. The first non-nil swap makes the
+// server ready. A nil t is ignored: an empty table is the way to serve nothing.
+func (s *Server) Swap(t *table.Table) {
+	if t == nil {
+		return
+	}
+	s.table.Store(t)
+	s.swapped.Store(true)
+}
+
+// Table returns the table currently served (nil before the first Swap).
+func (s *Server) Table() *table.Table { return s.table.Load() }
+
+// UpdateEndpoints hands new endpoint sets to the upstream store without
+// touching the routing table.
+func (s *Server) UpdateEndpoints(sets table.EndpointSets) {
+	if s.opts.Endpoints != nil {
+		s.opts.Endpoints.Update(sets)
+	}
+}
+
+// Ready reports whether the server has a table and is not shutting down.
+func (s *Server) Ready() bool { return s.swapped.Load() && !s.stopping.Load() }
+
+// Handler returns the request handler (the server itself).
+func (s *Server) Handler() http.Handler { return s }
+
+// AccessLogDropped is the number of access log entries dropped because the
+// writer was too slow (for metrics).
+func (s *Server) AccessLogDropped() uint64 { return s.access.Dropped() }
+
+// Close flushes the access log. Requests served after Close are not logged.
+func (s *Server) Close() { s.access.Close() }
+
+// logAccess queues the request's access log entry; it never blocks.
+func (s *Server) logAccess(x *exchange) {
+	if s.access == nil {
+		return
+	}
+	e := accesslog.Entry{
+		RequestID:          x.id,
+		IP:                 remoteIP(x.r.RemoteAddr),
+		RequestTime:        x.start.Format("02/Jan/2006:15:04:05 -0700"),
+		HTTPMethod:         x.r.Method,
+		Path:               x.path.escaped,
+		Status:             x.w.status,
+		Protocol:           x.r.Proto,
+		ResponseLength:     x.w.bytes,
+		ResponseLatency:    time.Since(x.start).Milliseconds(),
+		IntegrationLatency: x.target.IntegrationLatency.Milliseconds(),
+		IntegrationStatus:  x.target.UpstreamStatus,
+		IntegrationError:   x.target.Cause,
+		ErrorMessage:       x.errMessage,
+		ErrorHint:          x.errHint,
+		DomainName:         x.host,
+	}
+	if e.Status == 0 { // the handler returned without writing: net/http sends 200
+		e.Status = http.StatusOK
+	}
+	if x.route != nil {
+		e.RouteKey = x.route.Key
+	}
+	if x.stage != nil {
+		e.Stage = x.stage.Name
+	}
+	if x.api != nil {
+		e.API = x.api.Namespace + "/" + x.api.Name
+	}
+	s.access.Log(e)
+}
+
+// remoteIP is the socket peer's address without port. Forwarded-for headers
+// are deliberately ignored here: only the proxy knows which peers to trust.
+func remoteIP(addr string) string {
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		return host
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(addr, "["), "]")
+}
