@@ -89,11 +89,11 @@ func TestDefaultStageServesPathsWithoutAStagePrefix(t *testing.T) {
 		stage(table.DefaultStage, mockRoute("GET /prod/pets", 200, "default"), mockRoute("GET /", 200, "root")),
 		stage("prod", mockRoute("GET /pets", 200, "prod"))))
 	cases := map[string]string{
-		"/prod/pets":           "prod",    // a named stage wins the first segment
-		"/":                    "root",    // the root of $default
-		"/$default/prod/pets":  "",        // $default is never a path prefix
-		"/%24default/prod/pet": "",        // not even encoded
-		"/other":               "",        // $default has no such route
+		"/prod/pets":           "prod", // a named stage wins the first segment
+		"/":                    "root", // the root of $default
+		"/$default/prod/pets":  "",     // $default is never a path prefix
+		"/%24default/prod/pet": "",     // not even encoded
+		"/other":               "",     // $default has no such route
 	}
 	for target, want := range cases {
 		w := do(s, "GET", target, nil)
