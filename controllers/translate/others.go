@@ -14,7 +14,11 @@ func (tr *translator) translateAuthorizers(auths []v1alpha1.Authorizer) {
 		a := &auths[i]
 		var v verdict
 		_, v.resolved = tr.apiRef(a.Namespace, a.Spec.ApiName, KindAuthorizer)
-		v.programmed = notImplementedIssue([]string{"the Authorizer kind"}, "Routes that use it answer 500 until then")
+		v.programmed = &issue{
+			reason:  v1alpha1.ReasonNotImplemented,
+			message: "Authorizers are not implemented yet; Routes that set authorizationType answer 500 until they are",
+			stalled: true,
+		}
 		tr.statuses = append(tr.statuses, objectStatus(KindAuthorizer, &a.ObjectMeta, v))
 	}
 }
@@ -40,7 +44,11 @@ func (tr *translator) translateUsagePlans(plans []v1alpha1.UsagePlan) {
 				break
 			}
 		}
-		v.programmed = notImplementedIssue([]string{"the UsagePlan kind"}, "API keys and quotas are not enforced until then")
+		v.programmed = &issue{
+			reason:  v1alpha1.ReasonNotImplemented,
+			message: "UsagePlans are not implemented yet; no API key, plan throttle or quota is enforced and Routes with apiKeyRequired answer 500",
+			stalled: true,
+		}
 		tr.statuses = append(tr.statuses, objectStatus(KindUsagePlan, &p.ObjectMeta, v))
 	}
 }

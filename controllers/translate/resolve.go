@@ -121,9 +121,14 @@ func resolveURI(raw string, st *stageState) (string, *issue) {
 	if absolute {
 		return uri, nil
 	}
-	what := "spec.integration.uri " + quote(uri) + " is not an absolute http:// or https:// URL"
-	if uri != raw {
-		what = "spec.integration.uri resolves to " + quote(uri) + " in stage " + quote(st.name) + ", which is not an absolute http:// or https:// URL"
+	if uri == raw {
+		return uri, invalidIntegration("spec.integration.uri " + quote(uri) + " is not an absolute http:// or https:// URL")
 	}
-	return uri, invalidIntegration(what)
+	what := "spec.integration.uri resolves to " + quote(uri) + " in stage " + quote(st.name) + ", which is not an absolute http:// or https:// URL"
+	return uri, &issue{
+		reason:  v1alpha1.ReasonInvalidIntegration,
+		message: what + "; fix the uri or the stage variables (the Route answers 500 in that stage)",
+		hint:    what,
+		stalled: true,
+	}
 }

@@ -157,6 +157,11 @@ func (s *issueSummary) summary() *issue {
 		return s.first
 	}
 	out := *s.first
-	out.message = fmt.Sprintf("%s (and %d more problems in other stages)", out.message, len(s.seen)-1)
+	more := len(s.seen) - 1
+	plural := "s"
+	if more == 1 {
+		plural = ""
+	}
+	out.message = fmt.Sprintf("%s (and %d more problem%s in other stages)", out.message, more, plural)
 	return &out
 }

@@ -53,9 +53,13 @@ func substituteIn(value, field string, st *stageState) (out string, iss *issue, 
 	if missing == "" {
 		return out, nil, false
 	}
+	stage := "Stage " + quote(st.obj.Name)
+	if st.name != st.obj.Name {
+		stage += " (stage name " + quote(st.name) + ")"
+	}
 	return out, &issue{
 		reason: v1alpha1.ReasonStageVariableNotFound,
-		message: "Stage " + quote(st.obj.Name) + " (stage name " + quote(st.name) + ") does not define stage variable " + quote(missing) +
+		message: stage + " does not define stage variable " + quote(missing) +
 			" used in " + field + "; define it in the Stage or change the Route (the Route answers 500 in that stage)",
 		hint:    "stage variable " + quote(missing) + " used in " + field + " is not defined in stage " + quote(st.name),
 		stalled: true,
