@@ -40,6 +40,8 @@ type exchange struct {
 
 	errMessage, errHint string
 	target              Target
+	// done is set when the chain returned normally (not by a panic).
+	done bool
 
 	rawBuf, decBuf [16]string
 }
@@ -74,14 +76,28 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// response, without closing any connection under a request in flight.
 		w.Header()["Connection"] = []string{"close"}
 	}
+	defer s.finish(x)
 	for _, st := range chain {
 		if !st(x) {
 			break
 		}
 	}
+	x.done = true
+}
+
+// finish writes the access log entry. It runs deferred because the forwarder
+// aborts a response that failed after its headers were sent by panicking with
+// http.ErrAbortHandler: that request is logged too, and its exchange is not
+// reused since the panic may have left it half-filled.
+func (s *Server) finish(x *exchange) {
+	if !x.done && x.errMessage == "" {
+		x.errMessage = "response aborted"
+	}
 	s.logAccess(x)
-	*x = exchange{}
-	s.pool.Put(x)
+	if x.done {
+		*x = exchange{}
+		s.pool.Put(x)
+	}
 }
 
 func (x *exchange) assignRequestID() bool {
