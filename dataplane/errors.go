@@ -8,17 +8,14 @@ import (
 	"github.com/turnpike-io/turnpike/dataplane/table"
 )
 
-// Messages of the gateway's error bodies (api.md, Errors). They are part of
+// Messages of the gateway's error bodies (api.md, Errors) that this package renders; the forwarder
+// owns the 5xx integration messages. They are part of
 // the AWS-compatible contract: clients match on them, so never reword them.
 const (
-	msgBadRequest     = "Bad Request"
-	msgNotFound       = "Not Found"
-	msgMissingToken   = "Missing Authentication Token"
-	msgTooLarge       = "Request Entity Too Large"
-	msgInternalError  = "Internal Server Error"
-	msgBadGateway     = "Internal server error"
-	msgGatewayTimeout = "Endpoint request timed out"
-	msgUnavailable    = "Service Unavailable"
+	msgBadRequest   = "Bad Request"
+	msgNotFound     = "Not Found"
+	msgMissingToken = "Missing Authentication Token"
+	msgTooLarge     = "Request Entity Too Large"
 )
 
 // errorBody is the JSON body of every gateway error.

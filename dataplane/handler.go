@@ -222,10 +222,6 @@ func (x *exchange) integrate() bool {
 		x.writeMock(in.Mock)
 		return false
 	}
-	if x.s.fwd == nil {
-		x.fail(http.StatusInternalServerError, msgInternalError, "this gateway has no forwarder for "+string(in.Type)+" integrations")
-		return false
-	}
 	x.target = Target{
 		Integration: in,
 		ParamNames:  x.route.ParamNames,

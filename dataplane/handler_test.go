@@ -193,13 +193,6 @@ func TestForwarderFailuresAreRendered(t *testing.T) {
 	}
 }
 
-func TestNoForwarderIsAnInternalError(t *testing.T) {
-	s := newTestServer(t, nil, testApi(table.ProtocolHTTP, stage("prod", serviceRoute("GET /pets"))))
-	if w := do(s, "GET", "/prod/pets", nil); w.Code != 500 {
-		t.Fatalf("got %d", w.Code)
-	}
-}
-
 func TestBodyLimitByContentLength(t *testing.T) {
 	fwd := &fakeForwarder{}
 	s := newTestServer(t, fwd, testApi(table.ProtocolREST, stage("prod", serviceRoute("POST /pets"))))

@@ -14,6 +14,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,7 +23,9 @@ import (
 	"github.com/go-logr/logr"
 
 	"github.com/turnpike-io/turnpike/dataplane/accesslog"
+	"github.com/turnpike-io/turnpike/dataplane/proxy"
 	"github.com/turnpike-io/turnpike/dataplane/table"
+	"github.com/turnpike-io/turnpike/dataplane/upstream"
 )
 
 // Options configure a Server. Zero values get the defaults of api.md.
@@ -40,10 +43,14 @@ type Options struct {
 	Logger       logr.Logger
 	// AccessLog receives one JSON line per request; nil disables the log.
 	AccessLog io.Writer
-	// Forwarder serves SERVICE and HTTP_PROXY integrations.
+	// DenyEgress are the --deny-egress-cidrs for the built-in forwarder.
+	DenyEgress []netip.Prefix
+	// TrustedProxies are the --trusted-proxies for the built-in forwarder.
+	TrustedProxies []netip.Prefix
+	// Forwarder serves SERVICE and HTTP_PROXY integrations. Nil means the
+	// built-in proxy over an upstream store that UpdateEndpoints feeds.
 	Forwarder Forwarder
-	// Endpoints receives endpoint updates (UpdateEndpoints); usually the
-	// forwarder's upstream store.
+	// Endpoints receives UpdateEndpoints when Forwarder is set (nil: dropped).
 	Endpoints EndpointUpdater
 }
 
@@ -77,6 +84,13 @@ func NewServer(o Options) *Server {
 	}
 	if o.DrainTimeout <= 0 {
 		o.DrainTimeout = DefaultDrainTimeout
+	}
+	if o.Forwarder == nil {
+		store := upstream.NewStore()
+		o.Endpoints = store
+		o.Forwarder = proxy.New(proxy.Options{
+			Store: store, DenyEgress: o.DenyEgress, TrustedProxies: o.TrustedProxies, Logger: o.Logger,
+		})
 	}
 	s := &Server{opts: o, log: o.Logger, fwd: o.Forwarder}
 	if o.AccessLog != nil {
