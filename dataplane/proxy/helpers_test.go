@@ -66,9 +66,11 @@ func (b *backend) echo(w http.ResponseWriter, r *http.Request) {
 }
 
 // endpoint is the table endpoint of a loopback server.
-func (b *backend) endpoint(t *testing.T) table.Endpoint { return endpointOf(t, b.Listener.Addr().String()) }
+func (b *backend) endpoint(t *testing.T) table.Endpoint {
+	return endpointOf(t, b.Listener.Addr().String())
+}
 
-func endpointOf(t *testing.T, addr string) table.Endpoint {
+func endpointOf(t testing.TB, addr string) table.Endpoint {
 	t.Helper()
 	ap, err := netip.ParseAddrPort(addr)
 	if err != nil {
