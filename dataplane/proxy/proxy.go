@@ -14,6 +14,10 @@
 //     headers: it returns a Failure and the caller renders the gateway error
 //     (with CORS headers, request id, AWS body shape).
 //   - Every outbound connection is dialed through the upstream egress guard.
+//   - Host header: SERVICE keeps the client's Host (as ingress controllers do;
+//     the backend is addressed by pod IP anyway); HTTP_PROXY sends the URI's
+//     host, which is what a virtual-hosted backend expects.
+//   - "Te: trailers" is passed on (gRPC needs it); any other Te is dropped.
 //   - This package does not import api/v1alpha1; it only knows the table.
 package proxy
 
