@@ -1,0 +1,240 @@
+// Package standalone is the file source of `turnpike standalone -f DIR`: it
+// reads the same YAML a user would apply to a cluster (the five turnpike.io
+// kinds, Services, the two Secret types the gateway reads, EndpointSlices)
+// from a directory, defaults and validates it with the API server's own code
+// (see Validator), watches the directory, and hands translate.Snapshot values
+// to the same pipeline the cluster source feeds.
+//
+// Invariants:
+//   - A file is all or nothing: if any document in it fails to parse or
+//     validate, the file's last good version stays in effect (a file that never
+//     parsed contributes nothing), and other files are unaffected.
+//   - Objects are ordered by file name, then position in the file. Objects
+//     without creationTimestamp get a synthetic one in that order, so the
+//     translator's "oldest wins" conflict rule follows file order; the first
+//     of two objects with the same kind, namespace and name wins.
+//   - A snapshot is published only when the effective object set changed.
+package standalone
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/api/equality"
+
+	"github.com/turnpike-io/turnpike/controllers/translate"
+)
+
+// FileError is a file that failed to parse or validate: the file name, the
+// 1-based line of the failing document (or of the YAML syntax error) and the
+// API server's message.
+type FileError struct {
+	File    string
+	Line    int
+	Message string
+}
+
+// Error formats the error as "file:line: message".
+func (e FileError) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Message) }
+
+// entry is one good object of a file.
+type entry struct {
+	key  objectKey
+	line int
+	obj  kubeObject
+}
+
+// fileState is what the Loader remembers of one file.
+type fileState struct {
+	// sum is the SHA-256 of the content last parsed; parsed says sum is set.
+	sum    [sha256.Size]byte
+	parsed bool
+	// good is the last version that parsed and validated, in file order.
+	good []entry
+	// errs are the errors of the content last parsed (empty when it was good).
+	errs []FileError
+	// readErr is the last read error logged, so it is logged once.
+	readErr string
+}
+
+// Loader reads a directory of YAML files into snapshots and remembers each
+// file's last good version. It is not safe for concurrent use; Watcher drives
+// one from a single goroutine.
+type Loader struct {
+	dir       string
+	log       logr.Logger
+	converter objectConverter
+	files     map[string]*fileState
+	// current is the last assembled snapshot (nil before the first Reload).
+	current *translate.Snapshot
+}
+
+// NewLoader returns a Loader for dir that validates with the CRDs embedded in
+// the binary. It does not read dir yet; call Reload.
+func NewLoader(dir string, log logr.Logger) (*Loader, error) {
+	v, err := NewValidator()
+	if err != nil {
+		return nil, err
+	}
+	return &Loader{
+		dir:       dir,
+		log:       log,
+		converter: objectConverter{validator: v, log: log},
+		files:     map[string]*fileState{},
+	}, nil
+}
+
+// Load reads dir once: it returns the snapshot of every file that parsed and
+// validated, and the errors of the files that did not (also logged). The error
+// is set only when dir cannot be read at all.
+func Load(dir string, log logr.Logger) (*translate.Snapshot, []FileError, error) {
+	l, err := NewLoader(dir, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	snap, _, err := l.Reload(context.Background())
+	if err != nil {
+		return nil, nil, err
+	}
+	return snap, l.Errors(), nil
+}
+
+// isConfigFile says whether a directory entry is read: *.yaml and *.yml, but
+// no hidden names (a mounted ConfigMap keeps its real files in ..data and
+// ..YYYY_* directories, and exposes each key as a symlink through ..data).
+func isConfigFile(name string) bool {
+	if strings.HasPrefix(name, ".") {
+		return false
+	}
+	ext := filepath.Ext(name)
+	return ext == ".yaml" || ext == ".yml"
+}
+
+// Reload rereads the directory. It returns the current snapshot and whether
+// it differs from the one returned before (always true on the first call).
+// Files whose content did not change are not parsed again. On a directory
+// read error the previous snapshot stays current and the error is returned.
+func (l *Loader) Reload(ctx context.Context) (*translate.Snapshot, bool, error) {
+	entries, err := os.ReadDir(l.dir)
+	if err != nil {
+		return l.current, false, fmt.Errorf("reading %s: %w", l.dir, err)
+	}
+	dirty := l.current == nil
+	present := map[string]bool{}
+	for _, de := range entries {
+		name := de.Name()
+		if !isConfigFile(name) {
+			continue
+		}
+		// os.Stat follows symlinks, as reading a ConfigMap mount needs.
+		info, err := os.Stat(filepath.Join(l.dir, name))
+		if err != nil || !info.Mode().IsRegular() {
+			continue
+		}
+		present[name] = true
+		if l.refresh(ctx, name) {
+			dirty = true
+		}
+	}
+	for name := range l.files {
+		if !present[name] {
+			l.log.Info("file removed; its objects are gone", "file", name)
+			delete(l.files, name)
+			dirty = true
+		}
+	}
+	if !dirty {
+		return l.current, false, nil
+	}
+	next := l.assemble()
+	if l.current != nil && equality.Semantic.DeepEqual(l.current, next) {
+		return l.current, false, nil
+	}
+	l.current = next
+	return next, true, nil
+}
+
+// refresh reads one file and parses it if its content changed. It reports
+// whether the file's good version changed.
+func (l *Loader) refresh(ctx context.Context, name string) bool {
+	st := l.files[name]
+	if st == nil {
+		st = &fileState{}
+		l.files[name] = st
+	}
+	data, err := os.ReadFile(filepath.Join(l.dir, name))
+	if err != nil {
+		if msg := err.Error(); msg != st.readErr && !errors.Is(err, fs.ErrNotExist) {
+			l.log.Error(err, "cannot read file; keeping its last good version", "file", name)
+			st.readErr = msg
+		}
+		return false
+	}
+	st.readErr = ""
+	sum := sha256.Sum256(data)
+	if st.parsed && sum == st.sum {
+		return false
+	}
+	st.sum, st.parsed = sum, true
+	good, errs := l.parseFile(ctx, name, data)
+	st.errs = errs
+	if len(errs) > 0 {
+		msg := "invalid file; it contributes nothing until fixed"
+		if st.good != nil {
+			msg = "invalid file; keeping its last good version"
+		}
+		for _, fe := range errs {
+			l.log.Error(fe, msg, "file", fe.File, "line", fe.Line)
+		}
+		return false
+	}
+	st.good = good
+	return true
+}
+
+// parseFile decodes, defaults and validates every document of a file. The
+// entries are valid only if no error is returned.
+func (l *Loader) parseFile(ctx context.Context, name string, data []byte) ([]entry, []FileError) {
+	good := []entry{}
+	var errs []FileError
+	for _, doc := range splitDocuments(data) {
+		u, line, err := doc.decode()
+		if err != nil {
+			errs = append(errs, FileError{File: name, Line: line, Message: err.Error()})
+			continue
+		}
+		if u == nil {
+			continue
+		}
+		obj, err := l.converter.convert(ctx, u, name, line)
+		if err != nil {
+			errs = append(errs, FileError{File: name, Line: line, Message: err.Error()})
+			continue
+		}
+		if obj == nil {
+			continue
+		}
+		key := objectKey{Kind: u.GetKind(), Namespace: obj.GetNamespace(), Name: obj.GetName()}
+		good = append(good, entry{key: key, line: line, obj: obj})
+	}
+	return good, errs
+}
+
+// Errors returns the errors of the files whose current content failed, by
+// file name then line.
+func (l *Loader) Errors() []FileError {
+	var out []FileError
+	for _, name := range slices.Sorted(maps.Keys(l.files)) {
+		out = append(out, l.files[name].errs...)
+	}
+	return out
+}

@@ -1,0 +1,60 @@
+package standalone
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/turnpike-io/turnpike/api/v1alpha1"
+	"github.com/turnpike-io/turnpike/controllers/translate"
+)
+
+// StatusLog stands in for the status writer in standalone mode, where there
+// is no API server to write status to: it prints each object's Ready
+// condition, and only when an object's conditions changed since the previous
+// call, so a reload caused by one file does not repeat every other object's
+// status. The zero value is ready to use; it is not safe for concurrent use.
+type StatusLog struct {
+	// last holds the conditions printed for each object, without times.
+	last map[translate.ObjectRef][]metav1.Condition
+}
+
+// LogStatuses prints the Ready condition of every object in statuses whose
+// conditions (type, status, reason, message) changed since the last call,
+// with reason and message when it is not True. Objects absent from statuses
+// are forgotten, so one that comes back is printed again.
+func (s *StatusLog) LogStatuses(log logr.Logger, statuses []translate.ObjectStatus) {
+	next := make(map[translate.ObjectRef][]metav1.Condition, len(statuses))
+	for _, st := range statuses {
+		conds := conditionState(st.Conditions)
+		next[st.ObjectRef] = conds
+		if prev, ok := s.last[st.ObjectRef]; ok && slices.Equal(prev, conds) {
+			continue
+		}
+		kv := []any{"kind", st.Kind, "namespace", st.Namespace, "name", st.Name, "generation", st.Generation}
+		ready := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionReady)
+		switch {
+		case ready == nil:
+			log.Info("object has no Ready condition", kv...)
+		case ready.Status == metav1.ConditionTrue:
+			log.Info("object is ready", append(kv, "ready", ready.Status)...)
+		default:
+			log.Info("object is not ready", append(kv, "ready", ready.Status, "reason", ready.Reason, "message", ready.Message)...)
+		}
+	}
+	s.last = next
+}
+
+// conditionState returns conds sorted by type with the fields that do not
+// describe the state (times, observedGeneration) cleared.
+func conditionState(conds []metav1.Condition) []metav1.Condition {
+	out := make([]metav1.Condition, 0, len(conds))
+	for _, c := range conds {
+		out = append(out, metav1.Condition{Type: c.Type, Status: c.Status, Reason: c.Reason, Message: c.Message})
+	}
+	slices.SortFunc(out, func(a, b metav1.Condition) int { return strings.Compare(a.Type, b.Type) })
+	return out
+}
