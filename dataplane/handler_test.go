@@ -251,3 +251,34 @@ func TestAccessLogHasOneEntryPerRequestWithHint(t *testing.T) {
 		t.Errorf("error entry %s", lines[1])
 	}
 }
+
+func TestAnAbortedResponseIsStillLogged(t *testing.T) {
+	fwd := &fakeForwarder{respond: func(w http.ResponseWriter, _ *http.Request, tg *Target) *Failure {
+		w.WriteHeader(200)
+		_, _ = io.WriteString(w, "partial")
+		tg.Cause = "backend reset"
+		panic(http.ErrAbortHandler) // what the proxy does when a backend dies mid-response
+	}}
+	var buf bytes.Buffer
+	s := NewServer(Options{Forwarder: fwd, AccessLog: &buf})
+	s.Swap(mustTable(t, testApi(table.ProtocolHTTP, stage("prod", serviceRoute("GET /pets")))))
+	srv := httptest.NewServer(s)
+	req, _ := http.NewRequest("GET", srv.URL+"/prod/pets", nil)
+	req.Host = testHost
+	if res, err := srv.Client().Do(req); err == nil {
+		_, err = io.ReadAll(res.Body)
+		res.Body.Close()
+		if err == nil {
+			t.Error("the client should see the response cut off")
+		}
+	}
+	srv.Close()
+	s.Close()
+	var e map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &e); err != nil {
+		t.Fatalf("access log %q: %v", buf.String(), err)
+	}
+	if e["errorMessage"] != "response aborted" || e["integrationErrorMessage"] != "backend reset" || e["routeKey"] != "GET /pets" {
+		t.Fatalf("access log %s", buf.String())
+	}
+}

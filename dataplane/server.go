@@ -156,7 +156,7 @@ func (s *Server) logAccess(x *exchange) {
 		ErrorHint:          x.errHint,
 		DomainName:         x.host,
 	}
-	if e.Status == 0 { // the handler returned without writing: net/http sends 200
+	if e.Status == 0 && x.done { // returned without writing: net/http sends 200
 		e.Status = http.StatusOK
 	}
 	if x.route != nil {
