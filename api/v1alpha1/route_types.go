@@ -35,8 +35,8 @@ const DefaultRouteKey = "$default"
 const DefaultTimeoutMillis = 29000
 
 // RouteSpec is one route of an Api: a route key and where it goes.
-// +kubebuilder:validation:XValidation:rule="self.authorizationType == 'NONE' || size(self.authorizerName) > 0",message="authorizerName is required when authorizationType is JWT or CUSTOM"
-// +kubebuilder:validation:XValidation:rule="self.authorizationType != 'NONE' || size(self.authorizerName) == 0",message="authorizerName must be empty when authorizationType is NONE"
+// +kubebuilder:validation:XValidation:rule="self.authorizationType == 'NONE' || (has(self.authorizerName) && size(self.authorizerName) > 0)",message="authorizerName is required when authorizationType is JWT or CUSTOM"
+// +kubebuilder:validation:XValidation:rule="self.authorizationType != 'NONE' || !has(self.authorizerName) || size(self.authorizerName) == 0",message="authorizerName must be empty when authorizationType is NONE"
 // +kubebuilder:validation:XValidation:rule="self.authorizationType == 'JWT' || !has(self.authorizationScopes) || size(self.authorizationScopes) == 0",message="authorizationScopes apply only to authorizationType JWT"
 type RouteSpec struct {
 	// apiName is the Api in this namespace that the route belongs to.
@@ -48,10 +48,10 @@ type RouteSpec struct {
 	// "$default", or for WEBSOCKET Apis "$connect", "$disconnect" or an action name.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=512
-	// +kubebuilder:validation:XValidation:rule="self.startsWith('$') ? self.matches('^\\$(default|connect|disconnect)$') : (!self.contains(' ') || self.matches('^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|ANY) /'))",message="routeKey must be \"METHOD /path\" with METHOD one of GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS or ANY, or \"$default\""
-	// +kubebuilder:validation:XValidation:rule="!self.contains(' ') || !self.matches('^[A-Z]+ /') || self.matches('^[A-Z]+ (/|(/([A-Za-z0-9._~-]+|\\{[A-Za-z_][A-Za-z0-9_]*\\+?\\}))+)$')",message="each path segment must be letters, digits, '.', '_', '~' or '-', or a variable {name} or {name+}; no empty segment and no trailing slash"
-	// +kubebuilder:validation:XValidation:rule="!self.matches('\\+\\}/')",message="a greedy variable {name+} may only be the last path segment"
-	// +kubebuilder:validation:XValidation:rule="!self.matches('/\\.\\.?(/|$)')",message="path segments '.' and '..' are not allowed"
+	// +kubebuilder:validation:XValidation:rule="self.startsWith('$') ? self.matches('^[$](default|connect|disconnect)$') : (!self.contains(' ') || self.matches('^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|ANY) /'))",message="routeKey must be \"METHOD /path\" with METHOD one of GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS or ANY, or \"$default\""
+	// +kubebuilder:validation:XValidation:rule="!self.contains(' ') || !self.matches('^[A-Z]+ /') || self.matches('^[A-Z]+ (/|(/([A-Za-z0-9._~-]+|[{][A-Za-z_][A-Za-z0-9_]*[+]?[}]))+)$')",message="each path segment must be letters, digits, '.', '_', '~' or '-', or a variable {name} or {name+}; no empty segment and no trailing slash"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('[+][}]/')",message="a greedy variable {name+} may only be the last path segment"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('/[.][.]?(/|$)')",message="path segments '.' and '..' are not allowed"
 	// +kubebuilder:validation:XValidation:rule="self.contains(' ') || self.startsWith('$') || self.matches('^[A-Za-z0-9_.:-]+$')",message="a WebSocket action name is letters, digits, '_', '.', ':' or '-'"
 	RouteKey string `json:"routeKey"`
 	// integration is where the route sends requests.
@@ -96,7 +96,7 @@ type Integration struct {
 	Service *IntegrationService `json:"service,omitempty"`
 	// uri: HTTP_PROXY forwards here; may use {pathParam} and ${stageVariables.x}.
 	// +kubebuilder:validation:MaxLength=2048
-	// +kubebuilder:validation:XValidation:rule="self.matches('^(https?://|\\$\\{stageVariables\\.)')",message="uri must be an absolute http:// or https:// URL (or start with a stage variable)"
+	// +kubebuilder:validation:XValidation:rule="self.matches('^(https?://|[$][{]stageVariables[.])')",message="uri must be an absolute http:// or https:// URL (or start with a stage variable)"
 	// +optional
 	URI string `json:"uri,omitempty"`
 	// timeoutMillis: 50 to 300000, default 29000.
@@ -146,7 +146,8 @@ type Mock struct {
 	StatusCode int32 `json:"statusCode,omitempty"`
 	// headers of the response.
 	// +kubebuilder:validation:MaxProperties=32
-	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^[A-Za-z0-9!#$%&*+.^_|~-]{1,128}$') && size(self[k]) <= 4096 && !self[k].contains('\\n') && !self[k].contains('\\r'))",message="mock header names are tokens of at most 128 characters and values at most 4096 characters without line breaks"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^[A-Za-z0-9!#$%&*+.^_|~-]{1,128}$'))",message="mock header names are HTTP tokens of at most 128 characters"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, size(self[k]) <= 4096)",message="mock header values are at most 4096 characters"
 	// +optional
 	Headers map[string]string `json:"headers,omitempty"`
 	// body of the response.
