@@ -1,0 +1,174 @@
+// Package controllers turns what the gateway reads (from the API server or from
+// files) into the routing table the dataplane serves, and the conditions the
+// status writer publishes.
+//
+// Both sources (controllers/cluster and controllers/standalone) build a
+// translate.Snapshot and hand it to one Pipeline: there is a single path from
+// snapshot to dataplane, so both modes behave the same.
+package controllers
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/turnpike-io/turnpike/controllers/translate"
+	"github.com/turnpike-io/turnpike/dataplane/table"
+)
+
+// Dataplane is what the pipeline drives: the server that serves a table.
+// Implementations must be safe to call from another goroutine than the one
+// serving requests (the dataplane swaps an atomic pointer).
+type Dataplane interface {
+	// Swap replaces the served table. The pipeline never passes nil.
+	Swap(*table.Table)
+	// UpdateEndpoints replaces the ready endpoints of every Service target.
+	UpdateEndpoints(table.EndpointSets)
+}
+
+// StatusSink receives the conditions computed for every object. Publish must
+// not block on I/O: the cluster status writer only stores the latest statuses
+// and signals its own worker.
+type StatusSink interface {
+	Publish([]translate.ObjectStatus)
+}
+
+// TranslateFunc is the signature of translate.Translate.
+type TranslateFunc func(*translate.Snapshot, translate.Options) translate.Result
+
+// Pipeline applies snapshots to a dataplane and a status sink.
+//
+// Invariants:
+//   - The dataplane never sees a table from a failed translation: when
+//     Result.Err is set (or the table is nil) the last good table keeps serving.
+//   - Endpoint-only changes (EndpointSlices) never re-translate routes: the
+//     fingerprint that decides whether to translate excludes EndpointSlices,
+//     and endpoint sets are pushed on their own when they differ.
+//   - A snapshot whose fingerprint equals the last translated one is not
+//     translated again, so status-only writes (which bump resourceVersion) and
+//     relists after an API-server outage cause no swap.
+//
+// Concurrency: Apply serialises itself with a mutex, so it is safe to call from
+// several goroutines, but the sources call it from one goroutine (their
+// reconcile loop) and the ordering of snapshots is theirs to guarantee.
+type Pipeline struct {
+	opts      translate.Options
+	dp        Dataplane
+	sink      StatusSink
+	log       logr.Logger
+	translate TranslateFunc
+	metrics   *pipelineMetrics
+
+	mu           sync.Mutex
+	fingerprint  [sha256.Size]byte
+	haveFingerprint     bool
+	endpoints    table.EndpointSets
+	sentEndpoint bool
+	generation   int64
+	translations int64
+
+	readyOnce sync.Once
+	ready     chan struct{}
+}
+
+// NewPipeline returns a Pipeline that translates with translate.Translate and
+// registers its metrics on reg (use controller-runtime's metrics.Registry or the
+// registry cmd serves on /metrics). sink may be nil (statuses are then dropped).
+func NewPipeline(opts translate.Options, dp Dataplane, sink StatusSink, log logr.Logger, reg prometheus.Registerer) (*Pipeline, error) {
+	return NewPipelineWith(translate.Translate, opts, dp, sink, log, reg)
+}
+
+// NewPipelineWith is NewPipeline with another translate function (tests wrap
+// the real translator to count or fail calls).
+func NewPipelineWith(fn TranslateFunc, opts translate.Options, dp Dataplane, sink StatusSink, log logr.Logger, reg prometheus.Registerer) (*Pipeline, error) {
+	if dp == nil || fn == nil {
+		return nil, fmt.Errorf("pipeline: dataplane and translate function are required")
+	}
+	m, err := newPipelineMetrics(reg)
+	if err != nil {
+		return nil, err
+	}
+	return &Pipeline{
+		opts: opts, dp: dp, sink: sink, log: log, translate: fn, metrics: m,
+		ready: make(chan struct{}),
+	}, nil
+}
+
+// Ready is closed once the first table has been swapped in. Readiness of the
+// process must stay false until then.
+func (p *Pipeline) Ready() <-chan struct{} { return p.ready }
+
+// Translations is how many times Apply ran the translator (successful or not).
+func (p *Pipeline) Translations() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.translations
+}
+
+// Generation is the number of tables swapped in so far.
+func (p *Pipeline) Generation() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.generation
+}
+
+// Apply pushes snap to the dataplane: endpoint sets when they changed, a new
+// table and statuses when anything but EndpointSlices changed. snap must be a
+// complete view from synced sources; it is not modified.
+func (p *Pipeline) Apply(snap *translate.Snapshot) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+
+	// Endpoints first, so routes of a new table find their endpoints in place.
+	eps := translate.EndpointSets(snap)
+	if !p.sentEndpoint || !endpointSetsEqual(p.endpoints, eps) {
+		p.dp.UpdateEndpoints(eps)
+		p.endpoints, p.sentEndpoint = eps, true
+		p.metrics.endpointUpdates.Inc()
+	}
+
+	fp, err := Fingerprint(snap)
+	if err != nil {
+		p.log.Error(err, "cannot fingerprint snapshot; translating anyway")
+	} else if p.haveFingerprint && fp == p.fingerprint {
+		p.metrics.skipped.Inc()
+		return
+	}
+
+	start := time.Now()
+	res := p.translate(snap, p.opts)
+	p.metrics.duration.Observe(time.Since(start).Seconds())
+	p.translations++
+	if res.Err != nil || res.Table == nil {
+		p.metrics.translations.WithLabelValues("error").Inc()
+		p.log.Error(res.Err, "translation produced an invalid table; keeping the last good table")
+		return
+	}
+	p.metrics.translations.WithLabelValues("ok").Inc()
+
+	p.dp.Swap(res.Table)
+	p.fingerprint, p.haveFingerprint = fp, err == nil
+	p.generation++
+	p.metrics.routes.Set(float64(res.Table.RouteCount()))
+	p.metrics.generation.Set(float64(p.generation))
+	p.metrics.applied.SetToCurrentTime()
+	p.readyOnce.Do(func() { close(p.ready) })
+	p.log.V(1).Info("table swapped", "generation", p.generation, "routes", res.Table.RouteCount(),
+		"duration", time.Since(start))
+
+	if p.sink != nil {
+		p.sink.Publish(res.Statuses)
+	}
+}
+
+// endpointSetsEqual compares two endpoint sets (each list sorted by the
+// translator, so order-sensitive comparison is exact).
+func endpointSetsEqual(a, b table.EndpointSets) bool {
+	return maps.EqualFunc(a, b, func(x, y []table.Endpoint) bool { return slices.Equal(x, y) })
+}
