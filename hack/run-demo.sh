@@ -9,7 +9,7 @@ dir=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$dir"' EXIT
 # One directory with the samples and the demo's EndpointSlice (loopback
 # endpoints, which an API server would refuse, so they live apart from samples).
-for f in config/samples/*.yaml hack/demo/*.yaml; do ln -s "$root/$f" "$dir/$(basename "$f")"; done
+for f in config/samples/[0-9]*.yaml hack/demo/*.yaml; do ln -s "$root/$f" "$dir/$(basename "$f")"; done
 
 go build -o bin/demo-backend ./hack/demo-backend
 bin/demo-backend &

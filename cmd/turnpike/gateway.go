@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/turnpike-io/turnpike/dataplane"
+	"github.com/turnpike-io/turnpike/dataplane/upstream"
+)
+
+// gateway is what both modes share: the dataplane server, the Prometheus
+// registry served on --metrics-addr and the admin listener.
+type gateway struct {
+	flags *commonFlags
+	log   logr.Logger
+	dp    *dataplane.Server
+	reg   *prometheus.Registry
+}
+
+func newGateway(f *commonFlags, serveMode bool, log logr.Logger, accessLog io.Writer) *gateway {
+	deny := []netip.Prefix(f.denyEgress)
+	if !f.denyEgressSet {
+		deny = upstream.DefaultDenyEgress(serveMode)
+	}
+	dp := dataplane.NewServer(dataplane.Options{
+		HTTPAddr:       f.httpAddr,
+		HealthAddr:     f.healthAddr,
+		ShutdownDelay:  f.shutdownDelay,
+		DrainTimeout:   f.drainTimeout,
+		Logger:         log.WithName("dataplane"),
+		AccessLog:      accessLog,
+		DenyEgress:     deny,
+		TrustedProxies: f.trustedProxies,
+	})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return &gateway{flags: f, log: log, dp: dp, reg: reg}
+}
+
+// run serves the dataplane, metrics and admin listeners until ctx is done
+// and the dataplane has drained, while source feeds tables. A failing source
+// stops the process; the dataplane's own shutdown sequence (readiness off,
+// shutdown delay, drain) runs either way.
+func (g *gateway) run(ctx context.Context, source func(context.Context) error) error {
+	aux, err := g.auxServers()
+	if err != nil {
+		return err
+	}
+	defer func() {
+		for _, s := range aux {
+			_ = s.Close()
+		}
+	}()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	srcErr := make(chan error, 1)
+	go func() {
+		err := source(ctx)
+		if err != nil && ctx.Err() == nil {
+			g.log.Error(err, "configuration source failed; shutting down")
+		}
+		srcErr <- err
+		cancel()
+	}()
+	dpErr := g.dp.Run(ctx, dataplane.Listeners{})
+	cancel()
+	if err := <-srcErr; err != nil && !errors.Is(err, context.Canceled) {
+		return errors.Join(err, dpErr)
+	}
+	return dpErr
+}
+
+// auxServers starts the metrics and admin listeners (not the health listener,
+// which the dataplane serves so readiness follows its shutdown).
+func (g *gateway) auxServers() ([]*http.Server, error) {
+	metrics := http.NewServeMux()
+	metrics.Handle("/metrics", promhttp.HandlerFor(g.reg, promhttp.HandlerOpts{Registry: g.reg}))
+	admin := http.NewServeMux()
+	admin.HandleFunc("/table", g.serveTable)
+	var servers []*http.Server
+	for _, l := range []struct {
+		addr string
+		h    http.Handler
+	}{{g.flags.metricsAddr, metrics}, {g.flags.adminAddr, admin}} {
+		if l.addr == "" {
+			continue
+		}
+		ln, err := net.Listen("tcp", l.addr)
+		if err != nil {
+			for _, s := range servers {
+				_ = s.Close()
+			}
+			return nil, fmt.Errorf("listen on %s: %w", l.addr, err)
+		}
+		srv := &http.Server{Handler: l.h, ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = srv.Serve(ln) }()
+		servers = append(servers, srv)
+	}
+	return servers, nil
+}
+
+// serveTable answers GET /table on the admin listener with the routing table
+// in effect, for "what does the gateway actually serve" questions.
+func (g *gateway) serveTable(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(g.dp.Table())
+}

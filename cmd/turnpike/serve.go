@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/go-logr/logr"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/klog/v2"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	"github.com/turnpike-io/turnpike/controllers"
+	"github.com/turnpike-io/turnpike/controllers/cluster"
+	"github.com/turnpike-io/turnpike/controllers/translate"
+)
+
+// runServe runs in a cluster: every replica watches the API server and serves
+// traffic; the status writer writes only while it holds the Lease.
+func runServe(ctx context.Context, f *serveFlags, log logr.Logger, accessLog io.Writer) error {
+	ctrl.SetLogger(log)
+	klog.SetLogger(log.WithName("client-go"))
+	cfg, err := restConfig(f.kubeconfig)
+	if err != nil {
+		return err
+	}
+	g := newGateway(&f.commonFlags, true, log, accessLog)
+	opts := cluster.Options{Namespace: f.namespace, LeaderElect: f.leaderElect, LeaseNamespace: f.leaseNamespace}
+	sw, err := cluster.NewStatusWriter(cfg, opts, g.reg, log.WithName("status"))
+	if err != nil {
+		return err
+	}
+	p, err := controllers.NewPipeline(translate.Options{DefaultDomain: f.defaultDomain}, g.dp, sw, log.WithName("pipeline"), g.reg)
+	if err != nil {
+		return err
+	}
+	log.Info("serve mode", "namespace", f.namespace, "leaderElect", f.leaderElect, "http", f.httpAddr)
+	return g.run(ctx, func(ctx context.Context) error {
+		return cluster.Run(ctx, cfg, opts, p, sw, log.WithName("cluster"))
+	})
+}
+
+// restConfig: --kubeconfig, else in-cluster, else $KUBECONFIG / ~/.kube/config.
+func restConfig(path string) (*rest.Config, error) {
+	if path == "" {
+		if cfg, err := rest.InClusterConfig(); err == nil {
+			return cfg, nil
+		}
+	}
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = path
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, nil).ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("no Kubernetes API access (use --kubeconfig, run in a cluster, or set KUBECONFIG): %w", err)
+	}
+	return cfg, nil
+}
