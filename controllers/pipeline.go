@@ -65,13 +65,13 @@ type Pipeline struct {
 	translate TranslateFunc
 	metrics   *pipelineMetrics
 
-	mu           sync.Mutex
-	fingerprint  [sha256.Size]byte
-	haveFingerprint     bool
-	endpoints    table.EndpointSets
-	sentEndpoint bool
-	generation   int64
-	translations int64
+	mu              sync.Mutex
+	fingerprint     [sha256.Size]byte
+	haveFingerprint bool
+	endpoints       table.EndpointSets
+	sentEndpoint    bool
+	generation      int64
+	translations    int64
 
 	readyOnce sync.Once
 	ready     chan struct{}
