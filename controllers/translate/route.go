@@ -57,21 +57,21 @@ func checkRouteKey(key string, api *apiState) (string, *issue) {
 	if key == table.DefaultRouteKey {
 		return key, nil
 	}
-	wsKey := key == "$connect" || key == "$disconnect" || (!strings.HasPrefix(key, "$") && actionName.MatchString(key))
-	if api != nil && api.obj.Spec.Protocol == v1alpha1.ProtocolWebSocket {
-		if wsKey {
-			return key, nil
+	websocketApi := api != nil && api.obj.Spec.Protocol == v1alpha1.ProtocolWebSocket
+	var err error
+	if !websocketApi {
+		var rk table.RouteKey
+		if rk, err = table.ParseRouteKey(key); err == nil {
+			return rk.Pattern(), nil
 		}
+	}
+	wsKey := key == "$connect" || key == "$disconnect" || (!strings.HasPrefix(key, "$") && actionName.MatchString(key))
+	switch {
+	case wsKey && (websocketApi || api == nil):
+		return key, nil // for a missing Api, the protocol is unknown until it exists
+	case websocketApi:
 		return "", invalidKey("route key " + quote(key) + " is not a WebSocket route key; use \"$connect\", \"$disconnect\", \"$default\" or an action name")
-	}
-	rk, err := table.ParseRouteKey(key)
-	if err == nil {
-		return rk.Pattern(), nil
-	}
-	if api == nil && wsKey {
-		return key, nil // protocol unknown until the Api exists
-	}
-	if api != nil && (wsKey || strings.HasPrefix(key, "$")) {
+	case api != nil && (wsKey || strings.HasPrefix(key, "$")):
 		return "", invalidKey(fmt.Sprintf("route key %q is a WebSocket route key, but Api %q has protocol %s; use \"METHOD /path\" or \"$default\"",
 			key, api.obj.Name, api.table.Protocol))
 	}
