@@ -19,3 +19,25 @@
 // The endpoint fast path (EndpointSets) is separate so that pod churn never
 // re-translates routes.
 package translate
+
+// Choices where api.md is silent (what an AWS API Gateway user would expect):
+//   - A Route appears in every served stage of its Api, resolved per stage
+//     (stage variables in integration uri and service.name); its conditions
+//     summarise all stages: the first problem, plus how many others.
+//   - A Route of an Api without a served Stage is served nowhere:
+//     Programmed=False, NotServed, Reconciling=True (a Stage may appear).
+//     References that do not depend on stage variables are still checked.
+//   - An Api without Stages is still Programmed (its host answers 404).
+//     Status routes counts Route objects that hold a key in at least one stage
+//     (those answering 500 included); stages counts served Stages.
+//   - Reconciling=True for references that may still appear (Api, Service,
+//     Service port, a Stage); Stalled=True for what only the user can fix
+//     (invalid, conflict, NotImplemented, undefined stage variable, an uri that
+//     is not an absolute URL). Never both: Stalled wins.
+//   - A NotImplemented Stage or Route is Accepted and keeps its claim (stage
+//     name, route key), like an object with unresolved references.
+//   - Values that switch a later feature off (cache.enabled=false,
+//     canary.percentTraffic=0, accessLog.format=json, authorizationType=NONE)
+//     are served.
+//   - MOCK bodies are not substituted (AWS substitutes only integration
+//     targets); an empty Options.DefaultDomain means DefaultDomain.

@@ -46,6 +46,7 @@ func Translate(s *Snapshot, o Options) Result {
 		apis:       make(map[string]*apiState, len(s.Apis)),
 		services:   make(map[string]*corev1.Service, len(s.Services)),
 		stageNames: map[string]string{},
+		statuses:   []ObjectStatus{},
 	}
 	for i := range s.Services {
 		svc := &s.Services[i]
@@ -57,7 +58,7 @@ func Translate(s *Snapshot, o Options) Result {
 	tr.translateAuthorizers(s.Authorizers)
 	tr.translateUsagePlans(s.UsagePlans)
 
-	var served []*table.Api
+	served := []*table.Api{}
 	for _, a := range tr.sortedApis() {
 		tr.statuses = append(tr.statuses, a.status())
 		if a.served {
@@ -75,7 +76,7 @@ func Translate(s *Snapshot, o Options) Result {
 // namespace/name. Objects without a timestamp (zero) sort first, as in
 // standalone mode where file order stands in for it.
 func olderFirst(a, b *metav1.ObjectMeta) int {
-	if c := a.CreationTimestamp.Time.Compare(b.CreationTimestamp.Time); c != 0 {
+	if c := a.CreationTimestamp.Compare(b.CreationTimestamp.Time); c != 0 {
 		return c
 	}
 	return cmp.Or(strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))
