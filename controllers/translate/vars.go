@@ -11,8 +11,9 @@ const varPrefix = "${stageVariables."
 
 // substitute replaces every ${stageVariables.name} in s by the variable's
 // value. It returns the first name vars does not define ("" when all are
-// defined). Text that only looks like the start of a reference (no closing
-// brace) is kept as it is. Values are inserted once, never re-scanned.
+// defined). Text that only looks like a reference (no closing brace, empty
+// name) is kept as it is, and so is the rest of s after it. Values are
+// inserted once, never re-scanned.
 func substitute(s string, vars map[string]string) (out, missing string) {
 	if !strings.Contains(s, varPrefix) {
 		return s, ""
@@ -24,8 +25,8 @@ func substitute(s string, vars map[string]string) (out, missing string) {
 			break
 		}
 		j := strings.IndexByte(s[i+len(varPrefix):], '}')
-		if j < 0 {
-			break
+		if j <= 0 {
+			break // no closing brace, or an empty name: not a reference
 		}
 		name := s[i+len(varPrefix) : i+len(varPrefix)+j]
 		v, ok := vars[name]
