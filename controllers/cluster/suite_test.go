@@ -174,6 +174,8 @@ type harness struct {
 	pipeline *controllers.Pipeline
 	writer   *StatusWriter
 	source   *Source
+	// stop stops the replica and waits for it; safe to call twice.
+	stop func()
 }
 
 // startReplica runs a replica until the test ends. opts.Namespace is set to ns.
@@ -195,15 +197,19 @@ func startReplica(t *testing.T, ns string, opts Options) *harness {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- h.source.Start(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			require.NoError(t, err)
-		case <-time.After(30 * time.Second):
-			t.Error("replica did not stop within 30s")
-		}
-	})
+	var once sync.Once
+	h.stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				require.NoError(t, err)
+			case <-time.After(30 * time.Second):
+				t.Error("replica did not stop within 30s")
+			}
+		})
+	}
+	t.Cleanup(h.stop)
 	return h
 }
 
