@@ -84,11 +84,11 @@ func TestTheAPIServerAcceptsAValidObjectOfEachKind(t *testing.T) {
 	requireEnv(t)
 	ns := newNamespace(t)
 	for name, manifest := range map[string]string{
-		"Api": apiHead + "spec: {cors: {allowOrigins: ['https://app.example.com'], allowCredentials: true}, maxRequestBodyBytes: 1}\n",
-		"Stage": stageHead + "metadata: {name: v1.0}\nspec: {apiName: pets, stageName: v1, canary: {percentTraffic: 100}}\n",
-		"Route": routeHead + "  routeKey: GET /pets/{proxy+}\n  integration: {type: SERVICE, service: {name: pets, port: 80}, timeoutMillis: 50}\n",
+		"Api":        apiHead + "spec: {cors: {allowOrigins: ['https://app.example.com'], allowCredentials: true}, maxRequestBodyBytes: 1}\n",
+		"Stage":      stageHead + "metadata: {name: v1.0}\nspec: {apiName: pets, stageName: v1, canary: {percentTraffic: 100}}\n",
+		"Route":      routeHead + "  routeKey: GET /pets/{proxy+}\n  integration: {type: SERVICE, service: {name: pets, port: 80}, timeoutMillis: 50}\n",
 		"Authorizer": authHead + "spec: {apiName: pets, type: JWT, jwt: {issuer: 'https://issuer.example.com'}}\n",
-		"UsagePlan": planHead + "spec:\n  apiStages: [{apiName: pets, stage: prod}]\n  apiKeySelector: {}\n  quota: {limit: 10, period: WEEK, offset: 6}\n",
+		"UsagePlan":  planHead + "spec:\n  apiStages: [{apiName: pets, stage: prod}]\n  apiKeySelector: {}\n  quota: {limit: 10, period: WEEK, offset: 6}\n",
 	} {
 		t.Run("a valid "+name, func(t *testing.T) {
 			require.NoError(t, createManifest(t, ns, manifest))

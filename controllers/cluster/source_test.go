@@ -110,7 +110,7 @@ func TestAnEndpointSliceChangeUpdatesEndpointsWithoutTranslating(t *testing.T) {
 	translations, tables := h.pipeline.Translations(), h.pipeline.Generation()
 
 	slice := &discoveryv1.EndpointSlice{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "pets-abc", Labels: map[string]string{discoveryv1.LabelServiceName: "pets"}},
+		ObjectMeta:  metav1.ObjectMeta{Namespace: ns, Name: "pets-abc", Labels: map[string]string{discoveryv1.LabelServiceName: "pets"}},
 		AddressType: discoveryv1.AddressTypeIPv4,
 		Ports:       []discoveryv1.EndpointPort{{Name: ptr.To("http"), Port: ptr.To[int32](8080)}},
 		Endpoints:   []discoveryv1.Endpoint{{Addresses: []string{"10.1.2.3"}, Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(true)}}},

@@ -109,6 +109,9 @@ func startEnv(root, assets string) error {
 		ErrorIfCRDPathMissing: true,
 	}
 	testEnv.ControlPlane.GetAPIServer().CertDir = certDir
+	// The outage test kills the API server; waiting for its graceful
+	// shutdown (open watches) only slows the suite down.
+	testEnv.ControlPlane.GetAPIServer().StopTimeout = 3 * time.Second
 	if restCfg, err = testEnv.Start(); err != nil {
 		return err
 	}
