@@ -195,7 +195,13 @@ func (w *StatusWriter) flush(ctx context.Context) (failed bool) {
 	slices.SortFunc(batch, func(a, b translate.ObjectStatus) int {
 		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
 	})
-	for _, st := range batch {
+	for i, st := range batch {
+		if ctx.Err() != nil { // leadership lost: the next leader (maybe us) rechecks all
+			for _, rest := range batch[i:] {
+				w.redirty(rest.ObjectRef)
+			}
+			return false
+		}
 		if err := w.write(ctx, st); err != nil {
 			failed = true
 			w.metrics.errors.Inc()
