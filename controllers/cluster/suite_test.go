@@ -169,6 +169,17 @@ func (d *recordingDataplane) lastEndpoints() (table.EndpointSets, int) {
 	return d.endpoints[len(d.endpoints)-1], len(d.endpoints)
 }
 
+// recordingApplier keeps the last snapshot and forwards it.
+type recordingApplier struct {
+	next Applier
+	last atomic.Pointer[translate.Snapshot]
+}
+
+func (r *recordingApplier) Apply(s *translate.Snapshot) {
+	r.last.Store(s)
+	r.next.Apply(s)
+}
+
 // harness is one gateway replica: a source, the real translator in a
 // pipeline, a recording dataplane and a status writer, all on one namespace.
 type harness struct {
@@ -177,6 +188,7 @@ type harness struct {
 	pipeline *controllers.Pipeline
 	writer   *StatusWriter
 	source   *Source
+	snaps    *recordingApplier
 	// stop stops the replica and waits for it; safe to call twice.
 	stop func()
 }
@@ -193,7 +205,8 @@ func startReplica(t *testing.T, ns string, opts Options) *harness {
 	require.NoError(t, err)
 	h.pipeline, err = controllers.NewPipeline(translate.Options{DefaultDomain: "example.test"}, h.dp, h.writer, log, reg)
 	require.NoError(t, err)
-	h.source, err = NewSource(restCfg, opts, h.pipeline, log)
+	h.snaps = &recordingApplier{next: h.pipeline}
+	h.source, err = NewSource(restCfg, opts, h.snaps, log)
 	require.NoError(t, err)
 	require.NoError(t, h.source.Manager().Add(h.writer))
 
