@@ -67,12 +67,17 @@ func NewStatusWriter(cfg *rest.Config, opts Options, reg prometheus.Registerer, 
 	if err != nil {
 		return nil, err
 	}
+	return newStatusWriter(opts, c, kube, m, log), nil
+}
+
+// newStatusWriter assembles a StatusWriter; opts must have its defaults.
+func newStatusWriter(opts Options, c client.Client, kube kubernetes.Interface, m *statusMetrics, log logr.Logger) *StatusWriter {
 	return &StatusWriter{
 		opts: opts, log: log, client: c, kube: kube, metrics: m,
 		desired: map[translate.ObjectRef]translate.ObjectStatus{},
 		dirty:   map[translate.ObjectRef]struct{}{},
 		signal:  make(chan struct{}, 1),
-	}, nil
+	}
 }
 
 // Publish records statuses as the desired state of every object (objects

@@ -1,0 +1,86 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+
+	"github.com/turnpike-io/turnpike/api/v1alpha1"
+	"github.com/turnpike-io/turnpike/controllers/translate"
+)
+
+// fakeWriter is a StatusWriter without leader election on a fake client whose
+// first failures status updates fail.
+func fakeWriter(t *testing.T, failures int32, objs ...client.Object) (*StatusWriter, client.Client) {
+	t.Helper()
+	scheme, err := NewScheme()
+	require.NoError(t, err)
+	var left atomic.Int32
+	left.Store(failures)
+	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).
+		WithStatusSubresource(&v1alpha1.Route{}, &v1alpha1.Api{}).
+		WithInterceptorFuncs(interceptor.Funcs{
+			SubResourceUpdate: func(ctx context.Context, c client.Client, sub string, obj client.Object, opts ...client.SubResourceUpdateOption) error {
+				if left.Add(-1) >= 0 {
+					return errors.New("injected failure")
+				}
+				return c.SubResource(sub).Update(ctx, obj, opts...)
+			},
+		}).Build()
+	m, err := newStatusMetrics(nil)
+	require.NoError(t, err)
+	w := newStatusWriter(Options{}.withDefaults(), c, nil, m, logr.Discard())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = w.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return w, c
+}
+
+func TestFailedStatusWritesAreCountedAndRetriedWithBackoff(t *testing.T) {
+	route := &v1alpha1.Route{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "r", Generation: 1}}
+	w, c := fakeWriter(t, 2, route)
+	w.Publish([]translate.ObjectStatus{desired(1, cond("Ready", metav1.ConditionTrue, "Ready"))})
+
+	require.Eventually(t, func() bool {
+		var got v1alpha1.Route
+		require.NoError(t, c.Get(context.Background(), client.ObjectKeyFromObject(route), &got))
+		return meta.IsStatusConditionTrue(got.Status.Conditions, "Ready") && got.Status.ObservedGeneration == 1
+	}, 10*time.Second, 20*time.Millisecond, "the write succeeds after the injected failures")
+	require.InDelta(t, 2, testutil.ToFloat64(w.metrics.errors), 0)
+	require.InDelta(t, 1, testutil.ToFloat64(w.metrics.writes), 0)
+}
+
+func TestAStatusOfANewerGenerationIsNotOverwrittenByAnOlderSnapshot(t *testing.T) {
+	route := &v1alpha1.Route{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "r", Generation: 3}}
+	route.Status.ObservedGeneration = 3
+	w, c := fakeWriter(t, 0, route)
+	w.Publish([]translate.ObjectStatus{desired(2, cond("Ready", metav1.ConditionFalse, "Invalid"))})
+	require.Never(t, func() bool {
+		var got v1alpha1.Route
+		require.NoError(t, c.Get(context.Background(), client.ObjectKeyFromObject(route), &got))
+		return len(got.Status.Conditions) > 0
+	}, time.Second, 20*time.Millisecond, "the stale status must not be written")
+	require.Zero(t, testutil.ToFloat64(w.metrics.writes))
+	require.Zero(t, testutil.ToFloat64(w.metrics.errors))
+}
+
+func TestAStatusForADeletedObjectIsDroppedWithoutError(t *testing.T) {
+	w, _ := fakeWriter(t, 0)
+	w.Publish([]translate.ObjectStatus{desired(1, cond("Ready", metav1.ConditionTrue, "Ready"))})
+	require.Never(t, func() bool {
+		return testutil.ToFloat64(w.metrics.errors) > 0 || testutil.ToFloat64(w.metrics.writes) > 0
+	},
+		time.Second, 20*time.Millisecond, "a deleted object is neither an error nor a write")
+}
