@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"fmt"
+
+	"github.com/go-logr/logr"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +13,7 @@ import (
 	"k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/turnpike-io/turnpike/api/v1alpha1"
 )
@@ -31,6 +34,7 @@ type cluster struct {
 
 func startCluster(t *testing.T) *cluster {
 	t.Helper()
+	logf.SetLogger(logr.Discard())
 	root := repoRoot()
 	assets := filepath.Join(root, "bin", "k8s")
 	if _, err := os.Stat(filepath.Join(assets, "kube-apiserver")); err != nil {
@@ -41,6 +45,9 @@ func startCluster(t *testing.T) *cluster {
 		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
 		ErrorIfCRDPathMissing: true,
 	}
+	// A fixed CertDir keeps the serving certificate across an API server
+	// restart, as a real control plane does; envtest regenerates it otherwise.
+	env.ControlPlane.GetAPIServer().CertDir = t.TempDir()
 	cfg, err := env.Start()
 	if err != nil {
 		t.Fatalf("start envtest: %v", err)
