@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
@@ -18,14 +19,19 @@ import (
 // TestAnAPIServerRestartNeverReplacesTheTableAndLaterEditsApply stops the
 // kube-apiserver (etcd stays up) under a running replica: the dataplane keeps
 // its table, no empty or partial table is ever swapped in, and an edit made
-// after the restart is served.
+// after the restart is served. The replica's status lease lapses during the
+// outage; it pauses writes, campaigns again and writes once it leads.
 func TestAnAPIServerRestartNeverReplacesTheTableAndLaterEditsApply(t *testing.T) {
 	requireEnv(t)
 	ns := newNamespace(t)
-	h := startReplica(t, ns, Options{})
+	h := startReplica(t, ns, Options{
+		LeaderElect: true, LeaseNamespace: ns,
+		LeaseDuration: 3 * time.Second, RenewDeadline: 2 * time.Second, RetryPeriod: 300 * time.Millisecond,
+	})
 	objs := petsObjects(ns)
 	createAll(t, objs...)
 	h.waitForTable(t, "pets served", hasKeys(ns, petsKeys...))
+	waitReady(t, metav1.ConditionTrue, v1alpha1.ReasonReady, objs...)
 	settle(t, h)
 	before, swaps := h.dp.current()
 
@@ -38,6 +44,9 @@ func TestAnAPIServerRestartNeverReplacesTheTableAndLaterEditsApply(t *testing.T)
 		}
 	})
 	requireTableStays(t, h, before, swaps, 3*time.Second)
+	require.Eventually(t, func() bool { return !h.writer.IsLeader() }, 10*time.Second, 50*time.Millisecond,
+		"the lease cannot be renewed without an API server, so status writes pause")
+	requireTableStays(t, h, before, swaps, 100*time.Millisecond)
 
 	require.NoError(t, apiServer.Start())
 	running = true
@@ -46,10 +55,12 @@ func TestAnAPIServerRestartNeverReplacesTheTableAndLaterEditsApply(t *testing.T)
 	}, 60*time.Second, 200*time.Millisecond, "the API server is back")
 	requireTableStays(t, h, before, swaps, 3*time.Second)
 
-	createAll(t, serviceRoute(ns, "adopt", "POST /adopt", "pets"))
+	adopt := serviceRoute(ns, "adopt", "POST /adopt", "pets")
+	createAll(t, adopt)
 	h.waitForTable(t, "an edit after the restart is served", func(tbl *table.Table) bool {
 		return slices.Contains(routeKeys(tbl, ns, "pets"), "prod POST /adopt")
 	})
+	waitReady(t, metav1.ConditionTrue, v1alpha1.ReasonReady, adopt) // the replica campaigned again and leads
 
 	h.dp.mu.Lock()
 	defer h.dp.mu.Unlock()

@@ -17,6 +17,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
+	"k8s.io/klog/v2"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
@@ -40,6 +41,7 @@ var (
 
 func TestMain(m *testing.M) {
 	ctrllog.SetLogger(testLogger())
+	klog.SetLogger(testLogger()) // client-go (leader election, reflectors)
 	code := m.Run()
 	if testEnv != nil {
 		if err := testEnv.Stop(); err != nil {
