@@ -158,7 +158,10 @@ func (p *Pipeline) Apply(snap *translate.Snapshot) {
 	p.metrics.routes.Set(float64(res.Table.RouteCount()))
 	p.metrics.generation.Set(float64(p.generation))
 	p.metrics.applied.SetToCurrentTime()
-	p.readyOnce.Do(func() { close(p.ready) })
+	p.readyOnce.Do(func() {
+		p.log.Info("first table in place", "routes", res.Table.RouteCount())
+		close(p.ready)
+	})
 	p.log.V(1).Info("table swapped", "generation", p.generation, "routes", res.Table.RouteCount(),
 		"duration", time.Since(start))
 
