@@ -67,7 +67,10 @@ func (s *Server) Run(ctx context.Context, l Listeners) error {
 	}
 	err = s.shutdown(servers, failed == nil)
 	for range len(servers) - btoi(failed != nil) {
-		<-errc // Serve has returned: no goroutine outlives Run
+		// Serve has returned: no goroutine outlives Run.
+		if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+			s.log.Error(serr, "listener stopped while shutting down")
+		}
 	}
 	s.Close()
 	return errors.Join(failed, err)

@@ -3,12 +3,13 @@ package e2e
 import (
 	"fmt"
 
-	"github.com/go-logr/logr"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"github.com/go-logr/logr"
 
 	"k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
