@@ -24,7 +24,7 @@ generate: $(CONTROLLER_GEN) ## Generate deepcopy code.
 
 .PHONY: manifests
 manifests: $(CONTROLLER_GEN) ## Generate CRDs and RBAC from markers.
-	$(CONTROLLER_GEN) crd rbac:roleName=turnpike paths=./api/... paths=./cmd/... \
+	$(CONTROLLER_GEN) crd rbac:roleName=turnpike paths=./api/... paths=./controllers/cluster/... \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
 
 .PHONY: check-generated
@@ -47,7 +47,15 @@ lint: $(GOLANGCI_LINT) ## golangci-lint with the layout rules of architecture.md
 .PHONY: test
 test: deps envtest check-generated ## Unit, golden, dataplane, standalone, envtest and e2e tests.
 	go test $(GO_TEST_FLAGS) ./...
-	go test $(GO_TEST_FLAGS) -race ./dataplane/... ./controllers/translate/...
+	go test $(GO_TEST_FLAGS) -race ./dataplane/... ./controllers/ ./controllers/translate/...
+	$(MAKE) fuzz FUZZTIME=10s
+
+FUZZTIME ?= 30s
+.PHONY: fuzz
+fuzz: ## Run each fuzz target for FUZZTIME (seed corpora are committed in the test files and testdata/fuzz).
+	go test -run='^$$' -fuzz='^FuzzParseRouteKey$$' -fuzztime=$(FUZZTIME) ./dataplane/table/
+	go test -run='^$$' -fuzz='^FuzzParsePath$$' -fuzztime=$(FUZZTIME) ./dataplane/
+	go test -run='^$$' -fuzz='^FuzzTranslate$$' -fuzztime=$(FUZZTIME) ./controllers/translate/
 
 .PHONY: envtest
 envtest: ## Build kube-apiserver and etcd from Go modules into bin/k8s (once).

@@ -39,7 +39,7 @@ func (w *StatusWriter) campaign(ctx context.Context) {
 					if w.IsLeader() || ctx.Err() == nil {
 						w.log.Info("not the status leader; status writes paused", "identity", w.opts.Identity)
 					}
-					w.setLeader(nil)
+					w.stopLeading()
 				},
 			},
 		})

@@ -79,7 +79,7 @@ func stopAPIServer(t *testing.T, s *envtest.APIServer) {
 	if err := s.Stop(); err != nil {
 		require.ErrorContains(t, err, "timeout waiting for process kube-apiserver to stop")
 	}
-	addr := net.JoinHostPort(s.SecureServing.Address, s.SecureServing.Port)
+	addr := net.JoinHostPort(s.Address, s.Port)
 	require.Eventually(t, func() bool {
 		l, err := net.Listen("tcp", addr)
 		if err != nil {

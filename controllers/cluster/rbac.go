@@ -10,4 +10,4 @@ package cluster
 // +kubebuilder:rbac:groups=turnpike.io,resources=apis/status;routes/status;stages/status;authorizers/status;usageplans/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups="",resources=services;secrets,verbs=get;list;watch
 // +kubebuilder:rbac:groups=discovery.k8s.io,resources=endpointslices,verbs=get;list;watch
-// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;create;update
+// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;create;update,namespace=turnpike-system

@@ -131,23 +131,25 @@ func (w *StatusWriter) wake() {
 	}
 }
 
-// setLeader switches writing on (ctx non-nil) or off. On becoming leader every
-// known object is marked dirty: another leader may have written meanwhile.
+// setLeader switches writing on for the leadership ctx. Every known object is
+// marked dirty: another leader may have written meanwhile.
 func (w *StatusWriter) setLeader(ctx context.Context) {
 	w.mu.Lock()
 	w.leaderCtx = ctx
-	if ctx != nil {
-		for ref := range w.desired {
-			w.dirty[ref] = struct{}{}
-		}
+	for ref := range w.desired {
+		w.dirty[ref] = struct{}{}
 	}
 	w.mu.Unlock()
-	leading := 0.0
-	if ctx != nil {
-		leading = 1
-		w.wake()
-	}
-	w.metrics.leader.Set(leading)
+	w.metrics.leader.Set(1)
+	w.wake()
+}
+
+// stopLeading switches writing off until the next setLeader.
+func (w *StatusWriter) stopLeading() {
+	w.mu.Lock()
+	w.leaderCtx = nil
+	w.mu.Unlock()
+	w.metrics.leader.Set(0)
 }
 
 // leading returns the leader context, or nil when this replica must not write.

@@ -2,6 +2,8 @@ package standalone
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
@@ -98,8 +100,8 @@ func TestLoadDefaultsTheNamespaceToDefault(t *testing.T) {
 
 func TestLoadMergesStringDataIntoDataWithStringDataWinning(t *testing.T) {
 	dir := t.TempDir()
-	writeFile(t, dir, "keys.yaml", "apiVersion: v1\nkind: Secret\nmetadata: {name: k}\ntype: turnpike.io/api-key\n"+
-		"data: {key: b2xk, other: eA==}\nstringData: {key: new-key-value-of-twenty-chars}\n")
+	writeFile(t, dir, "tls.yaml", "apiVersion: v1\nkind: Secret\nmetadata: {name: k}\ntype: kubernetes.io/tls\n"+
+		"data: {tls.crt: b2xk, tls.key: eA==}\nstringData: {tls.crt: new-certificate}\n")
 	snap, errs, _ := mustLoad(t, dir)
 	if len(errs) > 0 {
 		t.Fatal(errs)
@@ -108,14 +110,28 @@ func TestLoadMergesStringDataIntoDataWithStringDataWinning(t *testing.T) {
 		t.Fatalf("Secrets = %d, want 1", len(snap.Secrets))
 	}
 	s := snap.Secrets[0]
-	if got := string(s.Data["key"]); got != "new-key-value-of-twenty-chars" {
-		t.Errorf("data.key = %q, want the stringData value", got)
+	if got := string(s.Data["tls.crt"]); got != "new-certificate" {
+		t.Errorf("data[tls.crt] = %q, want the stringData value", got)
 	}
-	if got := string(s.Data["other"]); got != "x" {
-		t.Errorf("data.other = %q, want x", got)
+	if got := string(s.Data["tls.key"]); got != "x" {
+		t.Errorf("data[tls.key] = %q, want x", got)
 	}
 	if s.StringData != nil {
 		t.Errorf("stringData = %v, want it cleared as the API server does", s.StringData)
+	}
+}
+
+func TestLoadHashesAPIKeysSoNoKeyValueStaysInMemory(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "keys.yaml", "apiVersion: v1\nkind: Secret\nmetadata: {name: k}\ntype: turnpike.io/api-key\n"+
+		"stringData: {key: new-key-value-of-twenty-chars}\n")
+	snap, errs, _ := mustLoad(t, dir)
+	if len(errs) > 0 || len(snap.Secrets) != 1 {
+		t.Fatalf("errs %v, secrets %d", errs, len(snap.Secrets))
+	}
+	sum := sha256.Sum256([]byte("new-key-value-of-twenty-chars"))
+	if got, want := string(snap.Secrets[0].Data["key"]), hex.EncodeToString(sum[:]); got != want {
+		t.Errorf("data.key = %q, want its SHA-256 %q", got, want)
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	kjson "sigs.k8s.io/json"
 
 	"github.com/turnpike-io/turnpike/api/v1alpha1"
+	"github.com/turnpike-io/turnpike/controllers"
 )
 
 // DefaultNamespace is the namespace of objects whose file names none, as
@@ -142,8 +143,8 @@ func decodeCore(u *unstructured.Unstructured, into kubeObject, nameFn apimachine
 }
 
 // decodeSecret decodes a Secret, merges stringData into data as the API
-// server's conversion does (stringData wins, then stringData is cleared), and
-// returns nil for the Secret types standalone mode does not read.
+// server's conversion does (stringData wins, then stringData is cleared),
+// hashes API keys, and returns nil for the Secret types standalone mode does not read.
 func decodeSecret(u *unstructured.Unstructured) (kubeObject, []string, error) {
 	obj, warnings, err := decodeCore(u, &corev1.Secret{}, apimachineryvalidation.NameIsDNSSubdomain)
 	if err != nil {
@@ -160,5 +161,8 @@ func decodeSecret(u *unstructured.Unstructured) (kubeObject, []string, error) {
 		secret.Data[k] = []byte(v)
 	}
 	secret.StringData = nil
+	// As the cluster's informer transform does: no key value stays in memory,
+	// and both modes hand the translator the same (hashed) Secret.
+	controllers.HashAPIKey(secret)
 	return secret, warnings, nil
 }
