@@ -11,8 +11,12 @@ import (
 // caller hands over apis and must not change them afterwards. A table that
 // fails validation is returned with the error; callers keep serving the last
 // good table instead of swapping it in.
-func New(apis []*Api) (*Table, error) {
-	t := &Table{Apis: apis, hosts: map[string]*Api{}}
+func New(apis []*Api) (*Table, error) { return NewWithPlans(apis, nil) }
+
+// NewWithPlans is New for a table with usage plans: it also sorts plans and
+// links every stage's StagePlans to them (linkPlans).
+func NewWithPlans(apis []*Api, plans []*Plan) (*Table, error) {
+	t := &Table{Apis: apis, Plans: plans, hosts: map[string]*Api{}}
 	slices.SortFunc(t.Apis, func(a, b *Api) int {
 		return strings.Compare(a.Namespace+"/"+a.Name, b.Namespace+"/"+b.Name)
 	})
@@ -29,6 +33,7 @@ func New(apis []*Api) (*Table, error) {
 			t.hosts[h] = a
 		}
 	}
+	errs = append(errs, t.linkPlans())
 	return t, errors.Join(errs...)
 }
 
@@ -36,6 +41,11 @@ func (a *Api) compile() error {
 	slices.SortFunc(a.Stages, func(x, y *Stage) int { return strings.Compare(x.Name, y.Name) })
 	a.stages = make(map[string]*Stage, len(a.Stages))
 	var errs []error
+	if a.CORS != nil {
+		if err := a.CORS.compile(); err != nil {
+			errs = append(errs, fmt.Errorf("api %s/%s: %w", a.Namespace, a.Name, err))
+		}
+	}
 	for _, s := range a.Stages {
 		if _, dup := a.stages[s.Name]; dup {
 			errs = append(errs, fmt.Errorf("api %s/%s: stage %q appears twice", a.Namespace, a.Name, s.Name))
@@ -81,6 +91,9 @@ func (s *Stage) compile() error {
 // validate is the last guard before a swap: it checks what the translator must
 // already have guaranteed, so a translator bug cannot put a broken route live.
 func (r *Route) validate() error {
+	if err := r.Auth.validate(); err != nil {
+		return err
+	}
 	if r.Failure != nil {
 		if r.Failure.Status < 400 || r.Failure.Status > 599 {
 			return fmt.Errorf("failure status %d is not an error status", r.Failure.Status)

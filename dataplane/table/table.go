@@ -31,8 +31,12 @@ const DefaultRouteKey = "$default"
 type Table struct {
 	// Apis sorted by Namespace, then Name.
 	Apis []*Api `json:"apis"`
+	// Plans are the served usage plans, sorted by Namespace, then Name
+	// (see plans.go).
+	Plans []*Plan `json:"plans,omitempty"`
 
 	hosts map[string]*Api
+	plans map[string]*Plan
 }
 
 // Api is one served Api.
@@ -47,6 +51,9 @@ type Api struct {
 	MaxRequestBodyBytes int64 `json:"maxRequestBodyBytes"`
 	// ErrorHints: error bodies carry a hint (the access log always does).
 	ErrorHints bool `json:"errorHints,omitempty"`
+	// CORS is the cross-origin policy (cors.go); nil means the gateway adds
+	// no CORS headers and answers preflights like any other request.
+	CORS *CORS `json:"cors,omitempty"`
 	// Stages sorted by Name.
 	Stages []*Stage `json:"stages"`
 
@@ -63,8 +70,11 @@ type Stage struct {
 	Variables map[string]string `json:"variables,omitempty"`
 	// Routes sorted by Key.
 	Routes []*Route `json:"routes"`
+	// Plans are the usage plans whose keys may call this stage (plans.go).
+	Plans []*StagePlan `json:"plans,omitempty"`
 
 	router *Router
+	keys   map[[32]byte]*KeyGrant
 }
 
 // Route is one route key of a stage and what it does.
@@ -79,11 +89,20 @@ type Route struct {
 	// integration (unresolved reference, feature not built yet). The route keeps
 	// its key: a failing route never falls through to another route.
 	Failure *Failure `json:"failure,omitempty"`
+	// Throttle is the route's stage/route token bucket: the stage's route
+	// setting for this key, else the stage default; nil means none.
+	Throttle *Throttle `json:"throttle,omitempty"`
+	// ApiKeyRequired: requests need an x-api-key of a plan of this stage.
+	ApiKeyRequired bool `json:"apiKeyRequired,omitempty"`
+
+	// Auth is how the route authorizes requests; nil means no authorization.
+	Auth *Authorization `json:"auth,omitempty"`
 
 	// ParamNames are the path variable names in path order (greedy last, without "+").
 	ParamNames []string `json:"-"`
 
-	pattern []Segment
+	pattern    []Segment
+	throttleID string
 }
 
 // Failure is a fixed gateway error a route answers with.
