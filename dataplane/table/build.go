@@ -41,11 +41,6 @@ func (a *Api) compile() error {
 	slices.SortFunc(a.Stages, func(x, y *Stage) int { return strings.Compare(x.Name, y.Name) })
 	a.stages = make(map[string]*Stage, len(a.Stages))
 	var errs []error
-	if a.CORS != nil {
-		if err := a.CORS.compile(); err != nil {
-			errs = append(errs, fmt.Errorf("api %s/%s: %w", a.Namespace, a.Name, err))
-		}
-	}
 	for _, s := range a.Stages {
 		if _, dup := a.stages[s.Name]; dup {
 			errs = append(errs, fmt.Errorf("api %s/%s: stage %q appears twice", a.Namespace, a.Name, s.Name))
@@ -91,9 +86,6 @@ func (s *Stage) compile() error {
 // validate is the last guard before a swap: it checks what the translator must
 // already have guaranteed, so a translator bug cannot put a broken route live.
 func (r *Route) validate() error {
-	if err := r.Auth.validate(); err != nil {
-		return err
-	}
 	if r.Failure != nil {
 		if r.Failure.Status < 400 || r.Failure.Status > 599 {
 			return fmt.Errorf("failure status %d is not an error status", r.Failure.Status)

@@ -51,9 +51,6 @@ type Api struct {
 	MaxRequestBodyBytes int64 `json:"maxRequestBodyBytes"`
 	// ErrorHints: error bodies carry a hint (the access log always does).
 	ErrorHints bool `json:"errorHints,omitempty"`
-	// CORS is the cross-origin policy (cors.go); nil means the gateway adds
-	// no CORS headers and answers preflights like any other request.
-	CORS *CORS `json:"cors,omitempty"`
 	// Stages sorted by Name.
 	Stages []*Stage `json:"stages"`
 
@@ -94,9 +91,6 @@ type Route struct {
 	Throttle *Throttle `json:"throttle,omitempty"`
 	// ApiKeyRequired: requests need an x-api-key of a plan of this stage.
 	ApiKeyRequired bool `json:"apiKeyRequired,omitempty"`
-
-	// Auth is how the route authorizes requests; nil means no authorization.
-	Auth *Authorization `json:"auth,omitempty"`
 
 	// ParamNames are the path variable names in path order (greedy last, without "+").
 	ParamNames []string `json:"-"`
