@@ -94,6 +94,7 @@ func (s *Server) finish(x *exchange) {
 		x.errMessage = "response aborted"
 	}
 	s.logAccess(x)
+	s.observe(x)
 	if x.done {
 		*x = exchange{}
 		s.pool.Put(x)

@@ -21,8 +21,10 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/turnpike-io/turnpike/dataplane/accesslog"
+	"github.com/turnpike-io/turnpike/dataplane/metrics"
 	"github.com/turnpike-io/turnpike/dataplane/proxy"
 	"github.com/turnpike-io/turnpike/dataplane/table"
 	"github.com/turnpike-io/turnpike/dataplane/upstream"
@@ -52,6 +54,9 @@ type Options struct {
 	Forwarder Forwarder
 	// Endpoints receives UpdateEndpoints when Forwarder is set (nil: dropped).
 	Endpoints EndpointUpdater
+	// Metrics, when set, receives the request metrics (dataplane/metrics);
+	// nil records none.
+	Metrics prometheus.Registerer
 }
 
 // Defaults of the Options (api.md flags).
@@ -71,6 +76,7 @@ type Server struct {
 	fwd      Forwarder
 	access   *accesslog.Logger
 	pool     sync.Pool
+	metrics  *metrics.Metrics
 }
 
 // NewServer returns a Server that is not ready until the first Swap. If
@@ -96,6 +102,9 @@ func NewServer(o Options) *Server {
 	if o.AccessLog != nil {
 		s.access = accesslog.New(o.AccessLog, 0)
 	}
+	if o.Metrics != nil {
+		s.metrics = metrics.New(o.Metrics, s.AccessLogDropped)
+	}
 	return s
 }
 
@@ -106,6 +115,7 @@ func (s *Server) Swap(t *table.Table) {
 	if t == nil {
 		return
 	}
+	s.metrics.Bind(t) // before the swap: requests on t find their series bound
 	s.table.Store(t)
 	s.swapped.Store(true)
 }
@@ -119,6 +129,7 @@ func (s *Server) UpdateEndpoints(sets table.EndpointSets) {
 	if s.opts.Endpoints != nil {
 		s.opts.Endpoints.Update(sets)
 	}
+	s.metrics.UpdateEndpoints(sets)
 }
 
 // Ready reports whether the server has a table and is not shutting down.

@@ -34,6 +34,7 @@ func newGateway(f *commonFlags, serveMode bool, log logr.Logger, accessLog io.Wr
 	if !f.denyEgressSet {
 		deny = upstream.DefaultDenyEgress(serveMode)
 	}
+	reg := prometheus.NewRegistry()
 	dp := dataplane.NewServer(dataplane.Options{
 		HTTPAddr:       f.httpAddr,
 		HealthAddr:     f.healthAddr,
@@ -43,8 +44,8 @@ func newGateway(f *commonFlags, serveMode bool, log logr.Logger, accessLog io.Wr
 		AccessLog:      accessLog,
 		DenyEgress:     deny,
 		TrustedProxies: f.trustedProxies,
+		Metrics:        reg,
 	})
-	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return &gateway{flags: f, log: log, dp: dp, reg: reg}
 }
