@@ -38,6 +38,9 @@ type exchange struct {
 	segs []string
 	rest string
 
+	// lim is the state of the throttle and API key steps (limits.go).
+	lim limits
+
 	errMessage, errHint string
 	target              Target
 	// done is set when the chain returned normally (not by a panic).
@@ -59,6 +62,8 @@ var chain = [...]step{
 	(*exchange).resolveStage,
 	(*exchange).lookupRoute,
 	(*exchange).limitBody,
+	(*exchange).throttle,
+	(*exchange).checkAPIKey,
 	(*exchange).integrate,
 }
 

@@ -27,6 +27,7 @@ import (
 	"github.com/turnpike-io/turnpike/dataplane/metrics"
 	"github.com/turnpike-io/turnpike/dataplane/proxy"
 	"github.com/turnpike-io/turnpike/dataplane/table"
+	"github.com/turnpike-io/turnpike/dataplane/throttle"
 	"github.com/turnpike-io/turnpike/dataplane/upstream"
 )
 
@@ -54,6 +55,12 @@ type Options struct {
 	Forwarder Forwarder
 	// Endpoints receives UpdateEndpoints when Forwarder is set (nil: dropped).
 	Endpoints EndpointUpdater
+	// Limiter holds the stage, route and plan buckets and the quotas
+	// (dataplane/throttle); nil means a per-process throttle.Local.
+	Limiter throttle.Limiter
+	// GatewayThrottle is the gateway-wide bucket (--rate-limit,
+	// --burst-limit), always per replica; zero means 10000/5000.
+	GatewayThrottle table.Throttle
 	// Metrics, when set, receives the request metrics (dataplane/metrics);
 	// nil records none.
 	Metrics prometheus.Registerer
@@ -76,6 +83,8 @@ type Server struct {
 	fwd      Forwarder
 	access   *accesslog.Logger
 	pool     sync.Pool
+	limiter  throttle.Limiter
+	gateway  throttle.Bucket
 	metrics  *metrics.Metrics
 }
 
@@ -99,6 +108,7 @@ func NewServer(o Options) *Server {
 		})
 	}
 	s := &Server{opts: o, log: o.Logger, fwd: o.Forwarder}
+	s.limiter, s.gateway = newLimiter(o)
 	if o.AccessLog != nil {
 		s.access = accesslog.New(o.AccessLog, 0)
 	}

@@ -22,6 +22,9 @@ const (
 	Unavailable
 )
 
+// GatewayID is the identity of the gateway-wide bucket.
+const GatewayID = "gateway"
+
 // QuotaCheck is the quota of a Check: its counter's identity and its terms.
 type QuotaCheck struct {
 	ID string
@@ -41,6 +44,9 @@ type Result struct {
 	Verdict Verdict
 	// RetryAfter is set for Throttled and QuotaExceeded.
 	RetryAfter time.Duration
+	// Bucket is the ID of the bucket that refused a Throttled request
+	// (GatewayID for the gateway-wide bucket), for hints and logs.
+	Bucket string
 	// Quota is set when the Check had a quota: its state after the check.
 	Quota *QuotaState
 	// StoreErr is the shared store's error, if any (the Verdict then follows

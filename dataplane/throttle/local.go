@@ -87,12 +87,16 @@ func (l *Local) run(c *Check, take bool) Result {
 	if c.Gateway != nil {
 		gw = l.bucket(c.Gateway)
 		gw.refill(us, c.Gateway.Throttle)
-		res.RetryAfter = gw.retryAfter(c.Gateway.Throttle)
+		if res.RetryAfter = gw.retryAfter(c.Gateway.Throttle); res.RetryAfter > 0 {
+			res.Bucket = c.Gateway.ID
+		}
 	}
 	for i := range c.Buckets {
 		s := l.bucket(&c.Buckets[i])
 		s.refill(us, c.Buckets[i].Throttle)
-		res.RetryAfter = max(res.RetryAfter, s.retryAfter(c.Buckets[i].Throttle))
+		if ra := s.retryAfter(c.Buckets[i].Throttle); ra > res.RetryAfter {
+			res.RetryAfter, res.Bucket = ra, c.Buckets[i].ID
+		}
 	}
 	var qs *localQuota
 	if c.Quota != nil {

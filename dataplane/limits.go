@@ -1,0 +1,159 @@
+package dataplane
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/turnpike-io/turnpike/dataplane/table"
+	"github.com/turnpike-io/turnpike/dataplane/throttle"
+)
+
+// Messages of the throttle and API key answers (api.md, Errors). Part of the
+// AWS-compatible contract: never reword them.
+const (
+	msgThrottled     = "Too Many Requests"
+	msgQuotaExceeded = "Limit Exceeded"
+	msgKeyForbidden  = "Forbidden"
+	msgLimiterDown   = "Service Unavailable"
+)
+
+// Default gateway-wide bucket (api.md: like an AWS account, per replica).
+const (
+	DefaultRateLimit  = 10000
+	DefaultBurstLimit = 5000
+)
+
+// apiKeyHeader is the canonical form of x-api-key.
+const apiKeyHeader = "X-Api-Key"
+
+// limits is the per-request state of the throttle and API key steps; it
+// lives in the pooled exchange so that a check allocates nothing.
+type limits struct {
+	grant   *table.KeyGrant
+	buckets [3]throttle.Bucket
+	quota   throttle.QuotaCheck
+	check   throttle.Check
+}
+
+// newLimiter returns the limiter and gateway bucket of o: Options.Limiter,
+// else a per-process throttle.Local; GatewayThrottle, else the defaults.
+func newLimiter(o Options) (throttle.Limiter, throttle.Bucket) {
+	l := o.Limiter
+	if l == nil {
+		l = throttle.NewLocal(nil)
+	}
+	gw := o.GatewayThrottle
+	if gw == (table.Throttle{}) {
+		gw = table.Throttle{RateLimit: DefaultRateLimit, BurstLimit: DefaultBurstLimit}
+	}
+	return l, throttle.Bucket{ID: throttle.GatewayID, Throttle: gw}
+}
+
+// throttle is the step before authorization: the gateway-wide bucket and the
+// route's stage/route bucket. For a route that needs an API key the tokens
+// are only checked here and taken by checkAPIKey together with the plan's
+// buckets and quota, so that a request refused there costs no token here.
+func (x *exchange) throttle() bool {
+	c := &x.lim.check
+	c.Gateway, c.Buckets, c.Quota = &x.s.gateway, x.lim.buckets[:0], nil
+	if th := x.route.Throttle; th != nil {
+		c.Buckets = append(c.Buckets, throttle.Bucket{ID: x.route.ThrottleID(), Throttle: *th})
+	}
+	if x.route.ApiKeyRequired {
+		return x.admit(x.s.limiter.Peek(x.r.Context(), c))
+	}
+	return x.admit(x.s.limiter.Take(x.r.Context(), c))
+}
+
+// checkAPIKey runs on routes with apiKeyRequired: the x-api-key must hash to
+// a key of a plan of this stage (403 otherwise); then every bucket of the
+// request (gateway, stage/route, plan, plan route) and the plan's quota are
+// checked and taken at once.
+func (x *exchange) checkAPIKey() bool {
+	if !x.route.ApiKeyRequired {
+		return true
+	}
+	v := x.r.Header[apiKeyHeader]
+	if len(v) == 0 || v[0] == "" {
+		x.fail(http.StatusForbidden, msgKeyForbidden, "the route requires an API key and the request has no x-api-key header")
+		return false
+	}
+	sum := sha256.Sum256([]byte(v[0]))
+	g := x.stage.Grant(sum)
+	// The map lookup finds a candidate by hash; the comparison that decides is
+	// constant-time, so response timing tells nothing about stored hashes.
+	var hexSum [2 * sha256.Size]byte
+	hex.Encode(hexSum[:], sum[:])
+	if g == nil || subtle.ConstantTimeCompare(hexSum[:], []byte(g.Key.Hash)) != 1 {
+		x.fail(http.StatusForbidden, msgKeyForbidden,
+			fmt.Sprintf("the x-api-key is not a key of a usage plan of stage %q", x.stage.Name))
+		return false
+	}
+	x.lim.grant = g
+	c := &x.lim.check
+	if th := g.Plan.Throttle; th != nil {
+		c.Buckets = append(c.Buckets, throttle.Bucket{ID: g.BucketID, Throttle: *th})
+	}
+	if th, id := g.RouteThrottle(x.route.Key); th != nil {
+		c.Buckets = append(c.Buckets, throttle.Bucket{ID: id, Throttle: *th})
+	}
+	if q := g.Plan.Quota; q != nil {
+		x.lim.quota = throttle.QuotaCheck{ID: g.QuotaID, Quota: *q}
+		c.Quota = &x.lim.quota
+	}
+	res := x.s.limiter.Take(x.r.Context(), c)
+	if res.Quota != nil {
+		h := x.w.Header()
+		h["Ratelimit-Limit"] = []string{strconv.FormatInt(res.Quota.Limit, 10)}
+		h["Ratelimit-Remaining"] = []string{strconv.FormatInt(res.Quota.Remaining, 10)}
+		h["Ratelimit-Reset"] = []string{strconv.FormatInt(ceilSeconds(res.Quota.Reset), 10)}
+	}
+	return x.admit(res)
+}
+
+// admit answers a refused check: 429 with Retry-After, or 503 when the
+// shared store is down and the failure mode is closed (never 429 then).
+func (x *exchange) admit(res throttle.Result) bool {
+	switch res.Verdict {
+	case throttle.Allowed:
+		return true
+	case throttle.Unavailable:
+		x.fail(http.StatusServiceUnavailable, msgLimiterDown,
+			fmt.Sprintf("the shared rate-limit store failed (%v) and --redis-failure-mode is closed", res.StoreErr))
+		return false
+	case throttle.QuotaExceeded:
+		x.w.Header()["Retry-After"] = []string{strconv.FormatInt(ceilSeconds(res.RetryAfter), 10)}
+		x.fail(http.StatusTooManyRequests, msgQuotaExceeded,
+			fmt.Sprintf("the API key %s used up the quota of usage plan %s/%s", x.lim.grant.Key.ID, x.lim.grant.Plan.Namespace, x.lim.grant.Plan.Name))
+		return false
+	}
+	x.w.Header()["Retry-After"] = []string{strconv.FormatInt(ceilSeconds(res.RetryAfter), 10)}
+	x.fail(http.StatusTooManyRequests, msgThrottled, x.throttleHint(res.Bucket))
+	return false
+}
+
+// throttleHint names the level of the bucket that refused, never a key hash.
+func (x *exchange) throttleHint(id string) string {
+	g := x.lim.grant
+	switch {
+	case id == throttle.GatewayID:
+		return "the gateway-wide bucket (--rate-limit/--burst-limit) is empty"
+	case id == x.route.ThrottleID():
+		return fmt.Sprintf("the throttle of route %q in stage %q is exhausted", x.route.Key, x.stage.Name)
+	case g != nil && id == g.BucketID:
+		return fmt.Sprintf("the API key %s exceeded the throttle of usage plan %s/%s", g.Key.ID, g.Plan.Namespace, g.Plan.Name)
+	case g != nil:
+		return fmt.Sprintf("the API key %s exceeded the route throttle of usage plan %s/%s for %q", g.Key.ID, g.Plan.Namespace, g.Plan.Name, x.route.Key)
+	}
+	return "a token bucket is empty"
+}
+
+// ceilSeconds rounds d up to whole seconds, at least 1 (HTTP delta-seconds).
+func ceilSeconds(d time.Duration) int64 {
+	return max(int64((d+time.Second-1)/time.Second), 1)
+}
