@@ -3,6 +3,7 @@ package controllers
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
 )
@@ -23,6 +24,28 @@ const APIKeyDataKey = "key"
 // back), and makes HashAPIKey idempotent.
 const APIKeyHashedAnnotation = "turnpike.io/key-hashed"
 
+// APIKeyInvalidAnnotation is set (in memory only) by HashAPIKey on an API-key
+// Secret whose key cannot be served, with the reason as its value. The hash
+// hides the key's length, so validity is decided before hashing.
+const APIKeyInvalidAnnotation = "turnpike.io/key-invalid"
+
+// API key length bounds (api.md, as in AWS).
+const (
+	MinAPIKeyLength = 20
+	MaxAPIKeyLength = 128
+)
+
+// apiKeyProblem says why key (ok reports presence) cannot be served, or "".
+func apiKeyProblem(key []byte, ok bool) string {
+	switch {
+	case !ok:
+		return "the Secret has no data.key"
+	case len(key) < MinAPIKeyLength || len(key) > MaxAPIKeyLength:
+		return fmt.Sprintf("data.key has %d characters; an API key has %d to %d", len(key), MinAPIKeyLength, MaxAPIKeyLength)
+	}
+	return ""
+}
+
 // HashAPIKey replaces data.key of an API-key Secret by the lower-case hex
 // SHA-256 of the key, so no key value stays in memory, and marks the Secret with
 // APIKeyHashedAnnotation. The dataplane compares hashes of presented keys.
@@ -33,7 +56,9 @@ func HashAPIKey(s *corev1.Secret) {
 	if s.Type != SecretTypeAPIKey || s.Annotations[APIKeyHashedAnnotation] != "" {
 		return
 	}
-	if key, ok := s.Data[APIKeyDataKey]; ok {
+	key, ok := s.Data[APIKeyDataKey]
+	problem := apiKeyProblem(key, ok)
+	if ok {
 		sum := sha256.Sum256(key)
 		data := make(map[string][]byte, len(s.Data))
 		for k, v := range s.Data {
@@ -47,6 +72,9 @@ func HashAPIKey(s *corev1.Secret) {
 		ann[k] = v
 	}
 	ann[APIKeyHashedAnnotation] = "sha256"
+	if problem != "" {
+		ann[APIKeyInvalidAnnotation] = problem
+	}
 	s.Annotations = ann
 }
 

@@ -185,6 +185,7 @@ func (s *Server) logAccess(x *exchange) {
 	}
 	if x.stage != nil {
 		e.Stage = x.stage.Name
+		e.Format = x.stage.AccessLog
 	}
 	if x.api != nil {
 		e.API = x.api.Namespace + "/" + x.api.Name

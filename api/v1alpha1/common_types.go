@@ -84,4 +84,6 @@ const (
 	ReasonStageVariableNotFound = "StageVariableNotFound"
 	// ReasonInvalidIntegration: the integration is unusable after stage variable substitution.
 	ReasonInvalidIntegration = "InvalidIntegration"
+	// ReasonInvalidApiKey: a key Secret a UsagePlan selects is malformed and not served.
+	ReasonInvalidApiKey = "InvalidApiKey"
 )

@@ -60,6 +60,8 @@ func decodeInto(s *Snapshot, doc []byte) error {
 		s.Services, err = appendDecoded(s.Services, doc, func(o *corev1.Service) *metav1.ObjectMeta { return &o.ObjectMeta })
 	case "EndpointSlice":
 		s.EndpointSlices, err = appendDecoded(s.EndpointSlices, doc, func(o *discoveryv1.EndpointSlice) *metav1.ObjectMeta { return &o.ObjectMeta })
+	case "Secret":
+		s.Secrets, err = appendDecoded(s.Secrets, doc, func(o *corev1.Secret) *metav1.ObjectMeta { return &o.ObjectMeta })
 	default:
 		return fmt.Errorf("unknown kind %q", tm.Kind)
 	}

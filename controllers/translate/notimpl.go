@@ -36,12 +36,6 @@ func apiNotImplemented(a *v1alpha1.Api) []string {
 func stageNotImplemented(s *v1alpha1.Stage) []string {
 	var f []string
 	sp := &s.Spec
-	if sp.Throttle != nil {
-		f = append(f, "spec.throttle")
-	}
-	if len(sp.RouteSettings) > 0 {
-		f = append(f, "spec.routeSettings")
-	}
 	if sp.AccessLog != nil && sp.AccessLog.Format != "" && sp.AccessLog.Format != "json" {
 		f = append(f, "spec.accessLog.format")
 	}
@@ -66,9 +60,6 @@ func routeNotImplemented(r *v1alpha1.Route) []string {
 	}
 	if sp.AuthorizationType != "" && sp.AuthorizationType != v1alpha1.AuthorizationNone {
 		f = append(f, "spec.authorizationType="+string(sp.AuthorizationType))
-	}
-	if sp.ApiKeyRequired {
-		f = append(f, "spec.apiKeyRequired")
 	}
 	if sp.RequestValidation != nil {
 		f = append(f, "spec.requestValidation")

@@ -42,6 +42,9 @@ func deepCopy(s *Snapshot) *Snapshot {
 	for i := range s.EndpointSlices {
 		c.EndpointSlices = append(c.EndpointSlices, *s.EndpointSlices[i].DeepCopy())
 	}
+	for i := range s.Secrets {
+		c.Secrets = append(c.Secrets, *s.Secrets[i].DeepCopy())
+	}
 	return c
 }
 
@@ -98,6 +101,7 @@ func TestTranslateIsDeterministic(t *testing.T) {
 			shuffle(r, c.UsagePlans)
 			shuffle(r, c.Services)
 			shuffle(r, c.EndpointSlices)
+			shuffle(r, c.Secrets)
 			if got := marshalResult(t, c); !bytes.Equal(want, got) {
 				t.Fatalf("%s: output depends on input order:\n%s", in, cmp.Diff(string(want), string(got)))
 			}

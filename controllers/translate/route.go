@@ -112,7 +112,8 @@ func (tr *translator) serveRoute(obj *v1alpha1.Route, api *apiState, notImpl []s
 	var agg issueSummary
 	for _, st := range api.stages {
 		in, iss := tr.resolve(obj, st)
-		r := &table.Route{Key: obj.Spec.RouteKey, Object: obj.Namespace + "/" + obj.Name, Integration: in}
+		r := &table.Route{Key: obj.Spec.RouteKey, Object: obj.Namespace + "/" + obj.Name, Integration: in,
+			Throttle: routeThrottle(st.obj, obj.Spec.RouteKey), ApiKeyRequired: obj.Spec.ApiKeyRequired}
 		switch {
 		case len(notImpl) > 0:
 			r.Failure = internalError("this route uses " + listFields(notImpl) + ", which the gateway does not implement yet")

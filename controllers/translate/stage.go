@@ -39,7 +39,11 @@ func (tr *translator) translateStages(stages []v1alpha1.Stage) {
 	for _, obj := range byAge(stages, func(s *v1alpha1.Stage) *metav1.ObjectMeta { return &s.ObjectMeta }) {
 		st := &stageState{obj: obj, name: stageName(obj)}
 		var v verdict
-		v.accepted = tr.claimStageName(st)
+		logFormat, logIssue := stageAccessLog(obj)
+		v.accepted = logIssue // an invalid Stage holds no claim
+		if v.accepted == nil {
+			v.accepted = tr.claimStageName(st)
+		}
 		api, refIssue := tr.apiRef(obj.Namespace, obj.Spec.ApiName, KindStage)
 		v.resolved = refIssue
 		if f := stageNotImplemented(obj); len(f) > 0 {
@@ -52,6 +56,7 @@ func (tr *translator) translateStages(stages []v1alpha1.Stage) {
 				Name:      st.name,
 				Object:    obj.Namespace + "/" + obj.Name,
 				Variables: maps.Clone(obj.Spec.Variables),
+				AccessLog: logFormat,
 				Routes:    []*table.Route{},
 			}
 			api.stages = append(api.stages, st)

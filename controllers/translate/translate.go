@@ -35,6 +35,9 @@ type translator struct {
 	// the claim's owner (Accepted Stages only), for conflicts and UsagePlans.
 	stageNames map[string]string
 	statuses   []ObjectStatus
+	// plans are the served usage plans (usageplan.go).
+	plans        []*table.Plan
+	sharedLimits bool
 }
 
 // Translate computes the routing table and every object's status from s.
@@ -48,6 +51,7 @@ func Translate(s *Snapshot, o Options) Result {
 		stageNames: map[string]string{},
 		statuses:   []ObjectStatus{},
 	}
+	tr.sharedLimits = o.SharedLimits
 	for i := range s.Services {
 		svc := &s.Services[i]
 		tr.services[svc.Namespace+"/"+svc.Name] = svc
@@ -56,7 +60,7 @@ func Translate(s *Snapshot, o Options) Result {
 	tr.translateStages(s.Stages)
 	tr.translateRoutes(s.Routes)
 	tr.translateAuthorizers(s.Authorizers)
-	tr.translateUsagePlans(s.UsagePlans)
+	tr.translateUsagePlans(s.UsagePlans, s.Secrets)
 
 	served := []*table.Api{}
 	for _, a := range tr.sortedApis() {
@@ -65,7 +69,7 @@ func Translate(s *Snapshot, o Options) Result {
 			served = append(served, a.table)
 		}
 	}
-	t, err := table.New(served)
+	t, err := table.NewWithPlans(served, tr.plans)
 	slices.SortFunc(tr.statuses, func(a, b ObjectStatus) int {
 		return cmp.Or(strings.Compare(a.Kind, b.Kind), strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))
 	})

@@ -28,6 +28,9 @@ type Snapshot struct {
 type Options struct {
 	// DefaultDomain: an Api's default endpoint host is {api}.{namespace}.{DefaultDomain}.
 	DefaultDomain string
+	// SharedLimits: buckets and quotas are shared through Redis (--redis-url);
+	// the UsagePlan status says whether limits are per replica or shared.
+	SharedLimits bool
 }
 
 // ObjectRef names one object of the five kinds.

@@ -1,4 +1,5 @@
-// Package accesslog writes one JSON line per request without ever making a
+// Package accesslog writes one line per request (JSON, CLF, or an AWS
+// $context template compiled per stage, see Format) without ever making a
 // request wait for the log's writer.
 //
 // Invariants:
@@ -6,8 +7,9 @@
 //     goroutine; when the channel is full the entry is dropped and counted
 //     (Dropped), because a slow stdout must not become a gateway outage.
 //   - Lines are written whole and in the order Log accepted them.
-//   - Entry is plain data named after AWS $context variables, so other formats
-//     (clf, templates) can be added as encoders over the same struct.
+//   - Entry is plain data named after AWS $context variables; the clf and
+//     template formats read its fields by their JSON names, so a field added
+//     to Entry is available to templates without further wiring.
 package accesslog
 
 import (
@@ -45,6 +47,8 @@ type Entry struct {
 	DomainName       string `json:"domainName"`
 	// API is the Api object as "namespace/name".
 	API string `json:"api"`
+	// Format is the stage's line format; nil writes a JSON line.
+	Format *Format `json:"-"`
 }
 
 // DefaultBuffer is the channel capacity used when New is given size <= 0.
@@ -123,8 +127,14 @@ func (l *Logger) run() {
 	bw := bufio.NewWriterSize(l.w, 64<<10)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
+	var line []byte
 	for e := range l.ch {
-		_ = enc.Encode(&e) // Entry has only strings and ints: it always encodes
+		if e.Format != nil {
+			line = e.Format.Append(line[:0], &e)
+			_, _ = bw.Write(line)
+		} else {
+			_ = enc.Encode(&e) // Entry has only strings and ints: it always encodes
+		}
 		if len(l.ch) == 0 {
 			_ = bw.Flush() // a failing writer must not stop the gateway; lines are lost
 		}

@@ -12,6 +12,8 @@
 //   - This package imports neither net/http nor the CRD types: it is plain data.
 package table
 
+import "github.com/turnpike-io/turnpike/dataplane/accesslog"
+
 // Protocol is the AWS flavour of an Api: it selects error bodies and headers.
 type Protocol string
 
@@ -65,6 +67,9 @@ type Stage struct {
 	Object string `json:"object"`
 	// Variables are the stage variables, already substituted into the routes.
 	Variables map[string]string `json:"variables,omitempty"`
+	// AccessLog is the stage's access log format, compiled once by the
+	// translator; nil writes JSON lines.
+	AccessLog *accesslog.Format `json:"accessLog,omitempty"`
 	// Routes sorted by Key.
 	Routes []*Route `json:"routes"`
 	// Plans are the usage plans whose keys may call this stage (plans.go).
