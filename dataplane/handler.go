@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/turnpike-io/turnpike/dataplane/auth"
 	"github.com/turnpike-io/turnpike/dataplane/table"
 )
 
@@ -38,6 +39,10 @@ type exchange struct {
 	segs []string
 	rest string
 
+	// authz is the route authorizer's decision (authorize.go); nil when the
+	// route has no authorizer or the chain ended before it.
+	authz *auth.Result
+
 	// lim is the state of the throttle and API key steps (limits.go).
 	lim limits
 
@@ -63,6 +68,7 @@ var chain = [...]step{
 	(*exchange).lookupRoute,
 	(*exchange).limitBody,
 	(*exchange).throttle,
+	(*exchange).authorize,
 	(*exchange).checkAPIKey,
 	(*exchange).integrate,
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/turnpike-io/turnpike/dataplane/accesslog"
+	"github.com/turnpike-io/turnpike/dataplane/auth"
 	"github.com/turnpike-io/turnpike/dataplane/metrics"
 	"github.com/turnpike-io/turnpike/dataplane/proxy"
 	"github.com/turnpike-io/turnpike/dataplane/table"
@@ -61,6 +62,9 @@ type Options struct {
 	// GatewayThrottle is the gateway-wide bucket (--rate-limit,
 	// --burst-limit), always per replica; zero means 10000/5000.
 	GatewayThrottle table.Throttle
+	// AllowHTTPJWKS is --allow-http-jwks: JWT authorizers may fetch keys
+	// over http:// from loopback hosts (tests, local development).
+	AllowHTTPJWKS bool
 	// Metrics, when set, receives the request metrics (dataplane/metrics);
 	// nil records none.
 	Metrics prometheus.Registerer
@@ -86,6 +90,7 @@ type Server struct {
 	limiter  throttle.Limiter
 	gateway  throttle.Bucket
 	metrics  *metrics.Metrics
+	auth     authorizers
 }
 
 // NewServer returns a Server that is not ready until the first Swap. If
@@ -109,6 +114,8 @@ func NewServer(o Options) *Server {
 	}
 	s := &Server{opts: o, log: o.Logger, fwd: o.Forwarder}
 	s.limiter, s.gateway = newLimiter(o)
+	store, _ := o.Endpoints.(*upstream.Store)
+	s.auth = newAuthorizers(o, store)
 	if o.AccessLog != nil {
 		s.access = accesslog.New(o.AccessLog, 0)
 	}
@@ -182,6 +189,12 @@ func (s *Server) logAccess(x *exchange) {
 	}
 	if x.route != nil {
 		e.RouteKey = x.route.Key
+	}
+	if x.authz != nil {
+		e.PrincipalID = x.authz.PrincipalID
+		if x.authz.Outcome != auth.OutcomeAllow {
+			e.AuthorizerError = x.authz.Error
+		}
 	}
 	if x.stage != nil {
 		e.Stage = x.stage.Name

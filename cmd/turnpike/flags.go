@@ -22,6 +22,7 @@ type commonFlags struct {
 	shutdownDelay  time.Duration
 	drainTimeout   time.Duration
 	logFormat      string
+	allowHTTPJWKS  bool
 }
 
 // serveFlags are the flags of `turnpike serve`.
@@ -53,6 +54,7 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.shutdownDelay, "shutdown-delay", 5*time.Second, "on SIGTERM, keep serving this long after readiness turns false")
 	fs.DurationVar(&c.drainTimeout, "drain-timeout", 30*time.Second, "on SIGTERM, how long in-flight requests may take to finish")
 	fs.StringVar(&c.logFormat, "log-format", "json", "log format: json or text")
+	fs.BoolVar(&c.allowHTTPJWKS, "allow-http-jwks", false, "let JWT authorizers fetch keys over http:// from loopback hosts (tests, local development)")
 }
 
 func (c *commonFlags) validate() error {

@@ -44,6 +44,7 @@ func newGateway(f *commonFlags, serveMode bool, log logr.Logger, accessLog io.Wr
 		AccessLog:      accessLog,
 		DenyEgress:     deny,
 		TrustedProxies: f.trustedProxies,
+		AllowHTTPJWKS:  f.allowHTTPJWKS,
 		Metrics:        reg,
 	})
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -47,6 +47,12 @@ type Entry struct {
 	DomainName       string `json:"domainName"`
 	// API is the Api object as "namespace/name".
 	API string `json:"api"`
+	// PrincipalID is the authorizer's principal ($context.authorizer.principalId):
+	// the JWT's sub or the REQUEST answer's principalId; "" without authorizer.
+	PrincipalID string `json:"principalId,omitempty"`
+	// AuthorizerError is why the authorizer refused or failed
+	// ($context.authorizer.error); "" when it allowed the request.
+	AuthorizerError string `json:"authorizerError,omitempty"`
 	// Format is the stage's line format; nil writes a JSON line.
 	Format *Format `json:"-"`
 }

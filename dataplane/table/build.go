@@ -86,6 +86,9 @@ func (s *Stage) compile() error {
 // validate is the last guard before a swap: it checks what the translator must
 // already have guaranteed, so a translator bug cannot put a broken route live.
 func (r *Route) validate() error {
+	if err := r.Auth.validate(); err != nil {
+		return err
+	}
 	if r.Failure != nil {
 		if r.Failure.Status < 400 || r.Failure.Status > 599 {
 			return fmt.Errorf("failure status %d is not an error status", r.Failure.Status)

@@ -97,6 +97,9 @@ type Route struct {
 	// ApiKeyRequired: requests need an x-api-key of a plan of this stage.
 	ApiKeyRequired bool `json:"apiKeyRequired,omitempty"`
 
+	// Auth is how the route authorizes requests; nil means no authorization.
+	Auth *Authorization `json:"auth,omitempty"`
+
 	// ParamNames are the path variable names in path order (greedy last, without "+").
 	ParamNames []string `json:"-"`
 

@@ -1,0 +1,127 @@
+package dataplane
+
+import (
+	"net/http"
+
+	"github.com/turnpike-io/turnpike/dataplane/auth"
+	"github.com/turnpike-io/turnpike/dataplane/auth/jwt"
+	"github.com/turnpike-io/turnpike/dataplane/auth/request"
+	"github.com/turnpike-io/turnpike/dataplane/table"
+	"github.com/turnpike-io/turnpike/dataplane/upstream"
+)
+
+// Messages of the authorizer answers (api.md, Errors). Part of the
+// AWS-compatible contract: never reword them.
+const (
+	msgUnauthorized  = "Unauthorized"
+	msgForbidden     = "Forbidden"
+	msgExplicitDeny  = "User is not authorized to access this resource with an explicit deny"
+	msgImplicitDeny  = "User is not authorized to access this resource"
+	msgInternalError = "Internal Server Error"
+)
+
+// authorizers are the process-wide authorizer stores: JWKS key sets and
+// REQUEST answer caches. They live in the Server, not in the table, so a
+// swap never flushes them.
+type authorizers struct {
+	jwt     *jwt.Store
+	request *request.Client
+}
+
+// newAuthorizers builds the stores of o; store is the endpoint store of the
+// built-in forwarder (nil when the caller supplied its own Forwarder and no
+// *upstream.Store as Endpoints: Service authorizers then answer 500).
+func newAuthorizers(o Options, store *upstream.Store) authorizers {
+	return authorizers{
+		jwt:     jwt.NewStore(jwt.Options{DenyEgress: o.DenyEgress, AllowHTTP: o.AllowHTTPJWKS, Logger: o.Logger.WithName("jwks")}),
+		request: request.NewClient(request.Options{Store: store, DenyEgress: o.DenyEgress}),
+	}
+}
+
+// AuthorizerStats reports JWKS fetches and REQUEST answer cache counters
+// (for metrics).
+func (s *Server) AuthorizerStats() (jwksFetches, jwksFailures, cacheHits, cacheMisses, calls uint64) {
+	jwksFetches, jwksFailures = s.auth.jwt.Fetches()
+	cacheHits, cacheMisses, calls = s.auth.request.Stats()
+	return
+}
+
+// authorize is the step after throttling: the route's authorizer decides,
+// and its result stays on the exchange for the API key step
+// (usageIdentifierKey), the integration and the access log.
+func (x *exchange) authorize() bool {
+	az := x.route.Auth
+	if az == nil {
+		return true
+	}
+	q := &auth.Request{
+		HTTP:           x.r,
+		RequestID:      x.id,
+		Namespace:      x.api.Namespace,
+		Api:            x.api.Name,
+		Stage:          x.stage.Name,
+		StageVariables: x.stage.Variables,
+		RouteKey:       x.route.Key,
+		Path:           x.path.escaped,
+		RoutePath:      x.rest,
+		PathParams:     pathParams(x.route, x.segs),
+		SourceIP:       remoteIP(x.r.RemoteAddr),
+		DomainName:     x.host,
+	}
+	ctx := x.r.Context()
+	if az.Authorizer.Type == table.AuthorizerJWT {
+		x.authz = x.s.auth.jwt.Authorize(ctx, q, az.Authorizer, az.Scopes)
+	} else {
+		x.authz = x.s.auth.request.Authorize(ctx, q, az.Authorizer)
+	}
+	return x.answerAuthz(az.Authorizer.Object)
+}
+
+// answerAuthz renders a decision that is not an allow.
+func (x *exchange) answerAuthz(object string) bool {
+	res := x.authz
+	hint := "authorizer " + object + ": " + res.Error
+	switch res.Outcome {
+	case auth.OutcomeAllow:
+		return true
+	case auth.OutcomeUnauthorized:
+		if res.Challenge != "" {
+			x.w.Header()["Www-Authenticate"] = []string{res.Challenge}
+		}
+		x.fail(http.StatusUnauthorized, msgUnauthorized, hint)
+	case auth.OutcomeExplicitDeny:
+		msg := msgForbidden
+		if x.api.Protocol == table.ProtocolREST {
+			msg = msgExplicitDeny
+		}
+		x.fail(http.StatusForbidden, msg, hint)
+	case auth.OutcomeForbidden:
+		msg := msgForbidden
+		if x.api.Protocol == table.ProtocolREST && res.Error != "" && x.route.Auth.Authorizer.Type == table.AuthorizerRequest && !isSimple(x.route.Auth.Authorizer) {
+			msg = msgImplicitDeny
+		}
+		x.fail(http.StatusForbidden, msg, hint)
+	default:
+		x.fail(http.StatusInternalServerError, msgInternalError, hint)
+	}
+	return false
+}
+
+func isSimple(a *table.Authorizer) bool {
+	return a.Request != nil && a.Request.SimpleResponses && a.Request.PayloadFormatVersion == "2.0"
+}
+
+// pathParams maps the route's parameter names to their decoded values.
+func pathParams(r *table.Route, segs []string) map[string]string {
+	if len(r.ParamNames) == 0 {
+		return nil
+	}
+	vals := r.Params(segs)
+	m := make(map[string]string, len(vals))
+	for i, n := range r.ParamNames {
+		if i < len(vals) {
+			m[n] = vals[i]
+		}
+	}
+	return m
+}
