@@ -11,7 +11,7 @@ import (
 // to a value that changes behaviour is not served (a Route keeps its key and
 // answers 500), so nothing is ever served without a feature its owner asked
 // for. Values that switch a feature off (cache.enabled=false,
-// canary.percentTraffic=0, accessLog.format=json) change nothing and are
+// canary.percentTraffic=0) change nothing and are
 // served: an AWS user who copies such a block expects it to be harmless.
 
 // apiNotImplemented lists the Api fields that need a feature not built yet.
@@ -36,9 +36,6 @@ func apiNotImplemented(a *v1alpha1.Api) []string {
 func stageNotImplemented(s *v1alpha1.Stage) []string {
 	var f []string
 	sp := &s.Spec
-	if sp.AccessLog != nil && sp.AccessLog.Format != "" && sp.AccessLog.Format != "json" {
-		f = append(f, "spec.accessLog.format")
-	}
 	if sp.Cache != nil && sp.Cache.Enabled {
 		f = append(f, "spec.cache")
 	}
