@@ -10,6 +10,9 @@ CONTROLLER_GEN_VERSION ?= v0.23.0
 GOLANGCI_LINT_VERSION ?= v2.15.0
 CONTROLLER_GEN ?= $(BIN)/controller-gen
 GOLANGCI_LINT ?= $(BIN)/golangci-lint
+HELM_VERSION ?= v3.22.0
+HELM ?= $(BIN)/helm
+IMG ?= turnpike:dev
 ENVTEST_ASSETS ?= $(BIN)/k8s
 GO_TEST_FLAGS ?= -count=1 -timeout 30m
 
@@ -26,10 +29,16 @@ generate: $(CONTROLLER_GEN) ## Generate deepcopy code.
 manifests: $(CONTROLLER_GEN) ## Generate CRDs and RBAC from markers.
 	$(CONTROLLER_GEN) crd rbac:roleName=turnpike paths=./api/... paths=./controllers/cluster/... \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+	$(MAKE) chart-crds
+
+.PHONY: chart-crds
+chart-crds: ## Copy the generated CRDs into the Helm chart (charts/turnpike/crds).
+	rm -f charts/turnpike/crds/*.yaml
+	cp config/crd/bases/*.yaml charts/turnpike/crds/
 
 .PHONY: check-generated
 check-generated: generate manifests ## Fail when generated files are not committed.
-	@git diff --exit-code -- api config/crd config/rbac || { echo "generated files are stale: run 'make generate manifests' and commit"; exit 1; }
+	@git diff --exit-code -- api config/crd config/rbac charts/turnpike/crds || { echo "generated files are stale: run 'make generate manifests' and commit"; exit 1; }
 
 .PHONY: fmt
 fmt: ## gofmt the tree.
@@ -45,7 +54,7 @@ lint: $(GOLANGCI_LINT) ## golangci-lint with the layout rules of architecture.md
 	hack/check-file-size.sh
 
 .PHONY: test
-test: deps envtest check-generated ## Unit, golden, dataplane, standalone, envtest and e2e tests.
+test: deps envtest helm check-generated ## Unit, golden, dataplane, standalone, envtest and e2e tests.
 	go test $(GO_TEST_FLAGS) ./...
 	go test $(GO_TEST_FLAGS) -race ./dataplane/... ./controllers/ ./controllers/translate/...
 	$(MAKE) fuzz FUZZTIME=10s
@@ -54,8 +63,12 @@ FUZZTIME ?= 30s
 .PHONY: fuzz
 fuzz: ## Run each fuzz target for FUZZTIME (seed corpora are committed in the test files and testdata/fuzz).
 	go test -run='^$$' -fuzz='^FuzzParseRouteKey$$' -fuzztime=$(FUZZTIME) ./dataplane/table/
+	go test -run='^$$' -fuzz='^FuzzAllowOrigin$$' -fuzztime=$(FUZZTIME) ./dataplane/table/
 	go test -run='^$$' -fuzz='^FuzzParsePath$$' -fuzztime=$(FUZZTIME) ./dataplane/
 	go test -run='^$$' -fuzz='^FuzzTranslate$$' -fuzztime=$(FUZZTIME) ./controllers/translate/
+
+.PHONY: helm
+helm: $(HELM) ## Build the helm CLI from the Go module proxy into bin/ (test/helm uses it).
 
 .PHONY: envtest
 envtest: ## Build kube-apiserver and etcd from Go modules into bin/k8s (once).
@@ -85,10 +98,13 @@ bench: ## Benchmarks (see docs/benchmarks.md).
 
 .PHONY: docker-build
 docker-build: ## Build the container image (needs a Docker engine).
-	docker build -t turnpike:dev .
+	docker build -t $(IMG) .
 
 $(CONTROLLER_GEN):
 	GOBIN=$(BIN) go install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_GEN_VERSION)
+
+$(HELM):
+	GOBIN=$(BIN) go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
 
 $(GOLANGCI_LINT):
 	GOBIN=$(BIN) go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
