@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/turnpike-io/turnpike/dataplane/auth"
+	"github.com/turnpike-io/turnpike/dataplane/cors"
 	"github.com/turnpike-io/turnpike/dataplane/table"
 )
 
@@ -39,6 +40,10 @@ type exchange struct {
 	segs []string
 	rest string
 
+	// cors wraps the response writer when the Api has a CORS policy
+	// (cors_step.go); it lives here so that wrapping allocates nothing.
+	cors cors.Writer
+
 	// authz is the route authorizer's decision (authorize.go); nil when the
 	// route has no authorizer or the chain ended before it.
 	authz *auth.Result
@@ -65,6 +70,7 @@ var chain = [...]step{
 	(*exchange).checkPath,
 	(*exchange).resolveHost,
 	(*exchange).resolveStage,
+	(*exchange).preflight,
 	(*exchange).lookupRoute,
 	(*exchange).limitBody,
 	(*exchange).throttle,

@@ -49,6 +49,10 @@ func (tr *translator) translateApis(apis []v1alpha1.Api) {
 				host = []string{h}
 			}
 		}
+		cors, corsIssue := corsTable(obj.Spec.CORS)
+		if corsIssue != nil && a.v.accepted == nil {
+			a.v.accepted, a.v.programmed = corsIssue, corsIssue
+		}
 		if f := apiNotImplemented(obj); len(f) > 0 {
 			a.v.programmed = notImplementedIssue(f, "the Api, its Stages and its Routes are not served until then")
 		}
@@ -60,6 +64,7 @@ func (tr *translator) translateApis(apis []v1alpha1.Api) {
 			Hosts:               host,
 			MaxRequestBodyBytes: cmp.Or(obj.Spec.MaxRequestBodyBytes, v1alpha1.DefaultMaxRequestBodyBytes),
 			ErrorHints:          obj.Spec.ErrorHints,
+			CORS:                cors,
 			Stages:              []*table.Stage{},
 		}
 	}

@@ -26,9 +26,6 @@ func apiNotImplemented(a *v1alpha1.Api) []string {
 	if a.Spec.RouteSelectionExpression != "" {
 		f = append(f, "spec.routeSelectionExpression")
 	}
-	if a.Spec.CORS != nil {
-		f = append(f, "spec.cors")
-	}
 	return f
 }
 

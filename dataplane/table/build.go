@@ -41,6 +41,11 @@ func (a *Api) compile() error {
 	slices.SortFunc(a.Stages, func(x, y *Stage) int { return strings.Compare(x.Name, y.Name) })
 	a.stages = make(map[string]*Stage, len(a.Stages))
 	var errs []error
+	if a.CORS != nil {
+		if err := a.CORS.compile(); err != nil {
+			errs = append(errs, fmt.Errorf("api %s/%s: %w", a.Namespace, a.Name, err))
+		}
+	}
 	for _, s := range a.Stages {
 		if _, dup := a.stages[s.Name]; dup {
 			errs = append(errs, fmt.Errorf("api %s/%s: stage %q appears twice", a.Namespace, a.Name, s.Name))

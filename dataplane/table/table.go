@@ -53,6 +53,9 @@ type Api struct {
 	MaxRequestBodyBytes int64 `json:"maxRequestBodyBytes"`
 	// ErrorHints: error bodies carry a hint (the access log always does).
 	ErrorHints bool `json:"errorHints,omitempty"`
+	// CORS is the cross-origin policy (cors.go); nil means the gateway adds
+	// no CORS headers and answers preflights like any other request.
+	CORS *CORS `json:"cors,omitempty"`
 	// Stages sorted by Name.
 	Stages []*Stage `json:"stages"`
 
