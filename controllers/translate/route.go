@@ -110,9 +110,11 @@ func (tr *translator) serveRoute(obj *v1alpha1.Route, api *apiState, notImpl []s
 		}
 	}
 	var agg issueSummary
+	authz, authIssue := tr.routeAuth(obj)
 	for _, st := range api.stages {
 		in, iss := tr.resolve(obj, st)
-		r := &table.Route{Key: obj.Spec.RouteKey, Object: obj.Namespace + "/" + obj.Name, Integration: in,
+		iss = firstIssue(authIssue, iss)
+		r := &table.Route{Key: obj.Spec.RouteKey, Object: obj.Namespace + "/" + obj.Name, Integration: in, Auth: authz,
 			Throttle: routeThrottle(st.obj, obj.Spec.RouteKey), ApiKeyRequired: obj.Spec.ApiKeyRequired}
 		switch {
 		case len(notImpl) > 0:
@@ -123,6 +125,7 @@ func (tr *translator) serveRoute(obj *v1alpha1.Route, api *apiState, notImpl []s
 		if r.Failure != nil {
 			// The integration is not used; keep only what identifies it.
 			r.Integration = table.Integration{Type: in.Type, TimeoutMillis: in.TimeoutMillis}
+			r.Auth = nil
 		}
 		agg.add(iss)
 		st.table.Routes = append(st.table.Routes, r)

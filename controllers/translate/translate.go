@@ -34,7 +34,9 @@ type translator struct {
 	// stageNames: namespace/api + "\x00" + stage name -> Stage object name of
 	// the claim's owner (Accepted Stages only), for conflicts and UsagePlans.
 	stageNames map[string]string
-	statuses   []ObjectStatus
+	// authorizers by namespace/name, resolved before the Routes.
+	authorizers map[string]*authState
+	statuses    []ObjectStatus
 	// plans are the served usage plans (usageplan.go).
 	plans        []*table.Plan
 	sharedLimits bool
@@ -45,11 +47,12 @@ type translator struct {
 // of the slices in s. See the package documentation for the rules.
 func Translate(s *Snapshot, o Options) Result {
 	tr := &translator{
-		domain:     cmp.Or(strings.ToLower(o.DefaultDomain), DefaultDomain),
-		apis:       make(map[string]*apiState, len(s.Apis)),
-		services:   make(map[string]*corev1.Service, len(s.Services)),
-		stageNames: map[string]string{},
-		statuses:   []ObjectStatus{},
+		domain:      cmp.Or(strings.ToLower(o.DefaultDomain), DefaultDomain),
+		apis:        make(map[string]*apiState, len(s.Apis)),
+		services:    make(map[string]*corev1.Service, len(s.Services)),
+		stageNames:  map[string]string{},
+		authorizers: map[string]*authState{},
+		statuses:    []ObjectStatus{},
 	}
 	tr.sharedLimits = o.SharedLimits
 	for i := range s.Services {
@@ -58,8 +61,8 @@ func Translate(s *Snapshot, o Options) Result {
 	}
 	tr.translateApis(s.Apis)
 	tr.translateStages(s.Stages)
-	tr.translateRoutes(s.Routes)
 	tr.translateAuthorizers(s.Authorizers)
+	tr.translateRoutes(s.Routes)
 	tr.translateUsagePlans(s.UsagePlans, s.Secrets)
 
 	served := []*table.Api{}
