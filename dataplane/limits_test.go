@@ -239,7 +239,9 @@ type downLimiter struct{ verdict throttle.Verdict }
 func (d downLimiter) Take(context.Context, *throttle.Check) throttle.Result {
 	return throttle.Result{Verdict: d.verdict, StoreErr: errors.New("connection refused")}
 }
-func (d downLimiter) Peek(ctx context.Context, c *throttle.Check) throttle.Result { return d.Take(ctx, c) }
+func (d downLimiter) Peek(ctx context.Context, c *throttle.Check) throttle.Result {
+	return d.Take(ctx, c)
+}
 func (d downLimiter) Usage(context.Context, string, table.Quota) (int64, error) {
 	return 0, errors.New("connection refused")
 }

@@ -23,6 +23,8 @@ type commonFlags struct {
 	drainTimeout   time.Duration
 	logFormat      string
 	allowHTTPJWKS  bool
+	rateLimit      int
+	burstLimit     int
 }
 
 // serveFlags are the flags of `turnpike serve`.
@@ -54,6 +56,8 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.shutdownDelay, "shutdown-delay", 5*time.Second, "on SIGTERM, keep serving this long after readiness turns false")
 	fs.DurationVar(&c.drainTimeout, "drain-timeout", 30*time.Second, "on SIGTERM, how long in-flight requests may take to finish")
 	fs.StringVar(&c.logFormat, "log-format", "json", "log format: json or text")
+	fs.IntVar(&c.rateLimit, "rate-limit", 10000, "gateway-wide token bucket rate in requests per second, per replica")
+	fs.IntVar(&c.burstLimit, "burst-limit", 5000, "gateway-wide token bucket size, per replica")
 	fs.BoolVar(&c.allowHTTPJWKS, "allow-http-jwks", false, "let JWT authorizers fetch keys over http:// from loopback hosts (tests, local development)")
 }
 
@@ -63,6 +67,9 @@ func (c *commonFlags) validate() error {
 	}
 	if c.defaultDomain == "" || strings.ContainsAny(c.defaultDomain, "/: ") {
 		return fmt.Errorf("--default-domain %q is not a domain name", c.defaultDomain)
+	}
+	if c.rateLimit < 1 || c.rateLimit > 1_000_000 || c.burstLimit < 1 || c.burstLimit > 1_000_000 {
+		return errors.New("--rate-limit and --burst-limit must be between 1 and 1000000")
 	}
 	if c.shutdownDelay < 0 || c.drainTimeout < 0 {
 		return errors.New("--shutdown-delay and --drain-timeout must not be negative")

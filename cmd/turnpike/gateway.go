@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/turnpike-io/turnpike/dataplane"
+	"github.com/turnpike-io/turnpike/dataplane/table"
 	"github.com/turnpike-io/turnpike/dataplane/upstream"
 )
 
@@ -46,6 +47,8 @@ func newGateway(f *commonFlags, serveMode bool, log logr.Logger, accessLog io.Wr
 		TrustedProxies: f.trustedProxies,
 		AllowHTTPJWKS:  f.allowHTTPJWKS,
 		Metrics:        reg,
+
+		GatewayThrottle: table.Throttle{RateLimit: int32(f.rateLimit), BurstLimit: int32(f.burstLimit)},
 	})
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return &gateway{flags: f, log: log, dp: dp, reg: reg}
@@ -91,6 +94,7 @@ func (g *gateway) auxServers() ([]*http.Server, error) {
 	metrics.Handle("/metrics", promhttp.HandlerFor(g.reg, promhttp.HandlerOpts{Registry: g.reg}))
 	admin := http.NewServeMux()
 	admin.HandleFunc("/table", g.serveTable)
+	admin.Handle("/usage/", g.dp.UsageHandler())
 	var servers []*http.Server
 	for _, l := range []struct {
 		addr string

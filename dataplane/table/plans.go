@@ -98,6 +98,10 @@ func (g *KeyGrant) RouteThrottle(routeKey string) (*Throttle, string) {
 	return &th, g.prefix + routeKey + "|" + g.Key.Hash
 }
 
+// QuotaID is the identity of the quota counter of key k in plan p (the
+// KeyGrant.QuotaID of every stage the plan serves).
+func (p *Plan) QuotaID(k *APIKey) string { return "quota|" + p.Namespace + "/" + p.Name + "|" + k.Hash }
+
 // ThrottleID is the identity of the route's stage/route bucket.
 func (r *Route) ThrottleID() string { return r.throttleID }
 
@@ -164,7 +168,7 @@ func (s *Stage) linkPlans(plans map[string]*Plan) error {
 			s.keys[sum] = &KeyGrant{
 				Plan: p, Key: k, stage: sp,
 				BucketID: "plan|" + sp.Plan + "|" + k.Hash,
-				QuotaID:  "quota|" + sp.Plan + "|" + k.Hash,
+				QuotaID:  p.QuotaID(k),
 				prefix:   "planroute|" + sp.Plan + "|" + s.Object + "|",
 			}
 		}
