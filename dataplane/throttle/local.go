@@ -62,18 +62,6 @@ func (l *Local) Usage(_ context.Context, id string, q table.Quota) (int64, error
 	return 0, nil
 }
 
-// forceTake takes a token from the gateway bucket even if it is empty
-// (it stays at zero then), for a shared limiter whose remote check
-// admitted a request the local peek admitted a moment before.
-func (l *Local) forceTake(b *Bucket) {
-	now := l.now()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	s := l.bucket(b)
-	s.refill(now.UnixMicro(), b.Throttle)
-	s.tokens = max(s.tokens-Unit, 0)
-}
-
 func (l *Local) run(c *Check, take bool) Result {
 	now := l.now()
 	us := now.UnixMicro()
