@@ -31,7 +31,8 @@ const chromiumPath = "/usr/bin/chromium"
 
 // apis is the standalone configuration: pets allows credentials for the
 // page's origin, toys allows the same origin without credentials. Both carry
-// a route that the gateway answers 500 itself (its Service does not exist).
+// a route that the gateway answers 500 itself (its Service does not exist) and
+// one it answers 401 itself (a REQUEST authorizer's identity source is missing).
 const apis = `apiVersion: turnpike.io/v1alpha1
 kind: Api
 metadata: {name: pets, namespace: shop}
@@ -86,6 +87,27 @@ spec:
   apiName: API
   routeKey: GET /broken
   integration: {type: SERVICE, service: {name: missing, port: 80}}
+---
+# The page sends no x-token, so the gateway answers 401 without calling the
+# authorizer (which does not exist).
+apiVersion: turnpike.io/v1alpha1
+kind: Authorizer
+metadata: {name: API-authz, namespace: shop}
+spec:
+  apiName: API
+  type: REQUEST
+  identitySources: ["$request.header.x-token"]
+  request: {uri: "http://127.0.0.1:9/authorize", enableSimpleResponses: true}
+---
+apiVersion: turnpike.io/v1alpha1
+kind: Route
+metadata: {name: API-private, namespace: shop}
+spec:
+  apiName: API
+  routeKey: GET /private
+  authorizationType: CUSTOM
+  authorizerName: API-authz
+  integration: {type: MOCK, mock: {body: 'API secret'}}
 `
 
 // page is what every origin serves: probe() runs one fetch and writes its
@@ -169,6 +191,7 @@ func TestABrowserSeesTheGatewaysCORSAnswers(t *testing.T) {
 		status     int
 		body       string
 	}{
+		{"a gateway 401 is readable by the page", "/private", 401, `{"message":"Unauthorized"}`},
 		{"a gateway 404 is readable by the page", "/nowhere", 404, `{"message":"Not Found"}`},
 		{"a gateway 500 is readable by the page", "/broken", 500, `{"message":"Internal Server Error"}`},
 	} {
