@@ -52,9 +52,6 @@ func routeNotImplemented(r *v1alpha1.Route) []string {
 	if sp.Integration.Type == v1alpha1.IntegrationTypeFunction {
 		f = append(f, "spec.integration.type=FUNCTION")
 	}
-	if sp.AuthorizationType != "" && sp.AuthorizationType != v1alpha1.AuthorizationNone {
-		f = append(f, "spec.authorizationType="+string(sp.AuthorizationType))
-	}
 	if sp.RequestValidation != nil {
 		f = append(f, "spec.requestValidation")
 	}
