@@ -110,6 +110,7 @@ func TestBadValuesAreRejectedWithMessagesNamingEachValue(t *testing.T) {
 		"at '/gateway/logFormat': value must be one of 'json', 'text'",
 		"at '/gateway/shutdownDelay': '5 seconds' does not match pattern",
 		"at '/gateway/adminAddr': '0.0.0.0:8082' does not match pattern",
+		"at '/gateway/rateLimit': got number, want null or integer",
 		"at '/service/type': value must be one of 'ClusterIP', 'NodePort', 'LoadBalancer'",
 		"at '/autoscaling/maxReplicas': got string, want integer",
 	} {
