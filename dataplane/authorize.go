@@ -68,12 +68,13 @@ func (x *exchange) authorize() bool {
 		SourceIP:       remoteIP(x.r.RemoteAddr),
 		DomainName:     x.host,
 	}
-	ctx := x.r.Context()
+	ctx, span := x.startAuthorizerSpan(az.Authorizer)
 	if az.Authorizer.Type == table.AuthorizerJWT {
 		x.authz = x.s.auth.jwt.Authorize(ctx, q, az.Authorizer, az.Scopes)
 	} else {
 		x.authz = x.s.auth.request.Authorize(ctx, q, az.Authorizer)
 	}
+	x.endAuthorizerSpan(span)
 	return x.answerAuthz(az.Authorizer.Object)
 }
 

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/turnpike-io/turnpike/dataplane/auth"
 	"github.com/turnpike-io/turnpike/dataplane/cors"
 	"github.com/turnpike-io/turnpike/dataplane/table"
@@ -51,6 +53,10 @@ type exchange struct {
 	// lim is the state of the throttle and API key steps (limits.go).
 	lim limits
 
+	// span and ispan are the request and integration spans (trace_step.go);
+	// nil when tracing is off.
+	span, ispan trace.Span
+
 	errMessage, errHint string
 	target              Target
 	// done is set when the chain returned normally (not by a panic).
@@ -94,6 +100,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header()["Connection"] = []string{"close"}
 	}
 	defer s.finish(x)
+	x.startTrace()
 	for _, st := range chain {
 		if !st(x) {
 			break
@@ -112,6 +119,7 @@ func (s *Server) finish(x *exchange) {
 	}
 	s.logAccess(x)
 	s.observe(x)
+	x.endTrace(x.responseStatus())
 	if x.done {
 		*x = exchange{}
 		s.pool.Put(x)
@@ -247,12 +255,15 @@ func (x *exchange) integrate() bool {
 		Path:        x.rest,
 		RawQuery:    x.r.URL.RawQuery,
 	}
+	x.startIntegrationSpan(in)
 	if f := x.s.fwd.Forward(&x.w, x.r, &x.target); f != nil {
 		if x.target.Cause == "" {
 			x.target.Cause = f.Cause
 		}
+		x.endIntegrationSpan()
 		x.fail(f.Status, f.Message, f.Hint)
 	}
+	x.endIntegrationSpan()
 	return false
 }
 

@@ -29,6 +29,7 @@ import (
 	"github.com/turnpike-io/turnpike/dataplane/proxy"
 	"github.com/turnpike-io/turnpike/dataplane/table"
 	"github.com/turnpike-io/turnpike/dataplane/throttle"
+	"github.com/turnpike-io/turnpike/dataplane/tracing"
 	"github.com/turnpike-io/turnpike/dataplane/upstream"
 )
 
@@ -68,6 +69,9 @@ type Options struct {
 	// Metrics, when set, receives the request metrics (dataplane/metrics);
 	// nil records none.
 	Metrics prometheus.Registerer
+	// Tracing, when set, records a span per request, authorizer call and
+	// integration call (dataplane/tracing.FromEnv); nil records none.
+	Tracing *tracing.Tracer
 }
 
 // Defaults of the Options (api.md flags).
@@ -91,6 +95,7 @@ type Server struct {
 	gateway  throttle.Bucket
 	metrics  *metrics.Metrics
 	auth     authorizers
+	tracing  *tracing.Tracer
 }
 
 // NewServer returns a Server that is not ready until the first Swap. If
@@ -112,7 +117,7 @@ func NewServer(o Options) *Server {
 			Store: store, DenyEgress: o.DenyEgress, TrustedProxies: o.TrustedProxies, Logger: o.Logger,
 		})
 	}
-	s := &Server{opts: o, log: o.Logger, fwd: o.Forwarder}
+	s := &Server{opts: o, log: o.Logger, fwd: o.Forwarder, tracing: o.Tracing}
 	s.limiter, s.gateway = newLimiter(o)
 	store, _ := o.Endpoints.(*upstream.Store)
 	s.auth = newAuthorizers(o, store)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/turnpike-io/turnpike/dataplane"
 	"github.com/turnpike-io/turnpike/dataplane/table"
+	"github.com/turnpike-io/turnpike/dataplane/tracing"
 	"github.com/turnpike-io/turnpike/dataplane/upstream"
 )
 
@@ -28,6 +29,8 @@ type gateway struct {
 	log   logr.Logger
 	dp    *dataplane.Server
 	reg   *prometheus.Registry
+	// tracing is nil unless OTEL_* asks for traces; flushed when run returns.
+	tracing *tracing.Tracer
 }
 
 func newGateway(f *commonFlags, serveMode bool, log logr.Logger, accessLog io.Writer) *gateway {
@@ -36,6 +39,12 @@ func newGateway(f *commonFlags, serveMode bool, log logr.Logger, accessLog io.Wr
 		deny = upstream.DefaultDenyEgress(serveMode)
 	}
 	reg := prometheus.NewRegistry()
+	tr, err := tracing.FromEnv(context.Background())
+	if err != nil {
+		log.Error(err, "OpenTelemetry tracing misconfigured; running without traces")
+	} else if tr != nil {
+		log.Info("OpenTelemetry tracing on (OTLP/HTTP)")
+	}
 	dp := dataplane.NewServer(dataplane.Options{
 		HTTPAddr:       f.httpAddr,
 		HealthAddr:     f.healthAddr,
@@ -47,11 +56,12 @@ func newGateway(f *commonFlags, serveMode bool, log logr.Logger, accessLog io.Wr
 		TrustedProxies: f.trustedProxies,
 		AllowHTTPJWKS:  f.allowHTTPJWKS,
 		Metrics:        reg,
+		Tracing:        tr,
 
 		GatewayThrottle: table.Throttle{RateLimit: int32(f.rateLimit), BurstLimit: int32(f.burstLimit)},
 	})
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return &gateway{flags: f, log: log, dp: dp, reg: reg}
+	return &gateway{flags: f, log: log, dp: dp, reg: reg, tracing: tr}
 }
 
 // run serves the dataplane, metrics and admin listeners until ctx is done
@@ -81,10 +91,20 @@ func (g *gateway) run(ctx context.Context, source func(context.Context) error) e
 	}()
 	dpErr := g.dp.Run(ctx, dataplane.Listeners{})
 	cancel()
+	g.flushTraces()
 	if err := <-srcErr; err != nil && !errors.Is(err, context.Canceled) {
 		return errors.Join(err, dpErr)
 	}
 	return dpErr
+}
+
+// flushTraces exports the spans still queued, waiting at most 5 seconds.
+func (g *gateway) flushTraces() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := g.tracing.Shutdown(ctx); err != nil {
+		g.log.Error(err, "flushing traces")
+	}
 }
 
 // auxServers starts the metrics and admin listeners (not the health listener,
