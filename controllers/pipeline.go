@@ -142,7 +142,9 @@ func (p *Pipeline) Apply(snap *translate.Snapshot) {
 	}
 
 	start := time.Now()
-	res := p.translate(snap, p.opts)
+	opts := p.opts
+	opts.Now = start // certificates of custom domains must be valid now
+	res := p.translate(snap, opts)
 	p.metrics.duration.Observe(time.Since(start).Seconds())
 	p.translations++
 	if res.Err != nil || res.Table == nil {

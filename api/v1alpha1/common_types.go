@@ -87,3 +87,12 @@ const (
 	// ReasonInvalidApiKey: a key Secret a UsagePlan selects is malformed and not served.
 	ReasonInvalidApiKey = "InvalidApiKey"
 )
+
+// Condition reasons of custom domains (Stage spec.domains).
+const (
+	// ReasonSecretNotFound: a TLS or client CA Secret of a custom domain does not exist (yet).
+	ReasonSecretNotFound = "SecretNotFound"
+	// ReasonInvalidCertificate: a custom domain's Secret holds no usable certificate
+	// (wrong type, malformed, expired, not for the hostname, or an unreadable ca.crt).
+	ReasonInvalidCertificate = "InvalidCertificate"
+)

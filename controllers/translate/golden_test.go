@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"sigs.k8s.io/yaml"
@@ -16,7 +17,7 @@ import (
 var update = flag.Bool("update", false, "rewrite testdata/*.out.yaml from the translator's output")
 
 // testOptions are the options of every golden case.
-var testOptions = Options{DefaultDomain: "execute-api.localhost"}
+var testOptions = Options{DefaultDomain: "execute-api.localhost", Now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 
 // golden is what a case's .out.yaml holds: the Result (table and statuses)
 // and, when the case has EndpointSlices, the endpoint sets.

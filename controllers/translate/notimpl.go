@@ -39,9 +39,6 @@ func stageNotImplemented(s *v1alpha1.Stage) []string {
 	if sp.Canary != nil && sp.Canary.PercentTraffic > 0 {
 		f = append(f, "spec.canary")
 	}
-	if len(sp.Domains) > 0 {
-		f = append(f, "spec.domains")
-	}
 	return f
 }
 

@@ -65,6 +65,9 @@ func (tr *translator) translateStages(stages []v1alpha1.Stage) {
 				status.InvokeURLs = []string{invokeURL(u, st.name)}
 			}
 		}
+		if v.accepted == nil {
+			tr.stageDomains(st, &v, &status) // domains.go
+		}
 		tr.statuses = append(tr.statuses, status)
 	}
 }

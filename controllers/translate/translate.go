@@ -40,6 +40,8 @@ type translator struct {
 	// plans are the served usage plans (usageplan.go).
 	plans        []*table.Plan
 	sharedLimits bool
+	// domains are the custom domain claims and mappings (domains.go).
+	domains *domainState
 }
 
 // Translate computes the routing table and every object's status from s.
@@ -55,6 +57,7 @@ func Translate(s *Snapshot, o Options) Result {
 		statuses:    []ObjectStatus{},
 	}
 	tr.sharedLimits = o.SharedLimits
+	tr.domains = newDomainState(s.Secrets, o.Now)
 	for i := range s.Services {
 		svc := &s.Services[i]
 		tr.services[svc.Namespace+"/"+svc.Name] = svc
@@ -72,7 +75,7 @@ func Translate(s *Snapshot, o Options) Result {
 			served = append(served, a.table)
 		}
 	}
-	t, err := table.NewWithPlans(served, tr.plans)
+	t, err := table.NewWithDomains(served, tr.plans, tr.servedDomains())
 	slices.SortFunc(tr.statuses, func(a, b ObjectStatus) int {
 		return cmp.Or(strings.Compare(a.Kind, b.Kind), strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))
 	})

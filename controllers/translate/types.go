@@ -1,6 +1,8 @@
 package translate
 
 import (
+	"time"
+
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -31,6 +33,10 @@ type Options struct {
 	// SharedLimits: buckets and quotas are shared through Redis (--redis-url);
 	// the UsagePlan status says whether limits are per replica or shared.
 	SharedLimits bool
+	// Now is the time certificates of custom domains must be valid at; zero
+	// leaves expiry unchecked (the dataplane still refuses expired
+	// certificates in the handshake). The pipeline sets it per translation.
+	Now time.Time
 }
 
 // ObjectRef names one object of the five kinds.

@@ -16,7 +16,13 @@ func New(apis []*Api) (*Table, error) { return NewWithPlans(apis, nil) }
 // NewWithPlans is New for a table with usage plans: it also sorts plans and
 // links every stage's StagePlans to them (linkPlans).
 func NewWithPlans(apis []*Api, plans []*Plan) (*Table, error) {
-	t := &Table{Apis: apis, Plans: plans, hosts: map[string]*Api{}}
+	return NewWithDomains(apis, plans, nil)
+}
+
+// NewWithDomains is NewWithPlans for a table with custom domains: it also
+// sorts the domains and links every API mapping to its stage (linkDomains).
+func NewWithDomains(apis []*Api, plans []*Plan, domains []*Domain) (*Table, error) {
+	t := &Table{Apis: apis, Plans: plans, Domains: domains, hosts: map[string]*Api{}}
 	slices.SortFunc(t.Apis, func(a, b *Api) int {
 		return strings.Compare(a.Namespace+"/"+a.Name, b.Namespace+"/"+b.Name)
 	})
@@ -33,7 +39,7 @@ func NewWithPlans(apis []*Api, plans []*Plan) (*Table, error) {
 			t.hosts[h] = a
 		}
 	}
-	errs = append(errs, t.linkPlans())
+	errs = append(errs, t.linkPlans(), t.linkDomains())
 	return t, errors.Join(errs...)
 }
 

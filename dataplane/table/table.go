@@ -36,9 +36,12 @@ type Table struct {
 	// Plans are the served usage plans, sorted by Namespace, then Name
 	// (see plans.go).
 	Plans []*Plan `json:"plans,omitempty"`
+	// Domains are the custom domains, sorted by Hostname (domains.go).
+	Domains []*Domain `json:"domains,omitempty"`
 
-	hosts map[string]*Api
-	plans map[string]*Plan
+	hosts   map[string]*Api
+	plans   map[string]*Plan
+	domains domainIndex
 }
 
 // Api is one served Api.
