@@ -5,8 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"net/netip"
+	"os"
 	"strings"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // commonFlags are the flags both modes share (api.md, "Gateway process").
@@ -25,6 +28,8 @@ type commonFlags struct {
 	allowHTTPJWKS  bool
 	rateLimit      int
 	burstLimit     int
+	redisURL       string
+	redisFailMode  string
 }
 
 // serveFlags are the flags of `turnpike serve`.
@@ -58,6 +63,9 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.logFormat, "log-format", "json", "log format: json or text")
 	fs.IntVar(&c.rateLimit, "rate-limit", 10000, "gateway-wide token bucket rate in requests per second, per replica")
 	fs.IntVar(&c.burstLimit, "burst-limit", 5000, "gateway-wide token bucket size, per replica")
+	fs.StringVar(&c.redisURL, "redis-url", os.Getenv("TURNPIKE_REDIS_URL"),
+		"redis:// or rediss:// URL of the Redis that shares stage, route and plan buckets and quotas between replicas (default $TURNPIKE_REDIS_URL; empty: per replica)")
+	fs.StringVar(&c.redisFailMode, "redis-failure-mode", "open", "when Redis fails: open (serve and count turnpike_ratelimit_store_errors_total) or closed (503, never 429)")
 	fs.BoolVar(&c.allowHTTPJWKS, "allow-http-jwks", false, "let JWT authorizers fetch keys over http:// from loopback hosts (tests, local development)")
 }
 
@@ -71,8 +79,31 @@ func (c *commonFlags) validate() error {
 	if c.rateLimit < 1 || c.rateLimit > 1_000_000 || c.burstLimit < 1 || c.burstLimit > 1_000_000 {
 		return errors.New("--rate-limit and --burst-limit must be between 1 and 1000000")
 	}
+	if err := c.validateRedis(); err != nil {
+		return err
+	}
 	if c.shutdownDelay < 0 || c.drainTimeout < 0 {
 		return errors.New("--shutdown-delay and --drain-timeout must not be negative")
+	}
+	return nil
+}
+
+// validateRedis checks --redis-url (scheme and syntax, without connecting:
+// a Redis that is down at start is a failing store, not a startup error) and
+// --redis-failure-mode.
+func (c *commonFlags) validateRedis() error {
+	if c.redisFailMode != "open" && c.redisFailMode != "closed" {
+		return fmt.Errorf("--redis-failure-mode must be open or closed, not %q", c.redisFailMode)
+	}
+	if c.redisURL == "" {
+		return nil
+	}
+	if !strings.HasPrefix(c.redisURL, "redis://") && !strings.HasPrefix(c.redisURL, "rediss://") {
+		return errors.New("--redis-url must start with redis:// or rediss://")
+	}
+	if _, err := redis.ParseURL(c.redisURL); err != nil {
+		// the error may quote the URL; never print its password
+		return errors.New("--redis-url is not a valid Redis URL")
 	}
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/turnpike-io/turnpike/dataplane"
 	"github.com/turnpike-io/turnpike/dataplane/table"
+	"github.com/turnpike-io/turnpike/dataplane/throttle"
 	"github.com/turnpike-io/turnpike/dataplane/tracing"
 	"github.com/turnpike-io/turnpike/dataplane/upstream"
 )
@@ -31,6 +32,10 @@ type gateway struct {
 	reg   *prometheus.Registry
 	// tracing is nil unless OTEL_* asks for traces; flushed when run returns.
 	tracing *tracing.Tracer
+	// redis is the shared limiter of --redis-url (nil: per-replica limits);
+	// initErr is its construction error, returned by run.
+	redis   *throttle.Redis
+	initErr error
 }
 
 func newGateway(f *commonFlags, serveMode bool, log logr.Logger, accessLog io.Writer) *gateway {
@@ -45,7 +50,15 @@ func newGateway(f *commonFlags, serveMode bool, log logr.Logger, accessLog io.Wr
 	} else if tr != nil {
 		log.Info("OpenTelemetry tracing on (OTLP/HTTP)")
 	}
-	dp := dataplane.NewServer(dataplane.Options{
+	g := &gateway{flags: f, log: log, reg: reg, tracing: tr}
+	var limiter throttle.Limiter
+	if f.redisURL != "" {
+		g.redis, g.initErr = throttle.NewRedis(throttle.RedisOptions{URL: f.redisURL, FailClosed: f.redisFailMode == "closed", Metrics: reg})
+		if g.initErr == nil {
+			limiter = g.redis
+		}
+	}
+	g.dp = dataplane.NewServer(dataplane.Options{
 		HTTPAddr:       f.httpAddr,
 		HealthAddr:     f.healthAddr,
 		ShutdownDelay:  f.shutdownDelay,
@@ -57,11 +70,12 @@ func newGateway(f *commonFlags, serveMode bool, log logr.Logger, accessLog io.Wr
 		AllowHTTPJWKS:  f.allowHTTPJWKS,
 		Metrics:        reg,
 		Tracing:        tr,
+		Limiter:        limiter,
 
 		GatewayThrottle: table.Throttle{RateLimit: int32(f.rateLimit), BurstLimit: int32(f.burstLimit)},
 	})
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return &gateway{flags: f, log: log, dp: dp, reg: reg, tracing: tr}
+	return g
 }
 
 // run serves the dataplane, metrics and admin listeners until ctx is done
@@ -69,6 +83,12 @@ func newGateway(f *commonFlags, serveMode bool, log logr.Logger, accessLog io.Wr
 // stops the process; the dataplane's own shutdown sequence (readiness off,
 // shutdown delay, drain) runs either way.
 func (g *gateway) run(ctx context.Context, source func(context.Context) error) error {
+	if g.initErr != nil {
+		return g.initErr
+	}
+	if g.redis != nil {
+		defer g.redis.Close()
+	}
 	aux, err := g.auxServers()
 	if err != nil {
 		return err

@@ -31,7 +31,7 @@ func runServe(ctx context.Context, f *serveFlags, log logr.Logger, accessLog io.
 	if err != nil {
 		return err
 	}
-	p, err := controllers.NewPipeline(translate.Options{DefaultDomain: f.defaultDomain}, g.dp, sw, log.WithName("pipeline"), g.reg)
+	p, err := controllers.NewPipeline(translate.Options{DefaultDomain: f.defaultDomain, SharedLimits: f.redisURL != ""}, g.dp, sw, log.WithName("pipeline"), g.reg)
 	if err != nil {
 		return err
 	}
