@@ -37,6 +37,13 @@ type exchange struct {
 	stage *table.Stage
 	route *table.Route
 	path  requestPath
+
+	// domain is the custom domain of the host, nil on the default endpoint;
+	// clientCert is its verified client certificate under mutual TLS
+	// (domains.go).
+	domain     *table.Domain
+	clientCert clientCert
+
 	// segs are the decoded segments after the stage prefix; rest is the escaped
 	// path after the stage prefix, at least "/" (what a SERVICE backend gets).
 	segs []string
@@ -76,6 +83,7 @@ var chain = [...]step{
 	(*exchange).checkPath,
 	(*exchange).resolveHost,
 	(*exchange).resolveStage,
+	(*exchange).guardMutualTLS,
 	(*exchange).preflight,
 	(*exchange).lookupRoute,
 	(*exchange).limitBody,
@@ -149,7 +157,12 @@ func (x *exchange) checkPath() bool {
 
 func (x *exchange) resolveHost() bool {
 	x.host = canonicalHost(x.r.Host)
-	x.api = x.tbl.ApiForHost(x.host)
+	if !x.resolveDomain() { // custom domains first (domains.go)
+		return false
+	}
+	if x.api == nil {
+		x.api = x.tbl.ApiForHost(x.host)
+	}
 	if x.api == nil {
 		hint := fmt.Sprintf("no Api is served on host %q", x.host)
 		if x.tbl == nil {
@@ -179,6 +192,9 @@ func canonicalHost(h string) string {
 }
 
 func (x *exchange) resolveStage() bool {
+	if x.stage != nil { // a custom domain's mapping chose it
+		return true
+	}
 	segs := x.path.dec
 	if len(segs) > 0 && segs[0] != table.DefaultStage {
 		if st := x.api.Stage(segs[0]); st != nil {

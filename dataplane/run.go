@@ -2,6 +2,7 @@ package dataplane
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log"
@@ -27,6 +28,9 @@ const (
 type Listeners struct {
 	HTTP   net.Listener
 	Health net.Listener
+	// HTTPS carries TLS to custom domains (plain TCP: Run adds TLS); nil is
+	// opened from Options.HTTPSAddr when that is set.
+	HTTPS net.Listener
 }
 
 // Run serves traffic and health until ctx is cancelled (SIGTERM), then shuts
@@ -47,8 +51,21 @@ func (s *Server) Run(ctx context.Context, l Listeners) error {
 			return fmt.Errorf("listen on %s: %w", s.opts.HealthAddr, err)
 		}
 	}
+	if l.HTTPS == nil && s.opts.HTTPSAddr != "" {
+		if l.HTTPS, err = net.Listen("tcp", s.opts.HTTPSAddr); err != nil {
+			_ = l.HTTP.Close()
+			if l.Health != nil {
+				_ = l.Health.Close()
+			}
+			return fmt.Errorf("listen on %s: %w", s.opts.HTTPSAddr, err)
+		}
+	}
 	servers := []*http.Server{s.newHTTPServer(s)}
 	lns := []net.Listener{l.HTTP}
+	if l.HTTPS != nil { // before health: health stops last
+		servers = append(servers, s.newHTTPServer(s))
+		lns = append(lns, tls.NewListener(l.HTTPS, s.tls.ServerConfig()))
+	}
 	if l.Health != nil {
 		servers = append(servers, s.newHTTPServer(s.HealthHandler()))
 		lns = append(lns, l.Health)

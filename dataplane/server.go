@@ -29,6 +29,7 @@ import (
 	"github.com/turnpike-io/turnpike/dataplane/proxy"
 	"github.com/turnpike-io/turnpike/dataplane/table"
 	"github.com/turnpike-io/turnpike/dataplane/throttle"
+	"github.com/turnpike-io/turnpike/dataplane/tlsconfig"
 	"github.com/turnpike-io/turnpike/dataplane/tracing"
 	"github.com/turnpike-io/turnpike/dataplane/upstream"
 )
@@ -37,6 +38,10 @@ import (
 type Options struct {
 	// HTTPAddr is where Run listens for traffic when not handed a listener.
 	HTTPAddr string
+	// HTTPSAddr is where Run listens for HTTPS traffic to custom domains when
+	// not handed a listener; empty means no HTTPS listener (the flag's
+	// default is DefaultHTTPSAddr).
+	HTTPSAddr string
 	// HealthAddr is where Run serves /healthz and /readyz when not handed a
 	// listener; empty means no health listener.
 	HealthAddr string
@@ -77,6 +82,7 @@ type Options struct {
 // Defaults of the Options (api.md flags).
 const (
 	DefaultHTTPAddr      = ":8080"
+	DefaultHTTPSAddr     = ":8443"
 	DefaultShutdownDelay = 5 * time.Second
 	DefaultDrainTimeout  = 30 * time.Second
 )
@@ -96,6 +102,8 @@ type Server struct {
 	metrics  *metrics.Metrics
 	auth     authorizers
 	tracing  *tracing.Tracer
+	// tls picks each HTTPS handshake's configuration from the current table.
+	tls *tlsconfig.Selector
 }
 
 // NewServer returns a Server that is not ready until the first Swap. If
@@ -121,6 +129,7 @@ func NewServer(o Options) *Server {
 	s.limiter, s.gateway = newLimiter(o)
 	store, _ := o.Endpoints.(*upstream.Store)
 	s.auth = newAuthorizers(o, store)
+	s.tls = tlsconfig.New(s.table.Load, nil)
 	if o.AccessLog != nil {
 		s.access = accesslog.New(o.AccessLog, 0)
 	}

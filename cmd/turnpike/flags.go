@@ -15,6 +15,7 @@ import (
 // commonFlags are the flags both modes share (api.md, "Gateway process").
 type commonFlags struct {
 	httpAddr       string
+	httpsAddr      string
 	metricsAddr    string
 	healthAddr     string
 	adminAddr      string
@@ -49,6 +50,7 @@ type standaloneFlags struct {
 
 func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.httpAddr, "http-addr", ":8080", "address of the HTTP listener")
+	fs.StringVar(&c.httpsAddr, "https-addr", ":8443", "address of the HTTPS listener for custom domains (empty: none)")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", ":9090", "address of the Prometheus /metrics listener")
 	fs.StringVar(&c.healthAddr, "health-addr", ":8081", "address of the /healthz and /readyz listener")
 	fs.StringVar(&c.adminAddr, "admin-addr", "127.0.0.1:8082", "address of the admin listener (never expose it)")

@@ -60,6 +60,7 @@ func newGateway(f *commonFlags, serveMode bool, log logr.Logger, accessLog io.Wr
 	}
 	g.dp = dataplane.NewServer(dataplane.Options{
 		HTTPAddr:       f.httpAddr,
+		HTTPSAddr:      f.httpsAddr,
 		HealthAddr:     f.healthAddr,
 		ShutdownDelay:  f.shutdownDelay,
 		DrainTimeout:   f.drainTimeout,

@@ -264,7 +264,7 @@ func startGateway(t *testing.T, apiYAML string) *gateway {
 	httpAddr, health := freeAddr(t), freeAddr(t)
 	g := &gateway{out: &syncBuffer{}}
 	_, g.port, _ = net.SplitHostPort(httpAddr)
-	cmd := exec.Command(bin, "standalone", "-f", dir, "--http-addr="+httpAddr, "--health-addr="+health,
+	cmd := exec.Command(bin, "standalone", "-f", dir, "--http-addr="+httpAddr, "--https-addr=", "--health-addr="+health,
 		"--admin-addr="+freeAddr(t), "--metrics-addr="+freeAddr(t), "--shutdown-delay=0s", "--log-format=text")
 	cmd.Stdout, cmd.Stderr = g.out, g.out
 	if err := cmd.Start(); err != nil {

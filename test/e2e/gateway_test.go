@@ -81,15 +81,17 @@ type gatewayProcess struct {
 	health string
 	admin  string
 	out    *syncBuffer
+	// https is the HTTPS listener of custom domains.
+	https string
 }
 
 // startGateway runs `turnpike <args>` with loopback listeners and waits until
 // /readyz answers 200.
 func startGateway(t *testing.T, args ...string) *gatewayProcess {
 	t.Helper()
-	g := &gatewayProcess{http: freeAddr(t), health: freeAddr(t), admin: freeAddr(t), out: &syncBuffer{}}
+	g := &gatewayProcess{http: freeAddr(t), https: freeAddr(t), health: freeAddr(t), admin: freeAddr(t), out: &syncBuffer{}}
 	args = append(args,
-		"--http-addr="+g.http, "--health-addr="+g.health, "--admin-addr="+g.admin,
+		"--http-addr="+g.http, "--https-addr="+g.https, "--health-addr="+g.health, "--admin-addr="+g.admin,
 		"--metrics-addr="+freeAddr(t), "--shutdown-delay=0s", "--log-format=text")
 	g.cmd = exec.Command(filepath.Join(buildBinaries(t), "turnpike"), args...)
 	g.cmd.Stdout, g.cmd.Stderr = io.Discard, g.out // stdout is the access log

@@ -113,7 +113,7 @@ func runGatewayUntilReady(t *testing.T, kubeconfig, podNamespace string, extra [
 	health := freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, gatewayBinary(t), append([]string{"serve", "--kubeconfig=" + kubeconfig,
-		"--http-addr=" + freeAddr(t), "--metrics-addr=" + freeAddr(t), "--health-addr=" + health,
+		"--http-addr=" + freeAddr(t), "--https-addr=", "--metrics-addr=" + freeAddr(t), "--health-addr=" + health,
 		"--admin-addr=" + freeAddr(t), "--log-format=text"}, extra...)...)
 	cmd.Env = append(os.Environ(), "POD_NAMESPACE="+podNamespace, "POD_NAME=gateway-0")
 	logs := &strings.Builder{}
