@@ -31,7 +31,14 @@ func runServe(ctx context.Context, f *serveFlags, log logr.Logger, accessLog io.
 	if err != nil {
 		return err
 	}
-	p, err := controllers.NewPipeline(translate.Options{DefaultDomain: f.defaultDomain, SharedLimits: f.redisURL != ""}, g.dp, sw, log.WithName("pipeline"), g.reg)
+	// Replicas wraps the dataplane: each swap is recorded in this replica's
+	// Lease, and the status leader counts them into Api.status.dataplane.
+	rep, err := cluster.NewReplicas(cfg, opts, g.dp, log.WithName("replicas"))
+	if err != nil {
+		return err
+	}
+	sw.TrackReplicas(rep)
+	p, err := controllers.NewPipeline(translate.Options{DefaultDomain: f.defaultDomain, SharedLimits: f.redisURL != ""}, rep, sw, log.WithName("pipeline"), g.reg)
 	if err != nil {
 		return err
 	}

@@ -55,6 +55,11 @@ type Options struct {
 	// before building a snapshot; MaxDelay bounds the wait under a steady
 	// stream of events. Zero means DefaultHoldOff / DefaultMaxDelay.
 	HoldOff, MaxDelay time.Duration
+	// ReplicaLeaseDuration is how long a replica Lease (replicas.go) stays
+	// valid without renewal, ReplicaRenewPeriod how often it is renewed, and
+	// ReplicaPollPeriod how often the status leader reads them. Zero means
+	// the DefaultReplica* values.
+	ReplicaLeaseDuration, ReplicaRenewPeriod, ReplicaPollPeriod time.Duration
 }
 
 // withDefaults fills the zero fields of o.

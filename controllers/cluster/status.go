@@ -43,6 +43,12 @@ type StatusWriter struct {
 	// leaderCtx is non-nil while this replica may write; it is cancelled when
 	// the lease is lost, which also aborts in-flight writes.
 	leaderCtx context.Context
+	// dp is the replica view for Api.status.dataplane (dataplane_status.go);
+	// empty unless TrackReplicas was called.
+	dp dataplaneTracker
+
+	// events emits Events on rejections (events.go).
+	events rejectionEvents
 
 	signal chan struct{}
 }
@@ -67,7 +73,9 @@ func NewStatusWriter(cfg *rest.Config, opts Options, reg prometheus.Registerer, 
 	if err != nil {
 		return nil, err
 	}
-	return newStatusWriter(opts, c, kube, m, log), nil
+	w := newStatusWriter(opts, c, kube, m, log)
+	w.events = newRejectionEvents(kube, scheme)
+	return w, nil
 }
 
 // newStatusWriter assembles a StatusWriter; opts must have its defaults.
@@ -115,6 +123,9 @@ func (w *StatusWriter) Start(ctx context.Context) error { return w.Run(ctx) }
 // LeaderElect) and writes statuses until ctx is done. It never returns an
 // error for a lost lease: it pauses writes and campaigns again.
 func (w *StatusWriter) Run(ctx context.Context) error {
+	waitReplicas := w.runReplicas(ctx)
+	defer waitReplicas()
+	defer w.events.stop()
 	if w.opts.LeaderElect {
 		go w.campaign(ctx)
 	} else {
@@ -169,12 +180,18 @@ func (w *StatusWriter) work(ctx context.Context) {
 	retryTimer := time.NewTimer(time.Hour)
 	retryTimer.Stop()
 	defer retryTimer.Stop()
+	replicaTick, stopTick := w.replicaTicker()
+	defer stopTick()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-w.signal:
 		case <-retryTimer.C:
+		case <-replicaTick:
+			if lctx := w.leading(); lctx != nil {
+				w.pollReplicas(lctx)
+			}
 		}
 		lctx := w.leading()
 		if lctx == nil {
@@ -242,7 +259,12 @@ func (w *StatusWriter) write(ctx context.Context, st translate.ObjectStatus) err
 		if err := w.client.Get(ctx, key, obj); err != nil {
 			return client.IgnoreNotFound(err)
 		}
-		if observedGeneration(obj) > st.Generation || !applyStatus(obj, st) {
+		if observedGeneration(obj) > st.Generation {
+			return nil
+		}
+		prev := conditionsBefore(obj)
+		changed := applyStatus(obj, st)
+		if !applyDataplane(obj, w.dataplaneFor(st.ObjectRef)) && !changed {
 			return nil
 		}
 		err := w.client.Status().Update(ctx, obj)
@@ -251,6 +273,7 @@ func (w *StatusWriter) write(ctx context.Context, st translate.ObjectStatus) err
 		}
 		if err == nil {
 			w.metrics.writes.Inc()
+			w.events.emit(obj, prev)
 		}
 		return err
 	})
