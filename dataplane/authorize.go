@@ -60,7 +60,7 @@ func (x *exchange) authorize() bool {
 		Namespace:      x.api.Namespace,
 		Api:            x.api.Name,
 		Stage:          x.stage.Name,
-		StageVariables: x.stage.Variables,
+		StageVariables: x.variables(), // the canary's for a canary request
 		RouteKey:       x.route.Key,
 		Path:           x.path.escaped,
 		RoutePath:      x.rest,

@@ -11,6 +11,7 @@ import (
 
 	"github.com/turnpike-io/turnpike/dataplane/auth"
 	"github.com/turnpike-io/turnpike/dataplane/cors"
+	"github.com/turnpike-io/turnpike/dataplane/mapping"
 	"github.com/turnpike-io/turnpike/dataplane/table"
 )
 
@@ -64,6 +65,12 @@ type exchange struct {
 	// nil when tracing is off.
 	span, ispan trace.Span
 
+	// canary is set when the request was picked for the stage's canary
+	// (canary_step.go); mapIn is the reusable parameter mapping input
+	// (mapping_step.go).
+	canary bool
+	mapIn  mapping.Input
+
 	errMessage, errHint string
 	target              Target
 	// done is set when the chain returned normally (not by a panic).
@@ -83,6 +90,7 @@ var chain = [...]step{
 	(*exchange).checkPath,
 	(*exchange).resolveHost,
 	(*exchange).resolveStage,
+	(*exchange).pickCanary,
 	(*exchange).guardMutualTLS,
 	(*exchange).preflight,
 	(*exchange).lookupRoute,
@@ -233,7 +241,7 @@ func (x *exchange) lookupRoute() bool {
 		x.fail(status, msg, fmt.Sprintf("no route matches %s %s in stage %q", x.r.Method, x.rest, x.stage.Name))
 		return false
 	}
-	if f := x.route.Failure; f != nil {
+	if f := x.routeFailure(); f != nil { // the canary's for a canary request
 		x.fail(f.Status, f.Message, f.Hint)
 		return false
 	}
@@ -259,7 +267,7 @@ func (x *exchange) limitBody() bool {
 }
 
 func (x *exchange) integrate() bool {
-	in := &x.route.Integration
+	in := x.integration() // the canary's for a canary request
 	if in.Type == table.IntegrationMock {
 		x.writeMock(in.Mock)
 		return false
@@ -270,6 +278,12 @@ func (x *exchange) integrate() bool {
 		Params:      x.route.Params(x.segs),
 		Path:        x.rest,
 		RawQuery:    x.r.URL.RawQuery,
+	}
+	if x.route.ResponseMapping != nil {
+		x.target.Response = x
+	}
+	if !x.mapRequest() { // mapping_step.go
+		return false
 	}
 	x.startIntegrationSpan(in)
 	if f := x.s.fwd.Forward(&x.w, x.r, &x.target); f != nil {
@@ -288,11 +302,12 @@ func (x *exchange) writeMock(m *table.Mock) {
 	for k, v := range m.Headers {
 		h.Set(k, v)
 	}
-	noBody := m.Status < 200 || m.Status == http.StatusNoContent || m.Status == http.StatusNotModified
+	status := x.MapResponse(m.Status, h) // responseParameters apply to MOCK answers too
+	noBody := status < 200 || status == http.StatusNoContent || status == http.StatusNotModified
 	if !noBody {
 		h.Set("Content-Length", strconv.Itoa(len(m.Body)))
 	}
-	x.w.WriteHeader(m.Status)
+	x.w.WriteHeader(status)
 	if !noBody && x.r.Method != http.MethodHead {
 		_, _ = x.w.Write([]byte(m.Body)) // a vanished client is visible in the log's length
 	}

@@ -197,6 +197,7 @@ func (s *Server) logAccess(x *exchange) {
 		ErrorMessage:       x.errMessage,
 		ErrorHint:          x.errHint,
 		DomainName:         x.host,
+		Canary:             x.canary,
 	}
 	if e.Status == 0 && x.done { // returned without writing: net/http sends 200
 		e.Status = http.StatusOK

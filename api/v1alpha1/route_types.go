@@ -112,17 +112,27 @@ type Integration struct {
 	// requestParameters: AWS HTTP API parameter mapping.
 	// +kubebuilder:validation:MaxProperties=50
 	// +kubebuilder:validation:XValidation:rule="self.all(k, size(k) <= 256 && size(self[k]) <= 1024)",message="parameter mapping keys are at most 256 and values at most 1024 characters"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k == 'overwrite:path' || k.matches('^(append|overwrite|remove):(header|querystring)[.][^ ]+$'))",message="requestParameters keys are append|overwrite|remove:header.NAME, append|overwrite|remove:querystring.NAME or overwrite:path"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, !k.lowerAscii().matches('^(append|overwrite|remove):header[.](access-control-.*|apigw-.*|proxy-.*|x-amz-.*|x-amzn-.*|x-forwarded-.*|x-turnpike-.*|authorization|connection|content-encoding|content-length|content-location|forwarded|host|keep-alive|origin|te|trailers?|transfer-encoding|upgrade|via)$'))",message="parameter mapping cannot change reserved headers: access-control-*, apigw-*, authorization, connection, content-encoding, content-length, content-location, forwarded, host, keep-alive, origin, proxy-*, te, trailer(s), transfer-encoding, upgrade, via, x-amz-*, x-amzn-*, x-forwarded-*, x-turnpike-*"
 	// +optional
 	RequestParameters map[string]string `json:"requestParameters,omitempty"`
 	// responseParameters: per status code, AWS HTTP API response mapping.
 	// +kubebuilder:validation:MaxProperties=20
-	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^[1-5][0-9][0-9]$') && self[k].size() <= 20)",message="responseParameters keys are status codes 100 to 599, each with at most 20 mappings"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^[1-5][0-9][0-9]$'))",message="responseParameters keys are status codes 100 to 599"
 	// +optional
-	ResponseParameters map[string]map[string]string `json:"responseParameters,omitempty"`
+	ResponseParameters map[string]ResponseMapping `json:"responseParameters,omitempty"`
 	// mock: MOCK answers with this response.
 	// +optional
 	Mock *Mock `json:"mock,omitempty"`
 }
+
+// ResponseMapping is the response parameter mapping of one status code:
+// "append|overwrite|remove:header.NAME" or "overwrite:statuscode" -> value.
+// +kubebuilder:validation:MaxProperties=20
+// +kubebuilder:validation:XValidation:rule="self.all(k, size(k) <= 256 && size(self[k]) <= 1024)",message="parameter mapping keys are at most 256 and values at most 1024 characters"
+// +kubebuilder:validation:XValidation:rule="self.all(k, k == 'overwrite:statuscode' || k.matches('^(append|overwrite|remove):header[.][^ ]+$'))",message="responseParameters mapping keys are append|overwrite|remove:header.NAME or overwrite:statuscode"
+// +kubebuilder:validation:XValidation:rule="self.all(k, !k.lowerAscii().matches('^(append|overwrite|remove):header[.](access-control-.*|apigw-.*|proxy-.*|x-amz-.*|x-amzn-.*|x-forwarded-.*|x-turnpike-.*|authorization|connection|content-encoding|content-length|content-location|forwarded|host|keep-alive|origin|te|trailers?|transfer-encoding|upgrade|via)$'))",message="parameter mapping cannot change reserved headers: access-control-*, apigw-*, authorization, connection, content-encoding, content-length, content-location, forwarded, host, keep-alive, origin, proxy-*, te, trailer(s), transfer-encoding, upgrade, via, x-amz-*, x-amzn-*, x-forwarded-*, x-turnpike-*"
+type ResponseMapping map[string]string
 
 // IntegrationService names a Service port; the name may use stage variables.
 type IntegrationService struct {

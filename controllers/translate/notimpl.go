@@ -10,9 +10,8 @@ import (
 // Fields of features that are not built yet. An object that sets one of them
 // to a value that changes behaviour is not served (a Route keeps its key and
 // answers 500), so nothing is ever served without a feature its owner asked
-// for. Values that switch a feature off (cache.enabled=false,
-// canary.percentTraffic=0) change nothing and are
-// served: an AWS user who copies such a block expects it to be harmless.
+// for. Values that switch a feature off (cache.enabled=false) change
+// nothing and are served: an AWS user who copies such a block expects it to be harmless.
 
 // apiNotImplemented lists the Api fields that need a feature not built yet.
 func apiNotImplemented(a *v1alpha1.Api) []string {
@@ -36,9 +35,6 @@ func stageNotImplemented(s *v1alpha1.Stage) []string {
 	if sp.Cache != nil && sp.Cache.Enabled {
 		f = append(f, "spec.cache")
 	}
-	if sp.Canary != nil && sp.Canary.PercentTraffic > 0 {
-		f = append(f, "spec.canary")
-	}
 	return f
 }
 
@@ -54,12 +50,6 @@ func routeNotImplemented(r *v1alpha1.Route) []string {
 	}
 	if sp.Cache != nil && sp.Cache.Enabled {
 		f = append(f, "spec.cache")
-	}
-	if len(sp.Integration.RequestParameters) > 0 {
-		f = append(f, "spec.integration.requestParameters")
-	}
-	if len(sp.Integration.ResponseParameters) > 0 {
-		f = append(f, "spec.integration.responseParameters")
 	}
 	return f
 }

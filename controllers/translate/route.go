@@ -28,8 +28,9 @@ func (tr *translator) translateRoutes(routes []v1alpha1.Route) {
 func (tr *translator) translateRoute(obj *v1alpha1.Route, claims map[string]*v1alpha1.Route) verdict {
 	var v verdict
 	pattern, bad := checkRouteKey(obj.Spec.RouteKey, tr.apis[obj.Namespace+"/"+obj.Spec.ApiName])
-	v.accepted = bad
-	if bad == nil {
+	reqMap, respMap, mapIssue := routeMappings(obj) // mapping.go
+	v.accepted = firstIssue(bad, mapIssue)
+	if v.accepted == nil {
 		v.accepted = claimRoute(claims, obj, pattern)
 	}
 	api, refIssue := tr.apiRef(obj.Namespace, obj.Spec.ApiName, KindRoute)
@@ -41,7 +42,7 @@ func (tr *translator) translateRoute(obj *v1alpha1.Route, claims map[string]*v1a
 		// Not served, but tell the user about references anyway.
 		_, v.resolved = tr.resolve(obj, nil)
 	default:
-		v.resolved, v.programmed = tr.serveRoute(obj, api, fields)
+		v.resolved, v.programmed = tr.serveRoute(obj, api, fields, routeMaps{reqMap, respMap})
 	}
 	if len(fields) > 0 {
 		v.programmed = notImplementedIssue(fields, "the Route answers 500 until then")
@@ -100,7 +101,7 @@ func claimRoute(claims map[string]*v1alpha1.Route, obj *v1alpha1.Route, pattern 
 // serveRoute adds the Route to every served stage of api, resolved per stage.
 // It returns the ResolvedRefs issue (problems of all stages, summarised) and
 // a Programmed issue when the Route is served nowhere.
-func (tr *translator) serveRoute(obj *v1alpha1.Route, api *apiState, notImpl []string) (resolved, programmed *issue) {
+func (tr *translator) serveRoute(obj *v1alpha1.Route, api *apiState, notImpl []string, maps routeMaps) (resolved, programmed *issue) {
 	if len(api.stages) == 0 {
 		_, resolved = tr.resolve(obj, nil)
 		return resolved, &issue{
@@ -111,23 +112,31 @@ func (tr *translator) serveRoute(obj *v1alpha1.Route, api *apiState, notImpl []s
 	}
 	var agg issueSummary
 	authz, authIssue := tr.routeAuth(obj)
+	failure := func(iss *issue) *table.Failure {
+		switch iss = firstIssue(authIssue, iss); {
+		case len(notImpl) > 0:
+			return internalError("this route uses " + listFields(notImpl) + ", which the gateway does not implement yet")
+		case iss != nil:
+			return internalError(iss.hint)
+		}
+		return nil
+	}
 	for _, st := range api.stages {
 		in, iss := tr.resolve(obj, st)
-		iss = firstIssue(authIssue, iss)
 		r := &table.Route{Key: obj.Spec.RouteKey, Object: obj.Namespace + "/" + obj.Name, Integration: in, Auth: authz,
-			Throttle: routeThrottle(st.obj, obj.Spec.RouteKey), ApiKeyRequired: obj.Spec.ApiKeyRequired}
-		switch {
-		case len(notImpl) > 0:
-			r.Failure = internalError("this route uses " + listFields(notImpl) + ", which the gateway does not implement yet")
-		case iss != nil:
-			r.Failure = internalError(iss.hint)
-		}
+			Throttle: routeThrottle(st.obj, obj.Spec.RouteKey), ApiKeyRequired: obj.Spec.ApiKeyRequired, Failure: failure(iss),
+			RequestMapping: maps.request, ResponseMapping: maps.response}
 		if r.Failure != nil {
 			// The integration is not used; keep only what identifies it.
 			r.Integration = table.Integration{Type: in.Type, TimeoutMillis: in.TimeoutMillis}
-			r.Auth = nil
 		}
-		agg.add(iss)
+		canary, canaryIssue := tr.routeCanary(obj, st, r, failure) // canary.go
+		r.Canary = canary
+		if r.Failure != nil && (r.Canary == nil || r.Canary.Failure != nil) {
+			r.Auth = nil // no request of this route reaches its authorizer
+		}
+		agg.add(firstIssue(authIssue, iss))
+		agg.add(canaryIssue)
 		st.table.Routes = append(st.table.Routes, r)
 	}
 	api.routes++

@@ -58,6 +58,7 @@ func (tr *translator) translateStages(stages []v1alpha1.Stage) {
 				Variables: maps.Clone(obj.Spec.Variables),
 				AccessLog: logFormat,
 				Routes:    []*table.Route{},
+				Canary:    stageCanary(obj), // canary.go
 			}
 			api.stages = append(api.stages, st)
 			api.table.Stages = append(api.table.Stages, st.table)

@@ -53,6 +53,8 @@ type Entry struct {
 	// AuthorizerError is why the authorizer refused or failed
 	// ($context.authorizer.error); "" when it allowed the request.
 	AuthorizerError string `json:"authorizerError,omitempty"`
+	// Canary is true for a request the stage's canary served.
+	Canary bool `json:"canary,omitempty"`
 	// Format is the stage's line format; nil writes a JSON line.
 	Format *Format `json:"-"`
 }

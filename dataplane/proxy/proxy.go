@@ -109,6 +109,12 @@ type Target struct {
 	Path string
 	// RawQuery is the request's query string, as sent.
 	RawQuery string
+	// PathMapped: Path was set by an overwrite:path parameter mapping, and
+	// HTTP_PROXY sends it instead of the uri's path (SERVICE always sends Path).
+	PathMapped bool
+	// Response, when set, maps the backend's status and headers before any
+	// of them is sent (responseParameters).
+	Response ResponseMapper
 
 	// UpstreamStatus is the backend's status code (0 when none was received).
 	UpstreamStatus int
@@ -277,6 +283,11 @@ func (f *Forwarder) forwardHTTP(x *exchange, uri string) *Failure {
 	if err != nil {
 		return internalError("integration uri: " + err.Error())
 	}
+	if x.c.t.PathMapped {
+		if u.Path, u.RawPath, err = splitPath(x.c.t.Path); err != nil {
+			return &Failure{Status: http.StatusBadRequest, Message: "Bad Request", Hint: err.Error(), Cause: "bad path"}
+		}
+	}
 	x.c.url = *u
 	x.c.host = u.Host
 	if err := f.attempt(x); err != nil {
@@ -332,8 +343,18 @@ func recordResponse(res *http.Response) error {
 	if c, _ := res.Request.Context().Value(callKey{}).(*call); c != nil {
 		c.t.UpstreamStatus = res.StatusCode
 		c.t.IntegrationLatency = time.Since(c.start)
+		if m := c.t.Response; m != nil {
+			res.StatusCode = m.MapResponse(res.StatusCode, res.Header)
+		}
 	}
 	return nil
+}
+
+// ResponseMapper changes an integration response's status and headers
+// before they are sent; the dataplane implements it with the route's
+// responseParameters. h is the response's header, changed in place.
+type ResponseMapper interface {
+	MapResponse(status int, h http.Header) int
 }
 
 // errTimeout is the cause of the integration-timeout context.

@@ -100,13 +100,20 @@ func (r *Route) validate() error {
 	if err := r.Auth.validate(); err != nil {
 		return err
 	}
+	if err := r.Canary.validate(); err != nil { // a canary may serve while the route fails
+		return fmt.Errorf("canary: %w", err)
+	}
 	if r.Failure != nil {
 		if r.Failure.Status < 400 || r.Failure.Status > 599 {
 			return fmt.Errorf("failure status %d is not an error status", r.Failure.Status)
 		}
 		return nil
 	}
-	in := r.Integration
+	return r.Integration.validate()
+}
+
+// validate checks that the integration can be served.
+func (in *Integration) validate() error {
 	if in.TimeoutMillis <= 0 && in.Type != IntegrationMock {
 		return errors.New("integration timeout must be positive")
 	}

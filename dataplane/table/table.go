@@ -12,7 +12,10 @@
 //   - This package imports neither net/http nor the CRD types: it is plain data.
 package table
 
-import "github.com/turnpike-io/turnpike/dataplane/accesslog"
+import (
+	"github.com/turnpike-io/turnpike/dataplane/accesslog"
+	"github.com/turnpike-io/turnpike/dataplane/mapping"
+)
 
 // Protocol is the AWS flavour of an Api: it selects error bodies and headers.
 type Protocol string
@@ -80,6 +83,9 @@ type Stage struct {
 	Routes []*Route `json:"routes"`
 	// Plans are the usage plans whose keys may call this stage (plans.go).
 	Plans []*StagePlan `json:"plans,omitempty"`
+	// Canary sends a share of the stage's requests through canary variables
+	// (canary.go); nil means no canary.
+	Canary *Canary `json:"canary,omitempty"`
 
 	router *Router
 	keys   map[[32]byte]*KeyGrant
@@ -105,6 +111,14 @@ type Route struct {
 
 	// Auth is how the route authorizes requests; nil means no authorization.
 	Auth *Authorization `json:"auth,omitempty"`
+
+	// RequestMapping and ResponseMapping are the integration's compiled
+	// requestParameters and responseParameters; nil means none.
+	RequestMapping  *mapping.Request  `json:"requestMapping,omitempty"`
+	ResponseMapping *mapping.Response `json:"responseMapping,omitempty"`
+	// Canary is the route resolved with the stage's canary variables (see
+	// canary.go); nil when the stage has no canary.
+	Canary *RouteCanary `json:"canary,omitempty"`
 
 	// ParamNames are the path variable names in path order (greedy last, without "+").
 	ParamNames []string `json:"-"`
