@@ -68,7 +68,8 @@ func checkCanI(t *testing.T, kubeconfig, apps string, namespaced bool) {
 		{"create", "routes.turnpike.io", apps, false},
 		{"delete", "secrets", apps, false},
 		{"update", "services", apps, false},
-		{"create", "events", apps, false},
+		{"create", "events", apps, true}, // the leader records rejections as Events
+		{"delete", "events", apps, false},
 		{"list", "configmaps", apps, false},
 	} {
 		parts := strings.SplitN(tc.resource, "/", 2)

@@ -146,6 +146,13 @@ test/helm checks they are equal). */}}
 - apiGroups:
   - ""
   resources:
+  - events
+  verbs:
+  - create
+  - patch
+- apiGroups:
+  - ""
+  resources:
   - secrets
   - services
   verbs:
@@ -194,6 +201,8 @@ test/helm checks they are equal). */}}
   - leases
   verbs:
   - create
+  - delete
   - get
+  - list
   - update
 {{- end }}
