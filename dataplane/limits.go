@@ -29,7 +29,7 @@ const (
 )
 
 // apiKeyHeader is the canonical form of x-api-key.
-const apiKeyHeader = "X-Api-Key"
+const apiKeyHeader = "X-Api-Key" //nolint:gosec // G101: a header name, not a credential
 
 // limits is the per-request state of the throttle and API key steps; it
 // lives in the pooled exchange so that a check allocates nothing.
