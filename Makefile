@@ -93,8 +93,8 @@ run: build ## Run standalone on config/samples with a demo backend, and print cu
 	hack/run-demo.sh
 
 .PHONY: bench
-bench: ## Benchmarks (see docs/benchmarks.md).
-	go test -run='^$$' -bench=. -benchmem ./dataplane/... ./controllers/translate/...
+bench: ## Turnpike vs nginx under load, swaps, propagation, micro-benchmarks; rewrites docs/benchmarks.md (~8 min; not part of test).
+	hack/bench/run.sh
 
 .PHONY: docker-build
 docker-build: ## Build the container image (needs a Docker engine).

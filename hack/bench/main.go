@@ -1,0 +1,109 @@
+// Command bench is the load and scale harness of `make bench` (issue 8): it
+// compares Turnpike with nginx as reverse proxies of one fast loopback
+// backend, measures how fast a Route goes live in a table of 10,000 routes
+// and counts failed requests while tables are swapped 100 times a second,
+// then writes the results section of docs/benchmarks.md and its plots.
+//
+// All traffic stays on loopback and every load loop is bounded in time. The
+// proxy under test runs on one core (taskset), the backend and the load
+// generators on the other. Run it through hack/bench/run.sh, which installs
+// nginx and wrk and builds bin/turnpike first.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// config are the flags of a full run.
+type config struct {
+	turnpike  string
+	outDoc    string
+	plotDir   string
+	proxyCore int
+	loadCore  int
+	conns     int
+	duration  time.Duration
+	rounds    int
+	openDur   time.Duration
+	swapDur   time.Duration
+	quick     bool
+}
+
+func main() {
+	if len(os.Args) > 1 && (os.Args[1] == "swap-server" || os.Args[1] == "attack") {
+		sub := map[string]func([]string) error{"swap-server": swapServerMain, "attack": attackMain}[os.Args[1]]
+		if err := sub(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, os.Args[1]+":", err)
+			os.Exit(1)
+		}
+		return
+	}
+	var c config
+	flag.StringVar(&c.turnpike, "turnpike", "bin/turnpike", "the turnpike binary under test")
+	flag.StringVar(&c.outDoc, "doc", "docs/benchmarks.md", "markdown file whose generated section is replaced")
+	flag.StringVar(&c.plotDir, "plots", "docs", "directory for the PNG plots")
+	flag.IntVar(&c.proxyCore, "proxy-core", 0, "core of the proxy under test")
+	flag.IntVar(&c.loadCore, "load-core", 1, "core of the backend and the load generators")
+	flag.IntVar(&c.conns, "c", 32, "wrk connections (keep-alive)")
+	flag.DurationVar(&c.duration, "d", 10*time.Second, "duration of one wrk run")
+	flag.IntVar(&c.rounds, "rounds", 3, "alternating rounds over the four systems")
+	flag.DurationVar(&c.openDur, "open-d", 10*time.Second, "duration of one open-loop (vegeta) run")
+	flag.DurationVar(&c.swapDur, "swap-d", 10*time.Second, "duration of each load phase of the swap test")
+	flag.BoolVar(&c.quick, "quick", false, "short runs to debug the harness; does not touch the docs")
+	flag.Parse()
+	if c.quick {
+		c.duration, c.rounds, c.openDur, c.swapDur = 2*time.Second, 1, 2*time.Second, 2*time.Second
+	}
+	if err := run(c); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// run does every measurement, then writes the report unless quick.
+func run(c config) error {
+	var res results
+	res.Started = time.Now()
+	res.env = environment(c)
+	fmt.Fprintln(os.Stderr, "load before:", res.env.LoadBefore)
+	dir, err := os.MkdirTemp("", "turnpike-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	if err := runProxyBench(c, dir, &res); err != nil {
+		return err
+	}
+	if err := runSwapBench(c, dir, &res); err != nil {
+		return err
+	}
+	if err := runPropagation(c, dir, &res); err != nil {
+		return err
+	}
+	if err := runGoBenches(c, &res); err != nil {
+		return err
+	}
+	res.env.LoadAfter = loadAvg()
+	res.Elapsed = time.Since(res.Started).Round(time.Second)
+	fmt.Fprintln(os.Stderr, "load after:", res.env.LoadAfter)
+	report := res.markdown(c)
+	fmt.Println(report)
+	if c.quick { // plots go to a scratch directory, the docs stay untouched
+		c.plotDir = filepath.Join(os.TempDir(), "turnpike-bench-plots")
+		if err := os.MkdirAll(c.plotDir, 0o750); err != nil {
+			return err
+		}
+		fmt.Fprintln(os.Stderr, "plots in", c.plotDir)
+	}
+	if err := writePlots(c.plotDir, &res); err != nil {
+		return err
+	}
+	if c.quick {
+		return nil
+	}
+	return replaceSection(c.outDoc, report)
+}

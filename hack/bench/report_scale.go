@@ -1,0 +1,115 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+func (r *results) writeSwap(b *strings.Builder) {
+	s := r.Swap
+	fmt.Fprintf(b, "### Table swaps under load\n\n")
+	fmt.Fprintf(b, "`bin/bench swap-server` embeds `dataplane.Server` on a real loopback listener (core %d) and, "+
+		"%d times a second, builds a fresh table of %d SERVICE routes (alternating literal and greedy routes, so "+
+		"consecutive routers differ) and `Swap`s it in, while vegeta (%d requests/s for %s) and then wrk "+
+		"(`-c%d`, %s) send `GET /prod/hello`.\n\n", r.env.ProxyCore, s.SwapPerSec, swapRoutes+1,
+		int(s.Open.Rate+0.5), r.env.SwapDur, r.env.Conns, r.env.SwapDur)
+	b.WriteString("| Swaps | vegeta requests | vegeta failed | wrk requests | wrk failed (socket / non-2xx) |\n|---|---|---|---|---|\n")
+	fmt.Fprintf(b, "| %d | %d | %d | %d | %d / %d |\n\n", s.Swaps, s.Open.Requests, s.Open.Errors,
+		s.Closed.Requests, s.Closed.SocketErrors, s.Closed.StatusErrors)
+}
+
+func (r *results) writePropagation(b *strings.Builder) {
+	fmt.Fprintf(b, "### A Route applied (standalone file) to its first 200\n\n")
+	fmt.Fprintf(b, "`turnpike standalone` over a directory with N SERVICE routes `GET /r{i}/{id}` in one file; "+
+		"then, %d times, a new file with one Route is written aside and renamed into the directory, and "+
+		"`GET /prod/new{i}` is polled every 2 ms until it answers 200. The watcher debounces file events by 100 ms.\n\n",
+		propagationSamples)
+	b.WriteString("| Routes | startup to first 200 | apply → 200: median | max | samples | gateway RSS |\n|---|---|---|---|---|---|\n")
+	for _, p := range r.Propagation {
+		var l []string
+		for _, d := range p.Samples {
+			l = append(l, d.Round(time.Millisecond).String())
+		}
+		fmt.Fprintf(b, "| %d | %s | %s | %s | %s | %d MiB |\n", p.Routes, p.Startup.Round(time.Millisecond),
+			p.median().Round(time.Millisecond), p.max().Round(time.Millisecond), strings.Join(l, ", "), p.RSSKiB>>10)
+	}
+	b.WriteString("\n![Propagation time by table size](bench-propagation.png)\n\n" +
+		"Not measured yet: `kubectl apply` against the envtest API server (serve mode).\n\n")
+}
+
+func (r *results) writeGoBench(b *strings.Builder) {
+	b.WriteString("### Micro-benchmarks (best of 3, pinned to the proxy core)\n\n```\n")
+	for _, c := range r.GoBenchCmds {
+		b.WriteString(c + "\n")
+	}
+	b.WriteString("```\n\n| Benchmark | ns/op | B/op | allocs/op |\n|---|---|---|---|\n")
+	for _, g := range r.GoBench {
+		fmt.Fprintf(b, "| %s | %.0f | %d | %d |\n", g.Name, g.NsPerOp, g.BytesPerOp, g.AllocsPerOp)
+	}
+	b.WriteString("\n")
+}
+
+// goBenchNamed returns the benchmark whose name ends with suffix.
+func (r *results) goBenchNamed(suffix string) goBench {
+	for _, g := range r.GoBench {
+		if strings.HasSuffix(g.Name, suffix) {
+			return g
+		}
+	}
+	return goBench{}
+}
+
+// budget is one row of the budget table.
+type budget struct{ name, measured string }
+
+func (r *results) writeBudgets(b *strings.Builder) {
+	b.WriteString("### Budgets of architecture.md\n\n| Budget | Measured | Holds |\n|---|---|---|\n")
+	for _, x := range r.budgets() {
+		fmt.Fprintf(b, "| %s | %s |\n", x.name, x.measured)
+	}
+	b.WriteString("\n")
+}
+
+// budgets evaluates each budget ("measured | yes/NO").
+func (r *results) budgets() []budget {
+	yes := func(ok bool) string { return map[bool]string{true: "yes", false: "**NO**"}[ok] }
+	full := r.rpsRatio(sysFull)
+	dir99 := r.openPct(sysDirect, vegP99)
+	fullAdd, ngAdd := r.openPct(sysFull, vegP99)-dir99, r.openPct(sysNginx, vegP99)-dir99
+	lat := fullAdd / ngAdd
+	l10, l10k := r.goBenchNamed("routes=10"), r.goBenchNamed("routes=10000")
+	lookup := l10k.NsPerOp/l10.NsPerOp - 1
+	tr := r.goBenchNamed("Translate10kRoutes")
+	var prop time.Duration
+	for _, p := range r.Propagation {
+		if p.Routes == 10000 {
+			prop = p.max()
+		}
+	}
+	return []budget{
+		{"Full chain ≥ 0.6× nginx rps", fmt.Sprintf("%.2f× (%.0f vs %.0f rps) | %s", full, r.medianRPS(sysFull), r.medianRPS(sysNginx), yes(full >= 0.6))},
+		{"Added p99 at half nginx's rate ≤ 2× nginx's", fmt.Sprintf("%.1f× (%s ms vs %s ms) | %s", lat, ms(fullAdd), ms(ngAdd), yes(lat <= 2))},
+		{"Lookup 10 vs 10,000 routes within 5%", fmt.Sprintf("%+.1f%% (%.0f vs %.0f ns) | %s", lookup*100, l10.NsPerOp, l10k.NsPerOp, yes(lookup <= 0.05))},
+		{"Route applied at 10,000 routes serves within 1 s", fmt.Sprintf("max %s | %s", prop.Round(time.Millisecond), yes(prop > 0 && prop <= time.Second))},
+		{"Translating 10,000 routes < 200 ms, < 200 MB", fmt.Sprintf("%.0f ms, %d MB allocated | %s", tr.NsPerOp/1e6, tr.BytesPerOp/1e6, yes(tr.NsPerOp < 200e6 && tr.BytesPerOp < 200e6))},
+		{"Zero failed requests at 100 swaps/s", fmt.Sprintf("%d failed of %d (%d swaps) | %s", r.Swap.failed(), int64(r.Swap.Open.Requests)+r.Swap.Closed.Requests, r.Swap.Swaps, yes(r.Swap.failed() == 0 && r.Swap.Swaps > 0))},
+	}
+}
+
+// median and max of the samples.
+func (p propagation) median() time.Duration {
+	v := make([]float64, len(p.Samples))
+	for i, d := range p.Samples {
+		v[i] = float64(d)
+	}
+	return time.Duration(median(v))
+}
+
+func (p propagation) max() time.Duration {
+	var m time.Duration
+	for _, d := range p.Samples {
+		m = max(m, d)
+	}
+	return m
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# `make bench`: installs what the load benchmarks need when missing (nginx,
+# wrk, taskset from util-linux; Debian packages, root), builds bin/turnpike
+# and bin/bench, and runs the harness pinned to the load core. Arguments go
+# to bin/bench (e.g. -quick for a short run that does not touch the docs).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+need=()
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
+command -v taskset >/dev/null 2>&1 || need+=(util-linux)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then echo "missing packages ${need[*]} and not root: install them" >&2; exit 1; fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
+export PATH="$PATH:/usr/sbin"
+if [ "$(nproc)" -lt 2 ]; then echo "make bench needs 2 cores (proxy on one, load on the other)" >&2; exit 1; fi
+CGO_ENABLED=0 go build -trimpath -o bin/turnpike ./cmd/turnpike
+go build -o bin/bench ./hack/bench
+exec taskset -c "${BENCH_LOAD_CORE:-1}" bin/bench -load-core "${BENCH_LOAD_CORE:-1}" -proxy-core "${BENCH_PROXY_CORE:-0}" "$@"
