@@ -89,7 +89,13 @@ func pendingFlags(t *testing.T) []string {
 	if err := yaml.Unmarshal(data, &chart); err != nil {
 		t.Fatal(err)
 	}
-	return strings.Split(chart.Annotations["turnpike.io/pending-flags"], ",")
+	var pending []string
+	for _, f := range strings.Split(chart.Annotations["turnpike.io/pending-flags"], ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			pending = append(pending, f)
+		}
+	}
+	return pending
 }
 
 // camel turns a flag name into its value name: deny-egress-cidrs is denyEgressCidrs.
