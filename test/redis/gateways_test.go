@@ -141,7 +141,7 @@ func (l *lockedBuffer) String() string {
 func startGateway(t *testing.T, dir string, args ...string) *gateway {
 	t.Helper()
 	g := &gateway{http: freeAddr(t), health: freeAddr(t), metrics: freeAddr(t), admin: freeAddr(t), out: &lockedBuffer{}}
-	args = append([]string{"standalone", "-f", dir, "--http-addr=" + g.http, "--health-addr=" + g.health,
+	args = append([]string{"standalone", "-f", dir, "--http-addr=" + g.http, "--https-addr=" + freeAddr(t), "--health-addr=" + g.health,
 		"--metrics-addr=" + g.metrics, "--admin-addr=" + g.admin, "--shutdown-delay=0s", "--log-format=text"}, args...)
 	g.cmd = exec.Command(turnpikeBinary(t), args...)
 	g.cmd.Stdout, g.cmd.Stderr = io.Discard, g.out
