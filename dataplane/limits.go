@@ -78,12 +78,12 @@ func (x *exchange) checkAPIKey() bool {
 	if !x.route.ApiKeyRequired {
 		return true
 	}
-	v := x.r.Header[apiKeyHeader]
-	if len(v) == 0 || v[0] == "" {
-		x.fail(http.StatusForbidden, msgKeyForbidden, "the route requires an API key and the request has no x-api-key header")
+	key, missing := x.presentedAPIKey()
+	if key == "" {
+		x.fail(http.StatusForbidden, msgKeyForbidden, missing)
 		return false
 	}
-	sum := sha256.Sum256([]byte(v[0]))
+	sum := sha256.Sum256([]byte(key))
 	g := x.stage.Grant(sum)
 	// The map lookup finds a candidate by hash; the comparison that decides is
 	// constant-time, so response timing tells nothing about stored hashes.
@@ -114,6 +114,23 @@ func (x *exchange) checkAPIKey() bool {
 		h["Ratelimit-Reset"] = []string{strconv.FormatInt(ceilSeconds(res.Quota.Reset), 10)}
 	}
 	return x.admit(res)
+}
+
+// presentedAPIKey is the request's API key: the x-api-key header, or with
+// apiKeySource AUTHORIZER the usageIdentifierKey of the route's authorizer
+// answer (the header is then ignored, as on AWS). When there is none, the
+// second value says why, for the hint.
+func (x *exchange) presentedAPIKey() (key, missing string) {
+	if x.api.ApiKeyFromAuthorizer {
+		if x.authz == nil || x.authz.UsageIdentifierKey == "" {
+			return "", "the Api takes API keys from its authorizer (apiKeySource AUTHORIZER) and the authorizer's answer has no usageIdentifierKey"
+		}
+		return x.authz.UsageIdentifierKey, ""
+	}
+	if v := x.r.Header[apiKeyHeader]; len(v) > 0 && v[0] != "" {
+		return v[0], ""
+	}
+	return "", "the route requires an API key and the request has no x-api-key header"
 }
 
 // admit answers a refused check: 429 with Retry-After, or 503 when the

@@ -58,14 +58,15 @@ func (tr *translator) translateApis(apis []v1alpha1.Api) {
 		}
 		a.served = a.v.accepted == nil && a.v.programmed == nil
 		a.table = &table.Api{
-			Namespace:           obj.Namespace,
-			Name:                obj.Name,
-			Protocol:            apiProtocol(obj),
-			Hosts:               host,
-			MaxRequestBodyBytes: cmp.Or(obj.Spec.MaxRequestBodyBytes, v1alpha1.DefaultMaxRequestBodyBytes),
-			ErrorHints:          obj.Spec.ErrorHints,
-			CORS:                cors,
-			Stages:              []*table.Stage{},
+			Namespace:            obj.Namespace,
+			Name:                 obj.Name,
+			Protocol:             apiProtocol(obj),
+			Hosts:                host,
+			MaxRequestBodyBytes:  cmp.Or(obj.Spec.MaxRequestBodyBytes, v1alpha1.DefaultMaxRequestBodyBytes),
+			ErrorHints:           obj.Spec.ErrorHints,
+			ApiKeyFromAuthorizer: obj.Spec.ApiKeySource == v1alpha1.ApiKeySourceAuthorizer,
+			CORS:                 cors,
+			Stages:               []*table.Stage{},
 		}
 	}
 }

@@ -19,9 +19,6 @@ func apiNotImplemented(a *v1alpha1.Api) []string {
 	if a.Spec.Protocol == v1alpha1.ProtocolWebSocket {
 		f = append(f, "spec.protocol=WEBSOCKET")
 	}
-	if a.Spec.ApiKeySource == v1alpha1.ApiKeySourceAuthorizer {
-		f = append(f, "spec.apiKeySource=AUTHORIZER")
-	}
 	if a.Spec.RouteSelectionExpression != "" {
 		f = append(f, "spec.routeSelectionExpression")
 	}

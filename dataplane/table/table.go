@@ -59,6 +59,9 @@ type Api struct {
 	MaxRequestBodyBytes int64 `json:"maxRequestBodyBytes"`
 	// ErrorHints: error bodies carry a hint (the access log always does).
 	ErrorHints bool `json:"errorHints,omitempty"`
+	// ApiKeyFromAuthorizer (apiKeySource AUTHORIZER): the API key of a request
+	// is the usageIdentifierKey its route's authorizer answered, not x-api-key.
+	ApiKeyFromAuthorizer bool `json:"apiKeyFromAuthorizer,omitempty"`
 	// CORS is the cross-origin policy (cors.go); nil means the gateway adds
 	// no CORS headers and answers preflights like any other request.
 	CORS *CORS `json:"cors,omitempty"`
