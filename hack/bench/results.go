@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -38,8 +39,8 @@ type env struct {
 // environment collects the machine description and the load average.
 func environment(c config) env {
 	e := env{
-		Cores: strings.TrimSpace(cmdOut("nproc")), Kernel: strings.TrimSpace(cmdOut("uname", "-sr")),
-		Go: runtime.Version(), Vegeta: "github.com/tsenart/vegeta/v12 v12.13.0 (library)",
+		Kernel: strings.TrimSpace(cmdOut("uname", "-sr")),
+		Go:     runtime.Version(), Vegeta: "github.com/tsenart/vegeta/v12 v12.13.0 (library)",
 		Nginx:      strings.TrimSpace(strings.TrimPrefix(cmdOut("nginx", "-v"), "nginx version: ")),
 		Commit:     strings.TrimSpace(cmdOut("git", "rev-parse", "--short", "HEAD")),
 		LoadBefore: loadAvg(), ProxyCore: c.proxyCore, LoadCore: c.loadCore, Conns: c.conns,
@@ -48,13 +49,15 @@ func environment(c config) env {
 	if l := strings.SplitN(cmdOut("wrk", "--version"), "Copyright", 2); len(l) > 0 {
 		e.Wrk = strings.TrimSpace(l[0])
 	}
-	info, _ := os.ReadFile("/proc/cpuinfo")
+	info, _ := os.ReadFile("/proc/cpuinfo") // nproc would say 1: we run pinned
+	cores := 0
 	for _, line := range strings.Split(string(info), "\n") {
 		if v, ok := strings.CutPrefix(line, "model name"); ok {
 			e.CPU = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
-			break
+			cores++
 		}
 	}
+	e.Cores = strconv.Itoa(cores)
 	mem, _ := os.ReadFile("/proc/meminfo")
 	if f := strings.Fields(string(mem)); len(f) > 1 {
 		e.Memory = f[1] + " kB"
