@@ -155,7 +155,13 @@ func median(v []float64) float64 {
 // startTurnpikeProc runs `turnpike standalone` on the proxy core with the
 // gateway-wide bucket set high (its default 10000/s would cap the run).
 func startTurnpikeProc(c config, name, dir, addr, metrics string, stdout, stderr *os.File) (*proc, error) {
-	return startPinned(name, c.proxyCore, stdout, stderr, c.turnpike, "standalone", "-f", dir,
-		"--http-addr", addr, "--metrics-addr", metrics, "--health-addr", "", "--admin-addr", "",
-		"--rate-limit", "1000000", "--burst-limit", "1000000", "--log-format", "text")
+	return startPinned(name, c.proxyCore, stdout, stderr, turnpikeArgs(c, dir, addr, metrics)...)
+}
+
+// turnpikeArgs is a standalone command line on loopback listeners only
+// (no HTTPS, health or admin listener; metrics only when metrics is set).
+func turnpikeArgs(c config, dir, addr, metrics string) []string {
+	return []string{c.turnpike, "standalone", "-f", dir,
+		"--http-addr", addr, "--https-addr", "", "--metrics-addr", metrics, "--health-addr", "", "--admin-addr", "",
+		"--rate-limit", "1000000", "--burst-limit", "1000000", "--log-format", "text"}
 }

@@ -67,8 +67,7 @@ func propagateAt(c config, dir string, backendPort, n int) (propagation, error) 
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	start := time.Now()
-	p, err := startPinned("turnpike", c.proxyCore, nil, nil, c.turnpike, "standalone", "-f", cdir,
-		"--http-addr", addr, "--metrics-addr", "", "--health-addr", "", "--admin-addr", "")
+	p, err := startPinned("turnpike", c.proxyCore, nil, nil, turnpikeArgs(c, cdir, addr, "")...)
 	if err != nil {
 		return out, err
 	}
