@@ -6,6 +6,7 @@ import (
 	"github.com/turnpike-io/turnpike/dataplane/auth"
 	"github.com/turnpike-io/turnpike/dataplane/auth/jwt"
 	"github.com/turnpike-io/turnpike/dataplane/auth/request"
+	"github.com/turnpike-io/turnpike/dataplane/metrics"
 	"github.com/turnpike-io/turnpike/dataplane/table"
 	"github.com/turnpike-io/turnpike/dataplane/upstream"
 )
@@ -69,12 +70,15 @@ func (x *exchange) authorize() bool {
 		DomainName:     x.host,
 	}
 	ctx, span := x.startAuthorizerSpan(az.Authorizer)
+	typ := metrics.AuthorizerRequest
 	if az.Authorizer.Type == table.AuthorizerJWT {
+		typ = metrics.AuthorizerJWT
 		x.authz = x.s.auth.jwt.Authorize(ctx, q, az.Authorizer, az.Scopes)
 	} else {
 		x.authz = x.s.auth.request.Authorize(ctx, q, az.Authorizer)
 	}
 	x.endAuthorizerSpan(span)
+	x.s.metrics.AuthorizerDecided(typ, x.authz.Outcome == auth.OutcomeError)
 	return x.answerAuthz(az.Authorizer.Object)
 }
 

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/turnpike-io/turnpike/dataplane/metrics"
 	"github.com/turnpike-io/turnpike/dataplane/table"
 	"github.com/turnpike-io/turnpike/dataplane/throttle"
 )
@@ -144,14 +145,33 @@ func (x *exchange) admit(res throttle.Result) bool {
 			fmt.Sprintf("the shared rate-limit store failed (%v) and --redis-failure-mode is closed", res.StoreErr))
 		return false
 	case throttle.QuotaExceeded:
+		x.s.metrics.QuotaExceeded()
 		x.w.Header()["Retry-After"] = []string{strconv.FormatInt(ceilSeconds(res.RetryAfter), 10)}
 		x.fail(http.StatusTooManyRequests, msgQuotaExceeded,
 			fmt.Sprintf("the API key %s used up the quota of usage plan %s/%s", x.lim.grant.Key.ID, x.lim.grant.Plan.Namespace, x.lim.grant.Plan.Name))
 		return false
 	}
+	x.s.metrics.Throttled(x.throttleLevel(res.Bucket))
 	x.w.Header()["Retry-After"] = []string{strconv.FormatInt(ceilSeconds(res.RetryAfter), 10)}
 	x.fail(http.StatusTooManyRequests, msgThrottled, x.throttleHint(res.Bucket))
 	return false
+}
+
+// throttleLevel is the metrics level of the bucket that refused, decided as
+// throttleHint decides; a bucket of no known level counts as the route's.
+func (x *exchange) throttleLevel(id string) metrics.ThrottleLevel {
+	g := x.lim.grant
+	switch {
+	case id == throttle.GatewayID:
+		return metrics.ThrottleGateway
+	case id == x.route.ThrottleID():
+		return metrics.ThrottleRoute
+	case g != nil && id == g.BucketID:
+		return metrics.ThrottlePlan
+	case g != nil:
+		return metrics.ThrottlePlanRoute
+	}
+	return metrics.ThrottleRoute
 }
 
 // throttleHint names the level of the bucket that refused, never a key hash.

@@ -135,6 +135,10 @@ func NewServer(o Options) *Server {
 	}
 	if o.Metrics != nil {
 		s.metrics = metrics.New(o.Metrics, s.AccessLogDropped)
+		s.metrics.SetAuthorizerCache(func() (hits, misses uint64) {
+			hits, misses, _ = s.auth.request.Stats()
+			return hits, misses
+		})
 	}
 	return s
 }

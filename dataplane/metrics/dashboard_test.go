@@ -20,6 +20,7 @@ func TestTheGrafanaDashboardQueriesOnlyMetricsThisPackageExports(t *testing.T) {
 	}
 	reg := prometheus.NewRegistry()
 	m := New(reg, func() uint64 { return 0 })
+	m.SetAuthorizerCache(func() (uint64, uint64) { return 0, 0 })
 	tbl := petsTable(t, "GET /pets")
 	m.Bind(tbl)
 	r := request(tbl, "GET /pets", "GET", 502)

@@ -1,12 +1,14 @@
 // Package metrics is the dataplane's Prometheus instrumentation: request
 // counts and latencies per route key, integration latency, upstream errors by
-// cause, ready endpoints per Service port and access log drops.
+// cause, ready endpoints per Service port, access log drops, throttle and
+// quota refusals by level, and authorizer decisions, errors and cache use.
 //
 // Invariants:
 //   - Every label is bounded by configuration, never by traffic: the route key
 //     (not the raw path), the HTTP method folded into a fixed set (OTHER for
 //     the rest, since net/http accepts any token as a method), the status
-//     class (1xx..5xx), and the integration failure causes of dataplane/proxy.
+//     class (1xx..5xx), the integration failure causes of dataplane/proxy,
+//     the four throttle levels and the two authorizer types.
 //   - The request path does not allocate once a route's series exist: Bind
 //     resolves, per routing table, every Api, Stage and Route to its series
 //     (keyed by pointer), and each series caches its per-method, per-class
@@ -81,6 +83,7 @@ type Metrics struct {
 	integration    *prometheus.HistogramVec
 	upstreamErrors *prometheus.CounterVec
 	endpoints      *endpointsCollector
+	limits         limitCounters
 
 	bound atomic.Pointer[binding]
 
@@ -116,6 +119,9 @@ func New(reg prometheus.Registerer, accessLogDropped func() uint64) *Metrics {
 		series:    map[key]*series{},
 	}
 	reg.MustRegister(m.requests, m.duration, m.integration, m.upstreamErrors, m.endpoints)
+	var limits []prometheus.Collector
+	m.limits, limits = newLimitCounters()
+	reg.MustRegister(limits...)
 	if accessLogDropped != nil {
 		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "turnpike_access_log_dropped_total",
