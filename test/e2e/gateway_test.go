@@ -83,16 +83,18 @@ type gatewayProcess struct {
 	out    *syncBuffer
 	// https is the HTTPS listener of custom domains.
 	https string
+	// metrics serves the Prometheus registry at /metrics.
+	metrics string
 }
 
 // startGateway runs `turnpike <args>` with loopback listeners and waits until
 // /readyz answers 200.
 func startGateway(t *testing.T, args ...string) *gatewayProcess {
 	t.Helper()
-	g := &gatewayProcess{http: freeAddr(t), https: freeAddr(t), health: freeAddr(t), admin: freeAddr(t), out: &syncBuffer{}}
+	g := &gatewayProcess{http: freeAddr(t), https: freeAddr(t), health: freeAddr(t), admin: freeAddr(t), metrics: freeAddr(t), out: &syncBuffer{}}
 	args = append(args,
 		"--http-addr="+g.http, "--https-addr="+g.https, "--health-addr="+g.health, "--admin-addr="+g.admin,
-		"--metrics-addr="+freeAddr(t), "--shutdown-delay=0s", "--log-format=text")
+		"--metrics-addr="+g.metrics, "--shutdown-delay=0s", "--log-format=text")
 	g.cmd = exec.Command(filepath.Join(buildBinaries(t), "turnpike"), args...)
 	g.cmd.Stdout, g.cmd.Stderr = io.Discard, g.out // stdout is the access log
 	if err := g.cmd.Start(); err != nil {
