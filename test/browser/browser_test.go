@@ -15,11 +15,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/turnpike-io/turnpike/test/harness"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/log"
@@ -239,18 +240,13 @@ func servePage(t *testing.T) string {
 // gateway is the turnpike binary running standalone on a config directory.
 type gateway struct {
 	port string
-	out  *syncBuffer
+	out  *harness.Buffer
 }
 
 // startGateway builds turnpike, writes the config and waits until /readyz is 200.
 func startGateway(t *testing.T, apiYAML string) *gateway {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "turnpike")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/turnpike")
-	build.Dir = repoRoot()
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v: %s", err, out)
-	}
+	bin := harness.Build(t, "./cmd/turnpike")
 	dir := t.TempDir()
 	files := map[string]string{"apis.yaml": apiYAML}
 	for _, api := range []string{"pets", "toys"} {
@@ -261,11 +257,11 @@ func startGateway(t *testing.T, apiYAML string) *gateway {
 			t.Fatal(err)
 		}
 	}
-	httpAddr, health := freeAddr(t), freeAddr(t)
-	g := &gateway{out: &syncBuffer{}}
+	httpAddr, health := harness.FreeAddr(t), harness.FreeAddr(t)
+	g := &gateway{out: &harness.Buffer{}}
 	_, g.port, _ = net.SplitHostPort(httpAddr)
 	cmd := exec.Command(bin, "standalone", "-f", dir, "--http-addr="+httpAddr, "--https-addr=", "--health-addr="+health,
-		"--admin-addr="+freeAddr(t), "--metrics-addr="+freeAddr(t), "--shutdown-delay=0s", "--log-format=text")
+		"--admin-addr="+harness.FreeAddr(t), "--metrics-addr="+harness.FreeAddr(t), "--shutdown-delay=0s", "--log-format=text")
 	cmd.Stdout, cmd.Stderr = g.out, g.out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -277,7 +273,7 @@ func startGateway(t *testing.T, apiYAML string) *gateway {
 			t.Logf("gateway output:\n%s", g.out.String())
 		}
 	})
-	waitFor(t, 60*time.Second, "gateway ready", func() error {
+	harness.Eventually(t, 60*time.Second, "gateway ready", func() error {
 		resp, err := http.Get("http://" + health + "/readyz")
 		if err != nil {
 			return err
@@ -376,7 +372,7 @@ func enableLog(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
 // the gateway was unreachable.
 func (b *browser) expectCORSMessage(t *testing.T, want string) {
 	t.Helper()
-	waitFor(t, 10*time.Second, "a CORS message with "+want, func() error {
+	harness.Eventually(t, 10*time.Second, "a CORS message with "+want, func() error {
 		b.mu.Lock()
 		defer b.mu.Unlock()
 		for _, l := range b.logs {
@@ -386,55 +382,4 @@ func (b *browser) expectCORSMessage(t *testing.T, want string) {
 		}
 		return fmt.Errorf("console log: %q", b.logs)
 	})
-}
-
-// repoRoot is the module root, found from this file's location.
-func repoRoot() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
-}
-
-// freeAddr returns a loopback address with a port nobody listens on now.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-// syncBuffer collects a process's output.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// waitFor polls fn until it returns nil or the timeout passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, fn func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := fn()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s: %v", what, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }

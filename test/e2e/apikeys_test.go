@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/turnpike-io/turnpike/test/harness"
 )
 
 const keyedObjects = `apiVersion: turnpike.io/v1alpha1
@@ -66,7 +68,7 @@ func (g *gatewayProcess) getWithKey(path, key string) (int, string, error) {
 func (g *gatewayProcess) expectKey(t *testing.T, path, key string, status int, want string) time.Duration {
 	t.Helper()
 	start := time.Now()
-	eventually(t, 30*time.Second, fmt.Sprintf("GET %s with key %.6s... -> %d %q", path, key, status, want), func() error {
+	harness.Eventually(t, 30*time.Second, fmt.Sprintf("GET %s with key %.6s... -> %d %q", path, key, status, want), func() error {
 		code, body, err := g.getWithKey(path, key)
 		if err != nil {
 			return err
@@ -124,7 +126,7 @@ func TestServeModeServesAPIKeySecretsAsTheyAreCreatedRotatedAndDeleted(t *testin
 		short   = "too-short-key"
 	)
 	c := startCluster(t)
-	if _, err := c.kubectl(t, "apply", "-k", filepath.Join(repoRoot(), "config", "samples")); err != nil {
+	if _, err := c.kubectl(t, "apply", "-k", filepath.Join(harness.RepoRoot(), "config", "samples")); err != nil {
 		t.Fatal(err)
 	}
 	applyYAML(t, c, keyedObjects)

@@ -3,6 +3,8 @@ package e2e
 import (
 	"path/filepath"
 	"testing"
+
+	"github.com/turnpike-io/turnpike/test/harness"
 )
 
 const authObjects = `apiVersion: turnpike.io/v1alpha1
@@ -54,7 +56,7 @@ spec:
 // and the rest of the Api keeps serving.
 func TestServeModeAuthorizerConditionsAndRoutesThatCannotUseThem(t *testing.T) {
 	c := startCluster(t)
-	if _, err := c.kubectl(t, "apply", "-k", filepath.Join(repoRoot(), "config", "samples")); err != nil {
+	if _, err := c.kubectl(t, "apply", "-k", filepath.Join(harness.RepoRoot(), "config", "samples")); err != nil {
 		t.Fatal(err)
 	}
 	applyYAML(t, c, authObjects)

@@ -18,6 +18,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/turnpike-io/turnpike/test/harness"
 )
 
 const domainObjects = `apiVersion: v1
@@ -125,7 +127,7 @@ func TestServeModeServesACustomDomainOnceItsSecretAppears(t *testing.T) {
 	if !strings.Contains(urls, `"https://api.example.com/v1"`) {
 		t.Errorf("invokeURLs %s lack https://api.example.com/v1", urls)
 	}
-	eventually(t, 10*time.Second, "HTTPS to the custom domain", func() error {
+	harness.Eventually(t, 10*time.Second, "HTTPS to the custom domain", func() error {
 		res, err := client.Get("https://api.example.com/v1/pets")
 		if err != nil {
 			return err

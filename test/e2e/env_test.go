@@ -3,10 +3,11 @@ package e2e
 import (
 	"fmt"
 
+	"github.com/turnpike-io/turnpike/test/harness"
+
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"testing"
 
 	"github.com/go-logr/logr"
@@ -19,12 +20,6 @@ import (
 	"github.com/turnpike-io/turnpike/api/v1alpha1"
 )
 
-// repoRoot is the module root, found from this file's location.
-func repoRoot() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
-}
-
 // cluster is one real kube-apiserver and etcd (built by hack/envtest-assets.sh)
 // with the CRDs installed, plus a kubeconfig file for the binary and kubectl.
 type cluster struct {
@@ -36,7 +31,7 @@ type cluster struct {
 func startCluster(t *testing.T) *cluster {
 	t.Helper()
 	logf.SetLogger(logr.Discard())
-	root := repoRoot()
+	root := harness.RepoRoot()
 	assets := filepath.Join(root, "bin", "k8s")
 	if _, err := os.Stat(filepath.Join(assets, "kube-apiserver")); err != nil {
 		t.Fatalf("envtest binaries missing in %s: run `make test` (or hack/envtest-assets.sh) first", assets)

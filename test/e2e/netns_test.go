@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/turnpike-io/turnpike/test/harness"
 )
 
 // The API server refuses loopback and link-local endpoint addresses, so
@@ -64,10 +66,10 @@ func newTestHost(t *testing.T) *testHost {
 // "pets-a" on backendA:8080 and "pets-b" on backendB:8080.
 func (h *testHost) runBackends(t *testing.T) {
 	t.Helper()
-	bin := filepath.Join(buildBinaries(t), "demo-backend")
+	bin := harness.Build(t, "./hack/demo-backend")
 	cmd := exec.Command("ip", "netns", "exec", h.ns, bin,
 		"-listen", backendA+":8080=pets-a,"+backendB+":8080=pets-b")
-	out := &syncBuffer{}
+	out := &harness.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -111,7 +113,7 @@ func TestServeModeRoutesToServiceEndpointsInANetworkNamespace(t *testing.T) {
 	h := newTestHost(t)
 	h.runBackends(t)
 	c := startCluster(t)
-	if _, err := c.kubectl(t, "apply", "-k", filepath.Join(repoRoot(), "config", "samples")); err != nil {
+	if _, err := c.kubectl(t, "apply", "-k", filepath.Join(harness.RepoRoot(), "config", "samples")); err != nil {
 		t.Fatal(err)
 	}
 	g := startGateway(t, "serve", "--kubeconfig="+c.kubeconfig, "--leader-elect=false")
@@ -134,7 +136,7 @@ func TestServeModeRoutesToServiceEndpointsInANetworkNamespace(t *testing.T) {
 
 	applyYAML(t, c, endpointSlice("pets-1", "pets", backendA, backendB))
 	seen := map[string]bool{}
-	eventually(t, 30*time.Second, "round robin over both endpoints", func() error {
+	harness.Eventually(t, 30*time.Second, "round robin over both endpoints", func() error {
 		_, body, err := g.get("/prod/pets")
 		if err != nil {
 			return err

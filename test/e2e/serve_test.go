@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/turnpike-io/turnpike/test/harness"
 )
 
 const brokenRoute = `apiVersion: turnpike.io/v1alpha1
@@ -28,7 +30,7 @@ spec:
 // its status while the others serve, and deleting a Route stops it.
 func TestServeModeServesSamplesAppliedWithKubectl(t *testing.T) {
 	c := startCluster(t)
-	if _, err := c.kubectl(t, "apply", "-k", filepath.Join(repoRoot(), "config", "samples")); err != nil {
+	if _, err := c.kubectl(t, "apply", "-k", filepath.Join(harness.RepoRoot(), "config", "samples")); err != nil {
 		t.Fatal(err)
 	}
 	g := startGateway(t, "serve", "--kubeconfig="+c.kubeconfig, "--leader-elect=true", "--lease-namespace=default")
@@ -69,7 +71,7 @@ func TestServeModeServesSamplesAppliedWithKubectl(t *testing.T) {
 // edit made after the restart goes live.
 func TestServeModeKeepsServingWhileTheAPIServerRestarts(t *testing.T) {
 	c := startCluster(t)
-	if _, err := c.kubectl(t, "apply", "-k", filepath.Join(repoRoot(), "config", "samples")); err != nil {
+	if _, err := c.kubectl(t, "apply", "-k", filepath.Join(harness.RepoRoot(), "config", "samples")); err != nil {
 		t.Fatal(err)
 	}
 	g := startGateway(t, "serve", "--kubeconfig="+c.kubeconfig, "--leader-elect=false")
@@ -127,7 +129,7 @@ func applyYAML(t *testing.T, c *cluster, doc string) {
 	if err := os.WriteFile(f, []byte(doc), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 60*time.Second, "kubectl apply", func() error {
+	harness.Eventually(t, 60*time.Second, "kubectl apply", func() error {
 		_, err := c.kubectl(t, "apply", "-f", f)
 		return err
 	})
@@ -135,7 +137,7 @@ func applyYAML(t *testing.T, c *cluster, doc string) {
 
 func waitFor(t *testing.T, c *cluster, what string, cond func() (bool, string)) {
 	t.Helper()
-	eventually(t, 60*time.Second, what, func() error {
+	harness.Eventually(t, 60*time.Second, what, func() error {
 		if ok, got := cond(); !ok {
 			return fmt.Errorf("got %q", got)
 		}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/turnpike-io/turnpike/test/harness"
 )
 
 const standaloneApi = `apiVersion: turnpike.io/v1alpha1
@@ -56,7 +58,7 @@ func TestStandaloneBinaryHotSwapsFilesAndKeepsTheLastGoodVersion(t *testing.T) {
 	// and its last good version keeps serving.
 	bad := strings.Replace(strings.Replace(standaloneRoute, "BODY", "third", 1), "GET /hello", "FETCH /hello", 1)
 	write("route.yaml", bad)
-	eventually(t, 10*time.Second, "the CEL message in the log", func() error {
+	harness.Eventually(t, 10*time.Second, "the CEL message in the log", func() error {
 		if !strings.Contains(g.out.String(), "routeKey must be") {
 			return os.ErrNotExist
 		}

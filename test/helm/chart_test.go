@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/turnpike-io/turnpike/test/harness"
+
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 )
@@ -145,7 +147,7 @@ func TestTerminationGracePeriodCoversShutdownDelayPlusDrainTimeout(t *testing.T)
 // TestChartCRDsAreByteIdenticalToTheGeneratedCRDs compares charts/turnpike/crds
 // with config/crd/bases (`make manifests` copies them).
 func TestChartCRDsAreByteIdenticalToTheGeneratedCRDs(t *testing.T) {
-	gen := readDir(t, filepath.Join(repoRoot(), "config", "crd", "bases"))
+	gen := readDir(t, filepath.Join(harness.RepoRoot(), "config", "crd", "bases"))
 	chart := readDir(t, filepath.Join(chartDir(), "crds"))
 	if len(gen) == 0 {
 		t.Fatal("no generated CRDs in config/crd/bases")
@@ -188,7 +190,7 @@ func readDir(t *testing.T, dir string) map[string]string {
 // (Helm adds its own); the Namespace exists only in kustomize (Helm's
 // --create-namespace makes it).
 func TestKustomizeDefaultIsEquivalentToTheChartDefaults(t *testing.T) {
-	out, err := kubectlOffline("kustomize", filepath.Join(repoRoot(), "config", "default"))
+	out, err := kubectlOffline("kustomize", filepath.Join(harness.RepoRoot(), "config", "default"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/turnpike-io/turnpike/test/harness"
+
 	"github.com/go-logr/logr"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
@@ -43,7 +45,7 @@ func startCluster(t *testing.T) *apiServer {
 // newAPIServer starts envtest from bin/k8s and writes an admin kubeconfig.
 func newAPIServer() (*apiServer, error) {
 	logf.SetLogger(logr.Discard())
-	assets := filepath.Join(repoRoot(), "bin", "k8s")
+	assets := filepath.Join(harness.RepoRoot(), "bin", "k8s")
 	if _, err := os.Stat(filepath.Join(assets, "kube-apiserver")); err != nil {
 		return nil, fmt.Errorf("envtest binaries missing in %s: run `make envtest` (make test does it)", assets)
 	}

@@ -8,8 +8,9 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/turnpike-io/turnpike/test/harness"
 
 	"sigs.k8s.io/yaml"
 )
@@ -23,48 +24,10 @@ var flagValues = map[string]string{
 	"redis-url": "redis.existingSecret",
 }
 
-var (
-	gatewayOnce sync.Once
-	gatewayPath string
-	gatewayErr  error
-)
-
-// gatewayBinary builds cmd/turnpike once per test run.
-func gatewayBinary(t *testing.T) string {
-	t.Helper()
-	gatewayOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "turnpike-helm-bin-")
-		if err != nil {
-			gatewayErr = err
-			return
-		}
-		gatewayPath = filepath.Join(dir, "turnpike")
-		cmd := exec.Command("go", "build", "-o", gatewayPath, "./cmd/turnpike")
-		cmd.Dir = repoRoot()
-		if out, err := cmd.CombinedOutput(); err != nil {
-			gatewayErr = &buildError{out: string(out), err: err}
-		}
-	})
-	if gatewayErr != nil {
-		t.Fatal(gatewayErr)
-	}
-	return gatewayPath
-}
-
-// buildError is a failed `go build` with its output.
-type buildError struct {
-	out string
-	err error
-}
-
-func (e *buildError) Error() string {
-	return "go build ./cmd/turnpike: " + e.err.Error() + "\n" + e.out
-}
-
 // serveFlags returns the flag names of `turnpike serve`, read from its -h output.
 func serveFlags(t *testing.T) []string {
 	t.Helper()
-	out, _ := exec.Command(gatewayBinary(t), "serve", "-h").CombinedOutput()
+	out, _ := exec.Command(harness.Build(t, "./cmd/turnpike"), "serve", "-h").CombinedOutput()
 	var names []string
 	for _, m := range regexp.MustCompile(`(?m)^\s+-([a-z][a-z0-9-]*)`).FindAllStringSubmatch(string(out), -1) {
 		names = append(names, m[1])
@@ -223,7 +186,7 @@ func TestRenderedArgsAreAcceptedByTheGatewayBinary(t *testing.T) {
 				cmdArgs = append(cmdArgs, a)
 			}
 		}
-		out, err := exec.Command(gatewayBinary(t), append(cmdArgs, "-h")...).CombinedOutput()
+		out, err := exec.Command(harness.Build(t, "./cmd/turnpike"), append(cmdArgs, "-h")...).CombinedOutput()
 		if err != nil {
 			t.Errorf("values %q: the gateway refuses %v: %v\n%s", values, cmdArgs, err, out)
 		}

@@ -13,10 +13,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/turnpike-io/turnpike/test/harness"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -28,22 +29,18 @@ import (
 // assume v1.20, below the chart's kubeVersion.
 const kubeVersion = "1.37.0"
 
-// repoRoot is the module root, found from this file's location.
-func repoRoot() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
-}
-
 // chartDir is charts/turnpike.
-func chartDir() string { return filepath.Join(repoRoot(), "charts", "turnpike") }
+func chartDir() string { return filepath.Join(harness.RepoRoot(), "charts", "turnpike") }
 
 // testdata returns the path of a file in test/helm/testdata.
-func testdata(name string) string { return filepath.Join(repoRoot(), "test", "helm", "testdata", name) }
+func testdata(name string) string {
+	return filepath.Join(harness.RepoRoot(), "test", "helm", "testdata", name)
+}
 
 // helmBin is bin/helm, or the test fails saying how to build it.
 func helmBin(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(repoRoot(), "bin", "helm")
+	bin := filepath.Join(harness.RepoRoot(), "bin", "helm")
 	if _, err := os.Stat(bin); err != nil {
 		t.Fatalf("%s missing: run `make helm` (make test does it)", bin)
 	}
@@ -64,9 +61,7 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	stopCluster()
 	_ = os.RemoveAll(helmHome)
-	if gatewayPath != "" {
-		_ = os.RemoveAll(filepath.Dir(gatewayPath))
-	}
+	harness.RemoveBuilt()
 	os.Exit(code)
 }
 

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/turnpike-io/turnpike/test/harness"
+
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
@@ -50,7 +52,7 @@ func TestHelmInstallUpgradeAndUninstallOnARealAPIServer(t *testing.T) {
 		c.mustKubectl(t, "", "wait", "--for=condition=Established", "crd/"+crd+".turnpike.io")
 	}
 
-	c.mustKubectl(t, "", "apply", "-k", filepath.Join(repoRoot(), "config", "samples"))
+	c.mustKubectl(t, "", "apply", "-k", filepath.Join(harness.RepoRoot(), "config", "samples"))
 	got := c.mustKubectl(t, "", "get", "apis,stages,routes", "-n", "shop", "-o", "name")
 	for _, want := range []string{"api.turnpike.io/pets", "stage.turnpike.io/prod", "route.turnpike.io/list-pets"} {
 		if !strings.Contains(got, want) {
@@ -117,7 +119,7 @@ func checkUpgraded(t *testing.T, c *apiServer, ns string) {
 // then the samples.
 func TestKustomizeDefaultAppliesServerSide(t *testing.T) {
 	c := startCluster(t)
-	dir := filepath.Join(repoRoot(), "config", "default")
+	dir := filepath.Join(harness.RepoRoot(), "config", "default")
 	for range 2 {
 		c.mustKubectl(t, "", "apply", "--server-side", "--field-manager=kubectl", "-k", dir)
 	}
@@ -131,5 +133,5 @@ func TestKustomizeDefaultAppliesServerSide(t *testing.T) {
 		}
 	}
 	c.mustKubectl(t, "", "wait", "--for=condition=Established", "crd/apis.turnpike.io")
-	c.mustKubectl(t, "", "apply", "-k", filepath.Join(repoRoot(), "config", "samples"))
+	c.mustKubectl(t, "", "apply", "-k", filepath.Join(harness.RepoRoot(), "config", "samples"))
 }

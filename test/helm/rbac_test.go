@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/turnpike-io/turnpike/test/harness"
+
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
@@ -15,7 +17,7 @@ import (
 // config/rbac/role.yaml (generated from controllers/cluster/rbac.go).
 func generatedRules(t *testing.T) (cluster, lease []any) {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(repoRoot(), "config", "rbac", "role.yaml"))
+	data, err := os.ReadFile(filepath.Join(harness.RepoRoot(), "config", "rbac", "role.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package helm
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -11,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/turnpike-io/turnpike/test/harness"
 
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 )
@@ -111,11 +112,11 @@ func (s *apiServer) serviceAccountKubeconfig(t *testing.T, ns, name string) stri
 // loopback ports and waits for /readyz; the process is stopped at cleanup.
 func runGatewayUntilReady(t *testing.T, kubeconfig, podNamespace string, extra []string) {
 	t.Helper()
-	health := freeAddr(t)
+	health := harness.FreeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, gatewayBinary(t), append([]string{"serve", "--kubeconfig=" + kubeconfig,
-		"--http-addr=" + freeAddr(t), "--https-addr=", "--metrics-addr=" + freeAddr(t), "--health-addr=" + health,
-		"--admin-addr=" + freeAddr(t), "--log-format=text"}, extra...)...)
+	cmd := exec.CommandContext(ctx, harness.Build(t, "./cmd/turnpike"), append([]string{"serve", "--kubeconfig=" + kubeconfig,
+		"--http-addr=" + harness.FreeAddr(t), "--https-addr=", "--metrics-addr=" + harness.FreeAddr(t), "--health-addr=" + health,
+		"--admin-addr=" + harness.FreeAddr(t), "--log-format=text"}, extra...)...)
 	cmd.Env = append(os.Environ(), "POD_NAMESPACE="+podNamespace, "POD_NAME=gateway-0")
 	logs := &strings.Builder{}
 	cmd.Stderr = logs
@@ -137,18 +138,6 @@ func runGatewayUntilReady(t *testing.T, kubeconfig, podNamespace string, extra [
 		_ = resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
 	})
-}
-
-// freeAddr returns a loopback address with a port nothing listens on.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	return addr
 }
 
 // waitFor polls cond every 200ms until it holds or the timeout passes.

@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/turnpike-io/turnpike/test/harness"
+
 	"github.com/turnpike-io/turnpike/test/redis/redistest"
 )
 
@@ -62,34 +64,6 @@ spec:
 ` + throttle + quota
 }
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// turnpikeBinary builds cmd/turnpike once per test run.
-func turnpikeBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "turnpike-redis-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "turnpike")
-		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/turnpike")
-		cmd.Dir = filepath.Join("..", "..")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %w: %s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
-}
-
 // writeFile replaces dir/name atomically, as an editor or a sync would.
 func writeFile(t *testing.T, dir, name, content string) {
 	t.Helper()
@@ -102,48 +76,21 @@ func writeFile(t *testing.T, dir, name, content string) {
 	}
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // gateway is one `turnpike standalone` process.
 type gateway struct {
 	http, health, metrics, admin string
 	cmd                          *exec.Cmd
-	out                          *lockedBuffer
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	out                          *harness.Buffer
 }
 
 // startGateway runs the binary on dir with loopback listeners and waits until
 // it serves the gold plan's key (read on the admin listener: no quota spent).
 func startGateway(t *testing.T, dir string, args ...string) *gateway {
 	t.Helper()
-	g := &gateway{http: freeAddr(t), health: freeAddr(t), metrics: freeAddr(t), admin: freeAddr(t), out: &lockedBuffer{}}
-	args = append([]string{"standalone", "-f", dir, "--http-addr=" + g.http, "--https-addr=" + freeAddr(t), "--health-addr=" + g.health,
+	g := &gateway{http: harness.FreeAddr(t), health: harness.FreeAddr(t), metrics: harness.FreeAddr(t), admin: harness.FreeAddr(t), out: &harness.Buffer{}}
+	args = append([]string{"standalone", "-f", dir, "--http-addr=" + g.http, "--https-addr=" + harness.FreeAddr(t), "--health-addr=" + g.health,
 		"--metrics-addr=" + g.metrics, "--admin-addr=" + g.admin, "--shutdown-delay=0s", "--log-format=text"}, args...)
-	g.cmd = exec.Command(turnpikeBinary(t), args...)
+	g.cmd = exec.Command(harness.Build(t, "./cmd/turnpike"), args...)
 	g.cmd.Stdout, g.cmd.Stderr = io.Discard, g.out
 	if err := g.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -155,7 +102,7 @@ func startGateway(t *testing.T, dir string, args ...string) *gateway {
 			t.Logf("gateway %s output:\n%s", g.http, g.out.String())
 		}
 	})
-	eventually(t, "the gateway serves the gold plan", func() error {
+	harness.Eventually(t, 30*time.Second, "the gateway serves the gold plan", func() error {
 		_, err := g.usage()
 		return err
 	})
@@ -218,21 +165,6 @@ func (g *gateway) storeErrors(t *testing.T) float64 {
 	}
 	v, _ := strconv.ParseFloat(string(m[1]), 64)
 	return v
-}
-
-func eventually(t *testing.T, what string, fn func() error) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		err := fn()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s: %v", what, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // tally counts answers by "status body".

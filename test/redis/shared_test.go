@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/turnpike-io/turnpike/test/harness"
 )
 
 func TestTwoGatewaysSharingRedisAdmitExactlyTheQuotaOfTenTimesAsManyConcurrentRequests(t *testing.T) {
@@ -93,7 +95,7 @@ func TestARedisOutageFailsOpenOrClosedAndCountingResumesWhenItReturns(t *testing
 		t.Fatalf("closed gateway: turnpike_ratelimit_store_errors_total = %v, want 5", n)
 	}
 	srv.StartAgain() // empty: counting starts over in the new Redis
-	eventually(t, "the closed gateway reaches Redis again", func() error {
+	harness.Eventually(t, 30*time.Second, "the closed gateway reaches Redis again", func() error {
 		if code, body, err := closed.get("/keyed", aliceKey); code != 200 {
 			return fmt.Errorf("%d %s %w", code, body, err)
 		}
@@ -127,7 +129,7 @@ spec:
   integration: {type: MOCK, mock: {body: other}}
 `)
 	for i, g := range gws {
-		eventually(t, fmt.Sprintf("gateway %d serves the new route", i), func() error {
+		harness.Eventually(t, 30*time.Second, fmt.Sprintf("gateway %d serves the new route", i), func() error {
 			if code, body, err := g.get("/other", ""); code != 200 || body != "other" {
 				return fmt.Errorf("%d %s %w", code, body, err)
 			}
