@@ -88,6 +88,9 @@ type turnpikeConfig struct {
 	full bool
 	// extraRoutes adds that many SERVICE routes GET /r{i} (table size).
 	extraRoutes int
+	// planRate and planBurst are the usage plan's per-key throttle of the
+	// full chain (0: 1,000,000 each, far above any load).
+	planRate, planBurst int
 }
 
 // write writes the YAML files of c into dir (which must exist).
@@ -102,7 +105,7 @@ func (c turnpikeConfig) write(dir string) error {
 		"70-keysecret.yaml": "",
 	}
 	if c.full {
-		files["50-plan.yaml"] = planYAML
+		files["50-plan.yaml"] = planYAML(c.planRate, c.planBurst)
 		files["70-keysecret.yaml"] = keySecretYAML
 	}
 	if c.extraRoutes > 0 {
@@ -195,15 +198,25 @@ endpoints: [{addresses: ["127.0.0.1"], conditions: {ready: true}}]
 `, port)
 }
 
-const planYAML = `apiVersion: turnpike.io/v1alpha1
+// planYAML is the usage plan "gold" of the full chain with a per-key
+// throttle (0: 1,000,000) and a daily quota far above any load.
+func planYAML(rate, burst int) string {
+	if rate == 0 {
+		rate = 1_000_000
+	}
+	if burst == 0 {
+		burst = 1_000_000
+	}
+	return fmt.Sprintf(`apiVersion: turnpike.io/v1alpha1
 kind: UsagePlan
 metadata: {name: gold, namespace: bench}
 spec:
   apiStages: [{apiName: bench, stage: prod}]
-  throttle: {rateLimit: 1000000, burstLimit: 1000000}
+  throttle: {rateLimit: %d, burstLimit: %d}
   quota: {limit: 1000000000000, period: DAY}
   apiKeySelector: {matchLabels: {turnpike.io/usage-plan: gold}}
-`
+`, rate, burst)
+}
 
 const keySecretYAML = `apiVersion: v1
 kind: Secret

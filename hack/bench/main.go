@@ -34,8 +34,9 @@ type config struct {
 }
 
 func main() {
-	if len(os.Args) > 1 && (os.Args[1] == "swap-server" || os.Args[1] == "attack") {
-		sub := map[string]func([]string) error{"swap-server": swapServerMain, "attack": attackMain}[os.Args[1]]
+	if len(os.Args) > 1 && (os.Args[1] == "swap-server" || os.Args[1] == "attack" || os.Args[1] == "ratelimit") {
+		sub := map[string]func([]string) error{"swap-server": swapServerMain, "attack": attackMain,
+			"ratelimit": rateLimitMain}[os.Args[1]]
 		if err := sub(os.Args[2:]); err != nil {
 			fmt.Fprintln(os.Stderr, os.Args[1]+":", err)
 			os.Exit(1)
@@ -43,17 +44,7 @@ func main() {
 		return
 	}
 	var c config
-	flag.StringVar(&c.turnpike, "turnpike", "bin/turnpike", "the turnpike binary under test")
-	flag.StringVar(&c.outDoc, "doc", "docs/benchmarks.md", "markdown file whose generated section is replaced")
-	flag.StringVar(&c.plotDir, "plots", "docs", "directory for the PNG plots")
-	flag.IntVar(&c.proxyCore, "proxy-core", 0, "core of the proxy under test")
-	flag.IntVar(&c.loadCore, "load-core", 1, "core of the backend and the load generators")
-	flag.IntVar(&c.conns, "c", 32, "wrk connections (keep-alive)")
-	flag.DurationVar(&c.duration, "d", 10*time.Second, "duration of one wrk run")
-	flag.IntVar(&c.rounds, "rounds", 3, "alternating rounds over the four systems")
-	flag.DurationVar(&c.openDur, "open-d", 10*time.Second, "duration of one open-loop (vegeta) run")
-	flag.DurationVar(&c.swapDur, "swap-d", 10*time.Second, "duration of each load phase of the swap test")
-	flag.BoolVar(&c.quick, "quick", false, "short runs to debug the harness; does not touch the docs")
+	defineFlags(flag.CommandLine, &c)
 	flag.Parse()
 	if c.quick {
 		c.duration, c.rounds, c.openDur, c.swapDur = 2*time.Second, 1, 2*time.Second, 2*time.Second
@@ -62,6 +53,22 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
+}
+
+// defineFlags defines the flags of a full run on fs (the ratelimit
+// subcommand takes the same ones, so run.sh can pass its arguments to both).
+func defineFlags(fs *flag.FlagSet, c *config) {
+	fs.StringVar(&c.turnpike, "turnpike", "bin/turnpike", "the turnpike binary under test")
+	fs.StringVar(&c.outDoc, "doc", "docs/benchmarks.md", "markdown file whose generated section is replaced")
+	fs.StringVar(&c.plotDir, "plots", "docs", "directory for the PNG plots")
+	fs.IntVar(&c.proxyCore, "proxy-core", 0, "core of the proxy under test")
+	fs.IntVar(&c.loadCore, "load-core", 1, "core of the backend and the load generators")
+	fs.IntVar(&c.conns, "c", 32, "wrk connections (keep-alive)")
+	fs.DurationVar(&c.duration, "d", 10*time.Second, "duration of one wrk run")
+	fs.IntVar(&c.rounds, "rounds", 3, "alternating rounds over the systems")
+	fs.DurationVar(&c.openDur, "open-d", 10*time.Second, "duration of one open-loop (vegeta) run")
+	fs.DurationVar(&c.swapDur, "swap-d", 10*time.Second, "duration of each load phase of the swap test")
+	fs.BoolVar(&c.quick, "quick", false, "short runs to debug the harness; does not touch the docs")
 }
 
 // run does every measurement, then writes the report unless quick.

@@ -39,6 +39,7 @@ type openResult struct {
 	P99         time.Duration  `json:"p99"`
 	P999        time.Duration  `json:"p999"`
 	Max         time.Duration  `json:"max"`
+	Duration    time.Duration  `json:"duration"` // first to last request sent
 	StatusCodes map[string]int `json:"status_codes"`
 	ErrorList   []string       `json:"error_list,omitempty"`
 }
@@ -62,7 +63,7 @@ func attack(t target, rate int, d time.Duration) openResult {
 	r := openResult{
 		Rate: m.Rate, Throughput: m.Throughput, Requests: m.Requests,
 		P50: m.Latencies.P50, P99: m.Latencies.P99, P999: m.Latencies.Quantile(0.999),
-		Max: m.Latencies.Max, StatusCodes: m.StatusCodes, ErrorList: firstN(m.Errors, 5),
+		Max: m.Latencies.Max, Duration: m.Duration, StatusCodes: m.StatusCodes, ErrorList: firstN(m.Errors, 5),
 	}
 	for code, n := range m.StatusCodes {
 		if !strings.HasPrefix(code, "2") {

@@ -121,15 +121,32 @@ func (r *results) writeOpen(b *strings.Builder) {
 // replaceSection puts section into the file at path between the markers, or
 // appends it when the markers are missing.
 func replaceSection(path, section string) error {
+	return replaceBetween(path, section, beginMarker, endMarker, "")
+}
+
+// replaceBetween puts section (which starts with begin and ends with end and
+// a newline) into the file at path in place of the text between begin and
+// end. When the markers are missing it goes right after the line holding
+// after (when after is set and found), else at the end of the file.
+func replaceBetween(path, section, begin, end, after string) error {
 	old, err := os.ReadFile(path)
 	if err != nil {
 		return err
 	}
 	s := string(old)
-	i, j := strings.Index(s, beginMarker), strings.Index(s, endMarker)
-	if i >= 0 && j > i {
-		s = s[:i] + section + s[j+len(endMarker)+1:]
-	} else {
+	i, j := strings.Index(s, begin), strings.Index(s, end)
+	switch k := strings.Index(s, after); {
+	case i >= 0 && j > i:
+		s = s[:i] + section + s[min(len(s), j+len(end)+1):]
+	case after != "" && k >= 0:
+		k += len(after)
+		if nl := strings.IndexByte(s[k:], '\n'); nl >= 0 {
+			k += nl + 1
+		} else {
+			s, k = s+"\n", len(s)+1
+		}
+		s = s[:k] + "\n" + section + s[k:]
+	default:
 		s = strings.TrimRight(s, "\n") + "\n\n" + section
 	}
 	return os.WriteFile(path, []byte(s), 0o644) //nolint:gosec // the -doc flag of the operator

@@ -3,6 +3,9 @@
 # wrk, taskset from util-linux; Debian packages, root), builds bin/turnpike
 # and bin/bench, and runs the harness pinned to the load core. Arguments go
 # to bin/bench (e.g. -quick for a short run that does not touch the docs).
+# After the proxy comparison it runs `bin/bench ratelimit` (served rate at 2x
+# overload, Redis vs in-process limits; needs redis-server) with the same
+# arguments; `hack/bench/run.sh ratelimit [args]` runs that scenario alone.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -10,6 +13,7 @@ need=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
 command -v taskset >/dev/null 2>&1 || need+=(util-linux)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then echo "missing packages ${need[*]} and not root: install them" >&2; exit 1; fi
   export DEBIAN_FRONTEND=noninteractive
@@ -20,4 +24,11 @@ export PATH="$PATH:/usr/sbin"
 if [ "$(nproc)" -lt 2 ]; then echo "make bench needs 2 cores (proxy on one, load on the other)" >&2; exit 1; fi
 CGO_ENABLED=0 go build -trimpath -o bin/turnpike ./cmd/turnpike
 go build -o bin/bench ./hack/bench
-exec taskset -c "${BENCH_LOAD_CORE:-1}" bin/bench -load-core "${BENCH_LOAD_CORE:-1}" -proxy-core "${BENCH_PROXY_CORE:-0}" "$@"
+cores=(-load-core "${BENCH_LOAD_CORE:-1}" -proxy-core "${BENCH_PROXY_CORE:-0}")
+bench=(taskset -c "${BENCH_LOAD_CORE:-1}" bin/bench)
+if [ "${1:-}" = ratelimit ]; then
+  shift
+  exec "${bench[@]}" ratelimit "${cores[@]}" "$@"
+fi
+"${bench[@]}" "${cores[@]}" "$@"
+exec "${bench[@]}" ratelimit "${cores[@]}" "$@"
