@@ -110,7 +110,12 @@ func (r *Redis) Take(ctx context.Context, c *Check) Result {
 	}
 	res, err := r.run(ctx, c.Buckets, c.Quota)
 	if err != nil {
-		r.errors.Inc()
+		// A check cut short because the client went away is not a store
+		// failure: counting it would make the alert on this metric fire on
+		// client disconnects.
+		if ctx.Err() == nil || !errors.Is(ctx.Err(), context.Canceled) {
+			r.errors.Inc()
+		}
 		res = Result{StoreErr: err}
 		if r.failClosed {
 			res.Verdict = Unavailable

@@ -279,3 +279,25 @@ func TestAHungRedisCostsARequestAboutTheTimeout(t *testing.T) {
 		t.Fatalf("hung Redis: %s after %v, want Unavailable within about %v", describe(res), took, DefaultRedisTimeout)
 	}
 }
+
+// TestACheckCutShortByTheClientIsNotAStoreError: a request whose client went
+// away (its context cancelled) must not count as a Redis failure, or the
+// alert on the metric fires on client disconnects.
+func TestACheckCutShortByTheClientIsNotAStoreError(t *testing.T) {
+	srv := redistest.Start(t)
+	r, reg := newRedis(t, srv, nil, true)
+	c := &Check{Buckets: []Bucket{bucket("c", 0, 100)}}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if res := r.Take(ctx, c); res.StoreErr == nil {
+		t.Fatalf("a cancelled check answered %s without an error", describe(res))
+	}
+	if n := storeErrors(t, reg); n != 0 {
+		t.Fatalf("%s = %v after a client cancel, want 0", StoreErrorsMetric, n)
+	}
+	srv.Stop()
+	r.Take(context.Background(), c)
+	if n := storeErrors(t, reg); n != 1 {
+		t.Fatalf("%s = %v after a real failure, want 1", StoreErrorsMetric, n)
+	}
+}
