@@ -2,6 +2,7 @@ package dataplane
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/turnpike-io/turnpike/dataplane/auth"
 	"github.com/turnpike-io/turnpike/dataplane/auth/jwt"
@@ -64,7 +65,7 @@ func (x *exchange) authorize() bool {
 		StageVariables: x.variables(), // the canary's for a canary request
 		RouteKey:       x.route.Key,
 		Path:           x.path.escaped,
-		RoutePath:      x.rest,
+		RoutePath:      canonicalPath(x.segs),
 		PathParams:     pathParams(x.route, x.segs),
 		SourceIP:       remoteIP(x.r.RemoteAddr),
 		DomainName:     x.host,
@@ -129,4 +130,13 @@ func pathParams(r *table.Route, segs []string) map[string]string {
 		}
 	}
 	return m
+}
+
+// canonicalPath is the path after the stage prefix as routing sees it: the
+// decoded segments joined with "/" (they never contain "/": encoded slashes
+// are refused), no trailing slash. Policies are matched against this form so
+// that "/admin/" or "/%61dmin" cannot slip past a Deny on "/admin" while
+// routing to the same route.
+func canonicalPath(segs []string) string {
+	return "/" + strings.Join(segs, "/")
 }

@@ -121,6 +121,12 @@ func TestRequestAuthorizerDecisionsBecomeAWSAnswers(t *testing.T) {
 				{"GET", "/prod/pets", "policy", 200, "pets"},
 				{"DELETE", "/prod/pets/1", "policy", 403, explicit},
 				{"GET", "/prod/pets/1", "policy", 403, implicit},
+				// Escaping or a trailing slash reaches the same route and
+				// must meet the same Deny: policies see the canonical path.
+				{"DELETE", "/prod/pets/1/", "policy", 403, explicit},
+				{"DELETE", "/prod/p%65ts/1", "policy", 403, explicit},
+				{"GET", "/prod/pets/", "policy", 200, "pets"},
+				{"GET", "/prod/p%65ts", "policy", 200, "pets"},
 			}
 			for _, tc := range cases {
 				w := doAuth(s, tc.method, tc.path, tc.authz)

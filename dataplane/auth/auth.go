@@ -113,7 +113,9 @@ type Request struct {
 	// RouteKey is the matched route key.
 	RouteKey string
 	// Path is the escaped request path as received (with the stage prefix);
-	// RoutePath is the escaped path after the stage prefix, at least "/".
+	// RoutePath is the canonical path after the stage prefix (decoded
+	// segments joined with "/", no trailing slash), at least "/": the form
+	// policy resources are matched against, whatever escaping the client used.
 	Path, RoutePath string
 	// PathParams are the route's decoded path parameters.
 	PathParams map[string]string
@@ -124,7 +126,7 @@ type Request struct {
 
 // RouteARN is the resource a policy statement must match for this request:
 // arn:turnpike:execute-api:{namespace}:{api}/{stage}/{METHOD}/{path} with the
-// path after the stage prefix, without its leading slash, as received.
+// canonical path after the stage prefix (RoutePath), without its leading slash.
 func (q *Request) RouteARN() string {
 	return "arn:turnpike:execute-api:" + q.Namespace + ":" + q.Api + "/" + q.Stage + "/" +
 		q.HTTP.Method + "/" + strings.TrimPrefix(q.RoutePath, "/")
