@@ -66,7 +66,13 @@ func (s *Store) lookup(ctx context.Context, ks *keySet, kid string) ([]jose.JSON
 	if !ks.attempt.IsZero() && s.now().Sub(ks.attempt) < s.minRefresh {
 		return nil, s.missing(ks, kid)
 	}
-	s.refresh(ctx, ks)
+	// The fetch is for every request that needs the key set, not just this
+	// one: it must not fail because this client hung up (that failure would
+	// still count as the interval's attempt and block refetches for
+	// minRefresh). The fetch timeouts still bound it.
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*FetchTimeout)
+	defer cancel()
+	s.refresh(fctx, ks)
 	if m := ks.keys.Load(); m != nil && len((*m)[kid]) > 0 {
 		return (*m)[kid], nil
 	}

@@ -168,3 +168,39 @@ func TestExplicitJWKSURISkipsDiscovery(t *testing.T) {
 	r := s.Authorize(context.Background(), request("Bearer "+k1.sign(t, claimsAt(is.srv.URL, c.Now()), nil)), a, nil)
 	mustOutcome(t, r, auth.OutcomeAllow, "")
 }
+
+// A client that hangs up while its unknown kid triggers a fetch must not
+// make the fetch fail and so block refetches for the refresh interval
+// (review finding 5).
+func TestCancelledCallerDoesNotPoisonTheKeyRefresh(t *testing.T) {
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	unknown := newRSA(t, 2, "random")
+
+	t.Run("first use of an issuer", func(t *testing.T) {
+		k1 := newRSA(t, 0, "k1")
+		is := newIssuer(t, k1)
+		c := newClock()
+		s := newTestStore(c)
+		tok := unknown.sign(t, claimsAt(is.srv.URL, c.Now()), nil)
+		_ = s.Authorize(cancelled, request("Bearer "+tok), jwtAuthorizer(is.srv.URL), nil)
+		mustOutcome(t, authorize(t, s, is.srv.URL, k1, c), auth.OutcomeAllow, "")
+	})
+
+	t.Run("key rotation", func(t *testing.T) {
+		k1, k2 := newRSA(t, 0, "k1"), newRSA(t, 1, "k2")
+		is := newIssuer(t, k1)
+		c := newClock()
+		s := newTestStore(c)
+		mustOutcome(t, authorize(t, s, is.srv.URL, k1, c), auth.OutcomeAllow, "")
+		is.rotate(k1, k2)
+		c.advance(11 * time.Second)
+		tok := unknown.sign(t, claimsAt(is.srv.URL, c.Now()), nil)
+		r := s.Authorize(cancelled, request("Bearer "+tok), jwtAuthorizer(is.srv.URL), nil)
+		mustOutcome(t, r, auth.OutcomeUnauthorized, `kid "random"`)
+		mustOutcome(t, authorize(t, s, is.srv.URL, k2, c), auth.OutcomeAllow, "")
+		if _, failed := s.Fetches(); failed != 0 {
+			t.Fatalf("%d JWKS fetches failed, want 0", failed)
+		}
+	})
+}
