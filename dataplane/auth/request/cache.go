@@ -11,9 +11,15 @@ import (
 const (
 	// DefaultMaxEntries bounds the number of cached answers.
 	DefaultMaxEntries = 10_000
-	// DefaultMaxBytes bounds the bytes of cached answers (their raw size).
+	// DefaultMaxBytes bounds the bytes of cached answers (their raw size
+	// plus entryOverhead each).
 	DefaultMaxBytes = 64 << 20
 )
+
+// entryOverhead is what one entry is accounted for besides its answer's raw
+// size: the fixed-size key and the bookkeeping (map slot, list element,
+// entry). Keys are hashes, so nothing a client sends grows an entry.
+const entryOverhead = 256
 
 // cache holds authorizer answers by key until they expire, least recently
 // used first out when a bound is reached. It lives in the Client, outside
@@ -22,7 +28,7 @@ type cache struct {
 	maxEntries, maxBytes int
 
 	mu    sync.Mutex
-	items map[string]*list.Element
+	items map[cacheKeyHash]*list.Element
 	lru   list.List // front = most recently used; values are *cacheEntry
 	bytes int
 
@@ -30,17 +36,17 @@ type cache struct {
 }
 
 type cacheEntry struct {
-	key     string
+	key     cacheKeyHash
 	ans     *answer
 	expires time.Time
 }
 
 func newCache(maxEntries, maxBytes int) *cache {
-	return &cache{maxEntries: maxEntries, maxBytes: maxBytes, items: map[string]*list.Element{}}
+	return &cache{maxEntries: maxEntries, maxBytes: maxBytes, items: map[cacheKeyHash]*list.Element{}}
 }
 
 // get returns the answer cached for key if it has not expired at now.
-func (c *cache) get(key string, now time.Time) *answer {
+func (c *cache) get(key cacheKeyHash, now time.Time) *answer {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	el := c.items[key]
@@ -60,10 +66,10 @@ func (c *cache) get(key string, now time.Time) *answer {
 }
 
 // put stores ans for key until expires, evicting least recently used
-// entries beyond the bounds. An answer larger than the byte bound is not
+// entries beyond the bounds. An entry larger than the byte bound is not
 // cached at all.
-func (c *cache) put(key string, ans *answer, expires time.Time) {
-	if ans.size > c.maxBytes {
+func (c *cache) put(key cacheKeyHash, ans *answer, expires time.Time) {
+	if entrySize(ans) > c.maxBytes {
 		return
 	}
 	c.mu.Lock()
@@ -72,7 +78,7 @@ func (c *cache) put(key string, ans *answer, expires time.Time) {
 		c.remove(el)
 	}
 	c.items[key] = c.lru.PushFront(&cacheEntry{key: key, ans: ans, expires: expires})
-	c.bytes += ans.size
+	c.bytes += entrySize(ans)
 	for c.lru.Len() > c.maxEntries || c.bytes > c.maxBytes {
 		c.remove(c.lru.Back())
 	}
@@ -83,14 +89,24 @@ func (c *cache) remove(el *list.Element) {
 	e := el.Value.(*cacheEntry)
 	c.lru.Remove(el)
 	delete(c.items, e.key)
-	c.bytes -= e.ans.size
+	c.bytes -= entrySize(e.ans)
 }
+
+// entrySize is the bytes an entry holding ans is accounted for.
+func entrySize(ans *answer) int { return ans.size + entryOverhead }
 
 // len is the number of entries (tests, metrics).
 func (c *cache) len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.lru.Len()
+}
+
+// size is the accounted bytes of all entries (tests, metrics).
+func (c *cache) size() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.bytes
 }
 
 // atomicCounter counts authorizer calls.

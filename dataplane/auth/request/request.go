@@ -7,10 +7,11 @@
 //   - Fail closed: a missing identity source is 401 without a call; a call
 //     that fails, times out, or answers anything but a well-formed answer is
 //     500; only an explicit allow lets the request on.
-//   - Answers (decision, policy, context) are cached by the authorizer's
-//     configuration key plus the identity-source values, for
-//     resultTtlSeconds, in a bounded cache that outlives table swaps. The
-//     cache never stores a decision for a route: an IAM policy is evaluated
+//   - Answers (decision, policy, context) are cached by a SHA-256 of the
+//     authorizer's configuration key plus the identity-source values (a
+//     fixed-size key, whatever a client sends), for resultTtlSeconds, in a
+//     bounded cache that outlives table swaps. The cache never stores a
+//     decision for a route: an IAM policy is evaluated
 //     against each request's route ARN, so an answer that allowed GET /pets
 //     does not admit DELETE /pets/1.
 //   - Concurrent misses on one key share one call.
@@ -20,6 +21,8 @@ package request
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,7 +31,6 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
-	"strings"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -111,7 +113,7 @@ func (c *Client) Authorize(ctx context.Context, q *auth.Request, a *table.Author
 		identity[i] = v
 	}
 	caching := cfg.ResultTTLSeconds > 0 && len(identity) > 0
-	key := ""
+	var key cacheKeyHash
 	if caching {
 		key = cacheKey(a.Key(), identity)
 		if ans := c.cache.get(key, c.now()); ans != nil {
@@ -124,7 +126,7 @@ func (c *Client) Authorize(ctx context.Context, q *auth.Request, a *table.Author
 		// A shared call must not die with the first caller's request; the
 		// authorizer timeout still bounds it.
 		shared := context.WithoutCancel(ctx)
-		v, err, _ = c.flight.Do(key, func() (any, error) { return c.call(shared, q, a, identity) })
+		v, err, _ = c.flight.Do(string(key[:]), func() (any, error) { return c.call(shared, q, a, identity) })
 	} else {
 		v, err = c.call(ctx, q, a, identity)
 	}
@@ -142,15 +144,24 @@ func (c *Client) Authorize(ctx context.Context, q *auth.Request, a *table.Author
 	return ans.evaluate(q)
 }
 
-// cacheKey joins the configuration key and the identity values with length
-// prefixes, so ("a,b") and ("a", "b") never share an entry.
-func cacheKey(cfgKey string, identity []string) string {
-	var b strings.Builder
-	b.WriteString(cfgKey)
-	for _, v := range identity {
-		b.WriteString("\x00" + strconv.Itoa(len(v)) + ":" + v)
+// cacheKeyHash is a cache key: fixed-size, so the memory an entry holds does
+// not grow with the identity values a client sends.
+type cacheKeyHash [sha256.Size]byte
+
+// cacheKey is the SHA-256 of the configuration key and the identity values,
+// each length-prefixed, so ("a,b") and ("a", "b") never share an entry and
+// an edited authorizer (another configuration key) never reuses answers.
+func cacheKey(cfgKey string, identity []string) cacheKeyHash {
+	h := sha256.New()
+	var n [8]byte
+	for _, s := range append([]string{cfgKey}, identity...) {
+		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
+		_, _ = h.Write(n[:])
+		_, _ = io.WriteString(h, s)
 	}
-	return b.String()
+	var k cacheKeyHash
+	h.Sum(k[:0])
+	return k
 }
 
 // unauthorized: the authorizer itself answered 401 (AWS: a Lambda failing

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -371,5 +373,52 @@ func TestCacheKeysDoNotCollideAcrossValueBoundaries(t *testing.T) {
 	if cacheKey("k", []string{"a,b"}) == cacheKey("k", []string{"a", "b"}) ||
 		cacheKey("k", []string{"1:a"}) == cacheKey("k", []string{"1", "a"}) {
 		t.Fatal("cache keys collide")
+	}
+}
+
+// Cache keys are hashes: a client sending huge identity values (denials are
+// cached too) must not make the cache hold them (review finding 4).
+func TestHugeIdentityValuesDoNotGrowTheCache(t *testing.T) {
+	z := newAuthz(t, `{"isAuthorized":false}`)
+	a := authorizer(z.srv.URL, true, 300)
+	deny := func(cl *Client, tok string) {
+		t.Helper()
+		mustOutcome(t, cl.Authorize(context.Background(), req("GET", "/pets", tok), a), auth.OutcomeForbidden, "isAuthorized=false")
+	}
+
+	short, long := NewClient(Options{}), NewClient(Options{})
+	deny(short, "t")
+	deny(long, strings.Repeat("x", 64<<10))
+	if s, l := short.cache.size(), long.cache.size(); s != l || l > len(`{"isAuthorized":false}`)+entryOverhead {
+		t.Fatalf("accounted bytes: %d for a 1-byte identity, %d for a 64 KiB one", s, l)
+	}
+
+	// What the cache really holds: 200 distinct 64 KiB identities (12.5 MiB
+	// as raw keys) must stay far below that.
+	const n, size = 200, 64 << 10
+	cl := NewClient(Options{})
+	pad := strings.Repeat("x", size)
+	deny(cl, "0"+pad) // warm up connections and buffers
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i := 1; i < n; i++ {
+		deny(cl, strconv.Itoa(i)+pad) // each token is garbage once answered
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if got := cl.cache.len(); got != n {
+		t.Fatalf("cache holds %d entries, want %d", got, n)
+	}
+	if grew := int64(after.HeapAlloc) - int64(before.HeapAlloc); grew > 2<<20 {
+		t.Fatalf("caching %d denials of 64 KiB identities grew the heap by %d bytes", n-1, grew)
+	}
+	runtime.KeepAlive(cl)
+}
+
+func TestCacheKeysSeparateConfigurations(t *testing.T) {
+	if cacheKey("ka", []string{"b"}) == cacheKey("k", []string{"ab"}) ||
+		cacheKey("k1", []string{"v"}) == cacheKey("k2", []string{"v"}) {
+		t.Fatal("cache keys collide across configurations")
 	}
 }
