@@ -55,26 +55,26 @@ func newLimiter(o Options) (throttle.Limiter, throttle.Bucket) {
 	return l, throttle.Bucket{ID: throttle.GatewayID, Throttle: gw}
 }
 
-// throttle is the step before authorization: the gateway-wide bucket and the
-// route's stage/route bucket. For a route that needs an API key the tokens
-// are only checked here and taken by checkAPIKey together with the plan's
-// buckets and quota, so that a request refused there costs no token here.
+// throttle is the step before authorization (api.md, UsagePlan throttling):
+// the gateway-wide bucket and the route's stage/route bucket are checked and,
+// only if both admit, one token is taken from each. This holds for every
+// route, apiKeyRequired or not, so requests that authorization or the key
+// check will refuse still spend these tokens: a flood of bad tokens or keys
+// is throttled here before it reaches an authorizer.
 func (x *exchange) throttle() bool {
 	c := &x.lim.check
 	c.Gateway, c.Buckets, c.Quota = &x.s.gateway, x.lim.buckets[:0], nil
 	if th := x.route.Throttle; th != nil {
 		c.Buckets = append(c.Buckets, throttle.Bucket{ID: x.route.ThrottleID(), Throttle: *th})
 	}
-	if x.route.ApiKeyRequired {
-		return x.admit(x.s.limiter.Peek(x.r.Context(), c))
-	}
 	return x.admit(x.s.limiter.Take(x.r.Context(), c))
 }
 
 // checkAPIKey runs on routes with apiKeyRequired: the x-api-key must hash to
-// a key of a plan of this stage (403 otherwise); then every bucket of the
-// request (gateway, stage/route, plan, plan route) and the plan's quota are
-// checked and taken at once.
+// a key of a plan of this stage (403 otherwise); then the plan's per-key
+// bucket, its per-key route bucket and its quota are checked and taken at
+// once (the second step of api.md). The tokens throttle took stay taken: a
+// plan refusal costs the stage and gateway token, as the per-step rule says.
 func (x *exchange) checkAPIKey() bool {
 	if !x.route.ApiKeyRequired {
 		return true
@@ -97,6 +97,7 @@ func (x *exchange) checkAPIKey() bool {
 	}
 	x.lim.grant = g
 	c := &x.lim.check
+	c.Gateway, c.Buckets, c.Quota = nil, x.lim.buckets[:0], nil
 	if th := g.Plan.Throttle; th != nil {
 		c.Buckets = append(c.Buckets, throttle.Bucket{ID: g.BucketID, Throttle: *th})
 	}

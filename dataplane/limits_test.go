@@ -178,34 +178,60 @@ func withPlan(t *testing.T, plan *table.Plan) *table.Table {
 	return tbl
 }
 
-func TestTheStageBucketComesBeforeTheKeyCheckAndARefusalCostsNoToken(t *testing.T) {
+// Review finding 6: on apiKeyRequired routes the stage/route and gateway
+// buckets were only peeked before authorization, so requests without a valid
+// key never emptied them and all reached the authorizer.
+func TestRequestsWithoutAKeyStillSpendTheStageAndGatewayTokens(t *testing.T) {
 	s, _ := newLimitsServer(t, Options{})
-	plan := &table.Plan{Namespace: "shop", Name: "gold", Throttle: &table.Throttle{BurstLimit: 1},
-		Keys: []table.APIKey{{ID: "k", Object: "shop/k", Hash: hashKey(goldKey)}}}
-	apis, _ := limitsApi()
+	apis, plans := limitsApi()
 	apis[0].Stages[0].Routes[0].Throttle = &table.Throttle{BurstLimit: 2} // prod GET /keyed
-	tbl, err := table.NewWithPlans(apis, []*table.Plan{plan})
+	tbl, err := table.NewWithPlans(apis, plans)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.Swap(tbl)
-	// Forbidden requests and the plan's refusal take no stage token: the
-	// stage bucket of 2 still admits one more key after the plan refused.
-	if got := statuses(s, "/prod/keyed", otherKey, 5); got[403] != 5 {
-		t.Fatalf("unknown keys: %v", got)
+	for i, want := range []int{403, 403, 429} {
+		if w := keyGet(s, "/prod/keyed", ""); w.Code != want {
+			t.Fatalf("request %d without a key: got %d %s, want %d", i+1, w.Code, trimBody(w), want)
+		}
 	}
+
+	gw, _ := newLimitsServer(t, Options{GatewayThrottle: table.Throttle{BurstLimit: 2}})
+	if got := statuses(gw, "/prod/keyed", otherKey, 3); got[403] != 2 || got[429] != 1 {
+		t.Fatalf("unknown keys against a gateway burst of 2: %v", got)
+	}
+	if w := keyGet(gw, "/prod/open", ""); w.Code != 429 {
+		t.Fatalf("the gateway bucket should be empty for every route: got %d", w.Code)
+	}
+}
+
+// api.md: each step takes its own tokens once all its buckets admit. A key
+// refusal (403) or a plan refusal (429) after step 1 keeps step 1's stage
+// token taken; a refusal within a step costs nothing of that step.
+func TestTheStageBucketIsTakenBeforeTheKeyCheckAndAPlanRefusalCostsOnlyItsStep(t *testing.T) {
+	s, _ := newLimitsServer(t, Options{})
+	plan := &table.Plan{Namespace: "shop", Name: "gold", Throttle: &table.Throttle{BurstLimit: 1},
+		Quota: &table.Quota{Limit: 5, Period: table.QuotaDay},
+		Keys:  []table.APIKey{{ID: "k", Object: "shop/k", Hash: hashKey(goldKey)}}}
+	apis, _ := limitsApi()
+	apis[0].Stages[0].Routes[0].Throttle = &table.Throttle{BurstLimit: 4} // prod GET /keyed
+	s.Swap(withPlanApis(t, apis, plan))
+	if w := keyGet(s, "/prod/keyed", otherKey); w.Code != 403 {
+		t.Fatalf("unknown key: %d", w.Code)
+	}
+	// 3 stage tokens left: the plan bucket of 1 admits one, refuses two.
 	if got := statuses(s, "/prod/keyed", goldKey, 3); got[200] != 1 || got[429] != 2 {
 		t.Fatalf("plan bucket of 1: %v", got)
 	}
-	plan2 := *plan
-	plan2.Throttle = nil
-	s.Swap(withPlanApis(t, apis, &plan2))
-	if got := statuses(s, "/prod/keyed", goldKey, 3); got[200] != 1 || got[429] != 2 {
-		t.Fatalf("the stage bucket should hold exactly one more token: %v", got)
+	apis[0].ErrorHints = true
+	s.Swap(withPlanApis(t, apis, plan))
+	w := keyGet(s, "/prod/keyed", goldKey)
+	if w.Code != 429 || trimBody(w) != `{"message":"Too Many Requests","hint":"the throttle of route \"GET /keyed\" in stage \"prod\" is exhausted"}` {
+		t.Fatalf("the plan's refusals cost the stage tokens: got %d %s", w.Code, trimBody(w))
 	}
-	w := keyGet(s, "/prod/keyed", "")
-	if w.Code != 429 {
-		t.Fatalf("an empty stage bucket answers 429 before the key is checked: got %d", w.Code)
+	// The plan's refusals were not counted in the quota.
+	if used, err := s.limiter.Usage(context.Background(), plan.QuotaID(&plan.Keys[0]), *plan.Quota); err != nil || used != 1 {
+		t.Fatalf("quota used %d (%v), want 1", used, err)
 	}
 }
 
@@ -238,9 +264,6 @@ type downLimiter struct{ verdict throttle.Verdict }
 
 func (d downLimiter) Take(context.Context, *throttle.Check) throttle.Result {
 	return throttle.Result{Verdict: d.verdict, StoreErr: errors.New("connection refused")}
-}
-func (d downLimiter) Peek(ctx context.Context, c *throttle.Check) throttle.Result {
-	return d.Take(ctx, c)
 }
 func (d downLimiter) Usage(context.Context, string, table.Quota) (int64, error) {
 	return 0, errors.New("connection refused")

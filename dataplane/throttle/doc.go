@@ -16,6 +16,11 @@
 //   - Quota periods are UTC calendar periods (PeriodBounds); a counter counts
 //     only requests that every bucket of the same check admitted.
 //
+// The gateway makes one Check per step of api.md: the gateway-wide and
+// stage/route buckets before authorization, for every route; then, on
+// apiKeyRequired routes, the plan's buckets and quota. Tokens a step took are
+// not given back when a later step refuses.
+//
 // Local is exact within one process. Redis shares the stage, route and plan
 // buckets and the quotas of every replica through one Lua script per check
 // that runs on Redis's own clock; the gateway-wide bucket stays per replica.

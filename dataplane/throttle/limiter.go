@@ -66,10 +66,6 @@ type Limiter interface {
 	// Take checks every bucket and the quota of c and, only if all admit,
 	// takes one token from each and counts one request.
 	Take(ctx context.Context, c *Check) Result
-	// Peek answers what Take would without taking anything. Shared limiters
-	// may check only the local gateway bucket here (one round trip per
-	// request is the budget; Take will check the shared buckets).
-	Peek(ctx context.Context, c *Check) Result
 	// Usage returns how many requests the quota counter id has counted in
 	// the current period of q.
 	Usage(ctx context.Context, id string, q table.Quota) (int64, error)

@@ -44,10 +44,7 @@ func NewLocal(now func() time.Time) *Local {
 }
 
 // Take implements Limiter.
-func (l *Local) Take(_ context.Context, c *Check) Result { return l.run(c, true) }
-
-// Peek implements Limiter.
-func (l *Local) Peek(_ context.Context, c *Check) Result { return l.run(c, false) }
+func (l *Local) Take(_ context.Context, c *Check) Result { return l.run(c) }
 
 // Usage implements Limiter.
 func (l *Local) Usage(_ context.Context, id string, q table.Quota) (int64, error) {
@@ -62,7 +59,7 @@ func (l *Local) Usage(_ context.Context, id string, q table.Quota) (int64, error
 	return 0, nil
 }
 
-func (l *Local) run(c *Check, take bool) Result {
+func (l *Local) run(c *Check) Result {
 	now := l.now()
 	us := now.UnixMicro()
 	l.mu.Lock()
@@ -97,8 +94,6 @@ func (l *Local) run(c *Check, take bool) Result {
 		return res
 	case qs != nil && qs.used >= c.Quota.Limit:
 		res.Verdict, res.RetryAfter = QuotaExceeded, qs.end.Sub(now)
-		return res
-	case !take:
 		return res
 	}
 	if gw != nil {

@@ -80,19 +80,6 @@ func TestARefusedRequestTakesNoTokenFromAnyBucket(t *testing.T) {
 	}
 }
 
-func TestPeekTakesNothing(t *testing.T) {
-	l := NewLocal(newClock().now)
-	c := &Check{Buckets: []Bucket{bucket("b", 0, 1)}, Quota: &QuotaCheck{ID: "q", Quota: table.Quota{Limit: 1, Period: table.QuotaDay}}}
-	for range 3 {
-		if v := l.Peek(context.Background(), c).Verdict; v != Allowed {
-			t.Fatalf("peek: %v", v)
-		}
-	}
-	if got := admitted(l, c, 3); got != 1 {
-		t.Fatalf("admitted %d after peeks, want 1", got)
-	}
-}
-
 func TestZeroRateOrBurstNeverAdmitsOnceEmpty(t *testing.T) {
 	clk := newClock()
 	l := NewLocal(clk.now)

@@ -51,9 +51,13 @@ type RedisOptions struct {
 // Redis and are shared by every replica that uses the same Redis. Each Take
 // is one script run on Redis's clock (TIME) that checks every shared bucket
 // and the quota and takes only if all admit (check-all-before-take holds
-// across replicas). The gateway-wide bucket stays in process (a per-replica
-// cap): Take takes its token first and gives it back when the shared check
-// refuses or fails closed, so a refused request still costs nothing.
+// across replicas). A Check with no shared bucket and no quota makes no
+// round trip, so a request costs one round trip per step that has shared
+// buckets: on an apiKeyRequired route two (the stage/route step, then the
+// plan step). The gateway-wide bucket stays in process (a per-replica cap):
+// a Take whose Check has it takes its token first and gives it back when the
+// shared check of that Take refuses or fails closed, so a refused step still
+// costs nothing; a Check without it (the plan step) leaves it alone.
 type Redis struct {
 	client     *redis.Client
 	gateway    *Local
@@ -125,15 +129,6 @@ func (r *Redis) Take(ctx context.Context, c *Check) Result {
 		r.gateway.refund(c.Gateway)
 	}
 	return res
-}
-
-// Peek implements Limiter: only the per-replica gateway bucket is checked
-// (the shared buckets are checked by the Take that follows).
-func (r *Redis) Peek(ctx context.Context, c *Check) Result {
-	if c.Gateway == nil {
-		return Result{}
-	}
-	return r.gateway.Peek(ctx, &Check{Gateway: c.Gateway})
 }
 
 // Usage implements Limiter: the counter of the period that contains Redis's now.
