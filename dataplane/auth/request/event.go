@@ -12,6 +12,8 @@ import (
 // event builds the AWS Lambda authorizer event of payload format version
 // ("1.0" or "2.0") for the request; identity are the identity-source values
 // in configuration order. The request body is never sent (AWS does not).
+// The headers are the client's without its forwarding headers (see
+// eventHeaders).
 func event(version string, q *auth.Request, identity []string, now time.Time) map[string]any {
 	if version == "1.0" {
 		return eventV1(q, identity, now)
@@ -21,8 +23,9 @@ func event(version string, q *auth.Request, identity []string, now time.Time) ma
 
 func eventV2(q *auth.Request, identity []string, now time.Time) map[string]any {
 	r := q.HTTP
-	headers := make(map[string]string, len(r.Header))
-	for k, v := range r.Header {
+	h := eventHeaders(q)
+	headers := make(map[string]string, len(h))
+	for k, v := range h {
 		if k == "Cookie" {
 			continue // 2.0 moves cookies to their own field
 		}
@@ -70,7 +73,7 @@ func eventV2(q *auth.Request, identity []string, now time.Time) map[string]any {
 
 func eventV1(q *auth.Request, identity []string, now time.Time) map[string]any {
 	r := q.HTTP
-	headers, multiHeaders := flatten(r.Header)
+	headers, multiHeaders := flatten(eventHeaders(q))
 	query, multiQuery := flatten(r.URL.Query())
 	return map[string]any{
 		"version":                         "1.0",
@@ -101,6 +104,39 @@ func eventV1(q *auth.Request, identity []string, now time.Time) map[string]any {
 			"stage":            q.Stage,
 		},
 	}
+}
+
+// eventHeaders are the request headers as the authorizer sees them. A
+// client's Forwarded, X-Forwarded-* and X-Real-Ip headers are dropped, as
+// they are for an integration called from an untrusted peer, and
+// X-Forwarded-For/Proto/Host are set from the connection: X-Forwarded-For is
+// the source IP the gateway saw (requestContext's sourceIp), so an
+// authorizer that allowlists on it cannot be fooled by a header the client
+// wrote. The trusted-proxy decision (--trusted-proxies) is not known here,
+// so this holds behind a trusted proxy too: there X-Forwarded-For is the
+// proxy's address.
+func eventHeaders(q *auth.Request) http.Header {
+	r := q.HTTP
+	h := make(http.Header, len(r.Header)+3)
+	for k, v := range r.Header {
+		l := strings.ToLower(k)
+		if strings.HasPrefix(l, "x-forwarded-") || l == "x-real-ip" || l == "forwarded" {
+			continue
+		}
+		h[k] = v
+	}
+	if q.SourceIP != "" {
+		h["X-Forwarded-For"] = []string{q.SourceIP}
+	}
+	proto := "http"
+	if r.TLS != nil {
+		proto = "https"
+	}
+	h["X-Forwarded-Proto"] = []string{proto}
+	if r.Host != "" {
+		h["X-Forwarded-Host"] = []string{r.Host}
+	}
+	return h
 }
 
 // flatten gives the single-value (last value, as AWS 1.0 does) and the

@@ -15,6 +15,10 @@
 //     against each request's route ARN, so an answer that allowed GET /pets
 //     does not admit DELETE /pets/1.
 //   - Concurrent misses on one key share one call.
+//   - The event never carries a client's Forwarded, X-Forwarded-* or
+//     X-Real-Ip headers: X-Forwarded-For is the source IP the gateway saw
+//     (the socket peer, even behind a trusted proxy), Proto and Host come
+//     from the connection.
 //   - Every call dials through the egress guard.
 package request
 

@@ -422,3 +422,66 @@ func TestCacheKeysSeparateConfigurations(t *testing.T) {
 		t.Fatal("cache keys collide across configurations")
 	}
 }
+
+// A client's forwarding headers never reach the authorizer: X-Forwarded-For
+// is the source IP the gateway saw, in both payload formats (review
+// finding 9).
+func TestEventsCarryTheGatewaysForwardingHeadersNotTheClients(t *testing.T) {
+	z := newAuthz(t, allowAll)
+	cl := NewClient(Options{})
+	a := authorizer(z.srv.URL, true, 0)
+	q := req("GET", "/pets", "tok")
+	h := q.HTTP.Header
+	h.Add("X-Forwarded-For", "10.0.0.1")
+	h.Add("X-Forwarded-For", "10.0.0.2")
+	h.Set("X-Forwarded-Proto", "https")
+	h.Set("X-Forwarded-Host", "admin.internal")
+	h.Set("X-Forwarded-Port", "443")
+	h.Set("X-Real-Ip", "10.0.0.3")
+	h.Set("Forwarded", "for=10.0.0.4")
+	h.Set("X-Custom", "kept")
+	want := map[string]string{
+		"x-forwarded-for": "192.0.2.1", "x-forwarded-proto": "http", "x-forwarded-host": "pets.shop.execute-api.localhost",
+		"authorization": "tok", "x-custom": "kept",
+	}
+	gone := []string{"x-forwarded-port", "x-real-ip", "forwarded"}
+
+	mustOutcome(t, cl.Authorize(context.Background(), q, a), auth.OutcomeAllow, "")
+	headers, _ := z.lastEvent()["headers"].(map[string]any)
+	for k, v := range want {
+		if headers[k] != v {
+			t.Errorf("2.0 headers[%s] = %v, want %q", k, headers[k], v)
+		}
+	}
+	for _, k := range gone {
+		if v, ok := headers[k]; ok {
+			t.Errorf("2.0 headers[%s] = %v, want none", k, v)
+		}
+	}
+
+	a.Request.PayloadFormatVersion = "1.0"
+	a.Request.SimpleResponses = false
+	z.answer(200, `{"principalId":"u","policyDocument":{"Statement":[{"Effect":"Allow","Action":"execute-api:Invoke","Resource":"*"}]}}`)
+	mustOutcome(t, cl.Authorize(context.Background(), q, a), auth.OutcomeAllow, "")
+	ev := z.lastEvent()
+	single, _ := ev["headers"].(map[string]any)
+	multi, _ := ev["multiValueHeaders"].(map[string]any)
+	for k, v := range want {
+		ck := http.CanonicalHeaderKey(k)
+		if single[ck] != v || !jsonEqual(multi[ck], []string{v}) {
+			t.Errorf("1.0 %s = %v / %v, want %q", ck, single[ck], multi[ck], v)
+		}
+	}
+	for _, k := range gone {
+		ck := http.CanonicalHeaderKey(k)
+		if _, ok := single[ck]; ok {
+			t.Errorf("1.0 headers[%s] = %v, want none", ck, single[ck])
+		}
+		if _, ok := multi[ck]; ok {
+			t.Errorf("1.0 multiValueHeaders[%s] = %v, want none", ck, multi[ck])
+		}
+	}
+	if got := q.HTTP.Header.Values("X-Forwarded-For"); len(got) != 2 {
+		t.Errorf("the request's own headers were changed: X-Forwarded-For %v", got)
+	}
+}
