@@ -5,15 +5,56 @@ import "net/http"
 // responseWriter records the status and body size for the access log. It
 // exposes Unwrap so http.ResponseController (used by the reverse proxy to
 // flush streams and set deadlines) reaches the server's own writer.
+//
+// It also keeps the gateway's own response headers (request ids, the canary
+// mark, RateLimit-*, "Connection: close" while draining) across a backend's
+// 1xx answers: ReverseProxy forwards a 1xx with the header map and then
+// clears the whole map, so keepHeaders records them before forwarding and
+// the final WriteHeader puts them back, once, only if a 1xx cleared them.
 type responseWriter struct {
 	http.ResponseWriter
 	status int
 	bytes  int64
+
+	// own are the headers keepHeaders saw (ownBuf avoids an allocation);
+	// informed is set when a 1xx other than 101 was written since.
+	own      []ownHeader
+	ownBuf   [8]ownHeader
+	informed bool
+}
+
+// ownHeader is one gateway response header: its canonical key and values.
+type ownHeader struct {
+	key  string
+	vals []string
+}
+
+// keepHeaders records the headers set so far as the gateway's own. The
+// integration step calls it right before forwarding, when every header the
+// gateway sets on a proxied response is in place.
+func (w *responseWriter) keepHeaders() {
+	w.own = w.ownBuf[:0]
+	for k, v := range w.Header() {
+		w.own = append(w.own, ownHeader{key: k, vals: v})
+	}
 }
 
 // WriteHeader records the first final status; 1xx informational answers pass
-// through without counting as the response's status.
+// through without counting as the response's status. A final status after a
+// 1xx gets the gateway's own headers back, first, before the backend's (as
+// they would be without the 1xx).
 func (w *responseWriter) WriteHeader(code int) {
+	switch {
+	case code < 200 && code != http.StatusSwitchingProtocols:
+		w.informed = true
+	case w.informed:
+		w.informed = false
+		h := w.Header()
+		for _, o := range w.own {
+			n := len(o.vals)
+			h[o.key] = append(o.vals[:n:n], h[o.key]...) // copies when the backend has the key too
+		}
+	}
 	if w.status == 0 && (code >= 200 || code == http.StatusSwitchingProtocols) {
 		w.status = code
 	}

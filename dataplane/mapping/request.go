@@ -62,6 +62,10 @@ func (m *Request) Apply(in *Input, out *Outgoing) error {
 	var buf [16]string
 	vals := buf[:0]
 	for i := range m.ops {
+		if m.ops[i].tgt == tgtPath {
+			vals = append(vals, m.ops[i].value.evalPath(in))
+			continue
+		}
 		vals = append(vals, m.ops[i].value.eval(in))
 	}
 	for i := range m.ops {
@@ -120,6 +124,46 @@ func removeQuery(raw, name string) string {
 		b.WriteString(pair)
 	}
 	return b.String()
+}
+
+// evalPath evaluates v as an escaped path. Text that is already escaped
+// path syntax (the template's literal text, $stageVariables, which the
+// operator writes, and $request.path and $context.path, the escaped path as
+// sent) is kept as it is; every decoded value (path parameters, headers,
+// query values, the body, other $context values) is escaped, so a "%" in
+// it is data ("%25") and never an escape the backend decodes a second time.
+// A "/" survives only in a greedy path parameter, where it separated the
+// client's segments; in any other decoded value it becomes "%2F".
+func (v *Value) evalPath(in *Input) string {
+	var b strings.Builder
+	for i := range v.parts {
+		p := &v.parts[i]
+		s := in.lookup(p)
+		switch {
+		case p.src == srcLiteral, p.src == srcStageVariable, p.src == srcPath,
+			p.src == srcContext && p.name == "path":
+			b.WriteString(s)
+		case p.src == srcPathParam:
+			b.WriteString(escapeSegments(s))
+		default:
+			b.WriteString(url.PathEscape(s))
+		}
+	}
+	return b.String()
+}
+
+// escapeSegments escapes a decoded path parameter segment by segment: a
+// greedy parameter's "/" are the separators of the client's own segments
+// (an encoded slash is refused before routing), as for HTTP_PROXY uris.
+func escapeSegments(s string) string {
+	if !strings.Contains(s, "/") {
+		return url.PathEscape(s)
+	}
+	segs := strings.Split(s, "/")
+	for i, seg := range segs {
+		segs[i] = url.PathEscape(seg)
+	}
+	return strings.Join(segs, "/")
 }
 
 // safePath turns a mapped value into an escaped absolute path: a leading
