@@ -63,7 +63,9 @@ func (s *Server) Run(ctx context.Context, l Listeners) error {
 	servers := []*http.Server{s.newHTTPServer(s)}
 	lns := []net.Listener{l.HTTP}
 	if l.HTTPS != nil { // before health: health stops last
-		servers = append(servers, s.newHTTPServer(s))
+		hs := s.newHTTPServer(s)
+		hs.ConnContext = connContext // per-connection mutual TLS check cache (domains.go)
+		servers = append(servers, hs)
 		lns = append(lns, tls.NewListener(l.HTTPS, s.tls.ServerConfig()))
 	}
 	if l.Health != nil {

@@ -12,7 +12,10 @@
 //     cipher suites only; HTTP/2 and HTTP/1.1 are offered through ALPN.
 //   - Mutual TLS domains require a client certificate that verifies against
 //     the domain's client CAs, in the handshake. They never resume a session:
-//     a session ticket would carry a verification made under other CAs.
+//     a session ticket would carry a verification made under other CAs. The
+//     handshake's verdict is not final: the dataplane re-verifies the client
+//     certificate of open connections against the table in effect on each
+//     request (dataplane/domains.go).
 //   - Per-host configurations are built once per table and cached until the
 //     next swap; session ticket keys of a hostname are derived from a
 //     process secret, the hostname and the certificate's Secret, so they
