@@ -61,13 +61,32 @@ func newLimiter(o Options) (throttle.Limiter, throttle.Bucket) {
 // route, apiKeyRequired or not, so requests that authorization or the key
 // check will refuse still spend these tokens: a flood of bad tokens or keys
 // is throttled here before it reaches an authorizer.
+//
+// A keyed route without an authorizer has nothing between this step and the
+// key check but a local hash lookup, so checkAPIKey runs both steps there
+// (fused): with a shared store that is one round trip instead of two.
 func (x *exchange) throttle() bool {
+	if x.fusedLimitSteps() {
+		return true
+	}
+	return x.admit(x.s.limiter.Take(x.r.Context(), x.stageStep()))
+}
+
+// fusedLimitSteps: the route needs an API key and has no authorizer, so the
+// stage step and the plan step run together in checkAPIKey.
+func (x *exchange) fusedLimitSteps() bool {
+	return x.route.ApiKeyRequired && x.route.Auth == nil
+}
+
+// stageStep fills the request's check with the first step's buckets: the
+// gateway-wide bucket and the route's stage/route bucket.
+func (x *exchange) stageStep() *throttle.Check {
 	c := &x.lim.check
 	c.Gateway, c.Buckets, c.Quota = &x.s.gateway, x.lim.buckets[:0], nil
 	if th := x.route.Throttle; th != nil {
 		c.Buckets = append(c.Buckets, throttle.Bucket{ID: x.route.ThrottleID(), Throttle: *th})
 	}
-	return x.admit(x.s.limiter.Take(x.r.Context(), c))
+	return c
 }
 
 // checkAPIKey runs on routes with apiKeyRequired: the x-api-key must hash to
@@ -75,14 +94,19 @@ func (x *exchange) throttle() bool {
 // bucket, its per-key route bucket and its quota are checked and taken at
 // once (the second step of api.md). The tokens throttle took stay taken: a
 // plan refusal costs the stage and gateway token, as the per-step rule says.
+//
+// Fused (a keyed route without an authorizer): a request with a missing or
+// unknown key first takes the stage step's tokens (429 if they are gone, else
+// 403), exactly as if throttle had run; a request with a valid key checks the
+// stage step's and the plan step's buckets and takes them all at once, so a
+// plan refusal there costs no token at all.
 func (x *exchange) checkAPIKey() bool {
 	if !x.route.ApiKeyRequired {
 		return true
 	}
 	key, missing := x.presentedAPIKey()
 	if key == "" {
-		x.fail(http.StatusForbidden, msgKeyForbidden, missing)
-		return false
+		return x.refuseKey(missing)
 	}
 	sum := sha256.Sum256([]byte(key))
 	g := x.stage.Grant(sum)
@@ -91,13 +115,14 @@ func (x *exchange) checkAPIKey() bool {
 	var hexSum [2 * sha256.Size]byte
 	hex.Encode(hexSum[:], sum[:])
 	if g == nil || subtle.ConstantTimeCompare(hexSum[:], []byte(g.Key.Hash)) != 1 {
-		x.fail(http.StatusForbidden, msgKeyForbidden,
-			fmt.Sprintf("the x-api-key is not a key of a usage plan of stage %q", x.stage.Name))
-		return false
+		return x.refuseKey(fmt.Sprintf("the x-api-key is not a key of a usage plan of stage %q", x.stage.Name))
 	}
 	x.lim.grant = g
 	c := &x.lim.check
 	c.Gateway, c.Buckets, c.Quota = nil, x.lim.buckets[:0], nil
+	if x.fusedLimitSteps() {
+		c = x.stageStep()
+	}
 	if th := g.Plan.Throttle; th != nil {
 		c.Buckets = append(c.Buckets, throttle.Bucket{ID: g.BucketID, Throttle: *th})
 	}
@@ -116,6 +141,17 @@ func (x *exchange) checkAPIKey() bool {
 		h["Ratelimit-Reset"] = []string{strconv.FormatInt(ceilSeconds(res.Quota.Reset), 10)}
 	}
 	return x.admit(res)
+}
+
+// refuseKey answers 403 for a missing or unknown key. On a fused route the
+// stage step has not run yet: it runs first, so the refusal costs its tokens
+// and an empty stage bucket answers 429, as on any other route.
+func (x *exchange) refuseKey(hint string) bool {
+	if x.fusedLimitSteps() && !x.admit(x.s.limiter.Take(x.r.Context(), x.stageStep())) {
+		return false
+	}
+	x.fail(http.StatusForbidden, msgKeyForbidden, hint)
+	return false
 }
 
 // presentedAPIKey is the request's API key: the x-api-key header, or with

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -208,30 +210,80 @@ func TestRequestsWithoutAKeyStillSpendTheStageAndGatewayTokens(t *testing.T) {
 // api.md: each step takes its own tokens once all its buckets admit. A key
 // refusal (403) or a plan refusal (429) after step 1 keeps step 1's stage
 // token taken; a refusal within a step costs nothing of that step.
-func TestTheStageBucketIsTakenBeforeTheKeyCheckAndAPlanRefusalCostsOnlyItsStep(t *testing.T) {
+// TestOnAKeyedRouteWithoutAnAuthorizerBothStepsRunAtOnce: nothing but a local
+// key lookup separates the stage step from the plan step there, so a bad key
+// still spends the stage step's tokens (403, then 429 once they are gone),
+// while a valid key checks both steps' buckets together and a plan refusal
+// costs no stage token.
+func TestOnAKeyedRouteWithoutAnAuthorizerBothStepsRunAtOnce(t *testing.T) {
 	s, _ := newLimitsServer(t, Options{})
 	plan := &table.Plan{Namespace: "shop", Name: "gold", Throttle: &table.Throttle{BurstLimit: 1},
 		Quota: &table.Quota{Limit: 5, Period: table.QuotaDay},
 		Keys:  []table.APIKey{{ID: "k", Object: "shop/k", Hash: hashKey(goldKey)}}}
 	apis, _ := limitsApi()
 	apis[0].Stages[0].Routes[0].Throttle = &table.Throttle{BurstLimit: 4} // prod GET /keyed
+	apis[0].ErrorHints = true
 	s.Swap(withPlanApis(t, apis, plan))
 	if w := keyGet(s, "/prod/keyed", otherKey); w.Code != 403 {
 		t.Fatalf("unknown key: %d", w.Code)
 	}
-	// 3 stage tokens left: the plan bucket of 1 admits one, refuses two.
+	// 3 stage tokens left: the plan bucket of 1 admits one and refuses two,
+	// and the refusals cost no stage token.
 	if got := statuses(s, "/prod/keyed", goldKey, 3); got[200] != 1 || got[429] != 2 {
 		t.Fatalf("plan bucket of 1: %v", got)
 	}
-	apis[0].ErrorHints = true
-	s.Swap(withPlanApis(t, apis, plan))
 	w := keyGet(s, "/prod/keyed", goldKey)
-	if w.Code != 429 || trimBody(w) != `{"message":"Too Many Requests","hint":"the throttle of route \"GET /keyed\" in stage \"prod\" is exhausted"}` {
-		t.Fatalf("the plan's refusals cost the stage tokens: got %d %s", w.Code, trimBody(w))
+	if w.Code != 429 || trimBody(w) != `{"message":"Too Many Requests","hint":"the API key k exceeded the throttle of usage plan shop/gold"}` {
+		t.Fatalf("plan refusal: got %d %s", w.Code, trimBody(w))
+	}
+	// 2 stage tokens are left for bad keys, then the stage step answers 429.
+	if got := statuses(s, "/prod/keyed", otherKey, 3); got[403] != 2 || got[429] != 1 {
+		t.Fatalf("bad keys after the plan refusals: %v, want 2 × 403 then 429", got)
 	}
 	// The plan's refusals were not counted in the quota.
 	if used, err := s.limiter.Usage(context.Background(), plan.QuotaID(&plan.Keys[0]), *plan.Quota); err != nil || used != 1 {
 		t.Fatalf("quota used %d (%v), want 1", used, err)
+	}
+}
+
+// TestOnAKeyedRouteWithAnAuthorizerAPlanRefusalCostsTheStageStep: the stage
+// step runs before the authorizer, so its tokens stay spent when the plan
+// step later refuses (api.md's per-step rule).
+func TestOnAKeyedRouteWithAnAuthorizerAPlanRefusalCostsTheStageStep(t *testing.T) {
+	srv, _ := authzServer(t)
+	s, _ := newLimitsServer(t, Options{})
+	plan := &table.Plan{Namespace: "shop", Name: "gold", Throttle: &table.Throttle{BurstLimit: 1},
+		Keys: []table.APIKey{{ID: "k", Object: "shop/k", Hash: hashKey(goldKey)}}}
+	apis, _ := limitsApi()
+	keyed := authRoute(apis[0].Stages[0].Routes[0], requestAuthz(srv.URL, true)) // prod GET /keyed
+	keyed.Throttle = &table.Throttle{BurstLimit: 3}
+	s.Swap(withPlanApis(t, apis, plan))
+	send := func() int {
+		r := httptest.NewRequest("GET", "http://"+testHost+"/prod/keyed", nil)
+		r.Header.Set("x-api-key", goldKey)
+		r.Header.Set("Authorization", "allow")
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, r)
+		return w.Code
+	}
+	// 200 (plan token), 429 (plan empty; stage token spent), 429 (same), then
+	// the stage bucket of 3 is empty too.
+	var got []int
+	for range 4 {
+		got = append(got, send())
+	}
+	if !slices.Equal(got, []int{200, 429, 429, 429}) {
+		t.Fatalf("statuses %v", got)
+	}
+	apis[0].ErrorHints = true
+	s.Swap(withPlanApis(t, apis, plan))
+	r := httptest.NewRequest("GET", "http://"+testHost+"/prod/keyed", nil)
+	r.Header.Set("x-api-key", goldKey)
+	r.Header.Set("Authorization", "allow")
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, r)
+	if !strings.Contains(trimBody(w), `the throttle of route \"GET /keyed\" in stage \"prod\" is exhausted`) {
+		t.Fatalf("the stage step should be exhausted by the plan refusals: %d %s", w.Code, trimBody(w))
 	}
 }
 
