@@ -128,8 +128,8 @@ func (r *rlResults) writeServed(b *strings.Builder) {
 		"each of two gateways at once. A second after the readiness probe every bucket is full, so the plan admits B "+
 		"at once and then R per second: **served rate = (200s − B) / %s**. The last column divides by the time "+
 		"vegeta actually spent sending instead (first to last request). *Redis scripts run* counts the `EVALSHA`/`EVAL` "+
-		"calls during the load (INFO commandstats): two per request on this keyed route with a stage throttle (the "+
-		"stage step before authorization, the plan step after).\n\n",
+		"calls during the load (INFO commandstats): one per request (a keyed route without an authorizer runs its "+
+		"stage step and plan step in one script).\n\n",
 		r.Rate, r.Burst, 2*r.Rate, r.ServedDur, r.Rate, r.ServedDur)
 	b.WriteString("| Setup | sent (rate) | 200 | 429 | other | store errors | Redis scripts run | served rate | vs R | (200 − B) / sent span |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|\n")
@@ -156,9 +156,9 @@ func (r *rlResults) writeTop(b *strings.Builder) {
 	fmt.Fprintf(b, "Same route, plan and key, every limit at 1,000,000 so nothing is refused; one gateway with "+
 		"in-process buckets and one with `--redis-url` run side by side on core %d, loaded in turn: "+
 		"`wrk -t1 -c%d -d%s`, %d alternating rounds after a 2 s warm-up of each; the median round is reported and "+
-		"the ratio is the median of the within-round ratios. Every request with Redis runs two `EVALSHA`s "+
-		"(the stage-route step, then the plan and quota step); store errors and Redis scripts are counted over the "+
-		"measured rounds only (the Redis column should be twice the Redis gateway's requests); *busy* is the median over rounds of each core's "+
+		"the ratio is the median of the within-round ratios. Every request with Redis runs one `EVALSHA` "+
+		"(stage-route, plan and quota buckets together: the route has no authorizer); store errors and Redis scripts "+
+		"are counted over the measured rounds only (the Redis column should equal the Redis gateway's requests); *busy* is the median over rounds of each core's "+
 		"non-idle share in /proc/stat during the run (all processes, including other work on the machine). "+
 		"Store errors without a matching wrk error are checks whose request was cancelled when wrk closed its "+
 		"connections at the end of a run (no client left to receive the 503).\n\n", r.PxCore, r.ClosedConns, r.ClosedDur, r.ClosedRounds)
