@@ -188,7 +188,7 @@ func (s *Server) logAccess(x *exchange) {
 	e := accesslog.Entry{
 		RequestID:          x.id,
 		IP:                 remoteIP(x.r.RemoteAddr),
-		RequestTime:        x.start.Format("02/Jan/2006:15:04:05 -0700"),
+		Time:               x.start, // formatted by the log's writer
 		HTTPMethod:         x.r.Method,
 		Path:               x.path.escaped,
 		Status:             x.w.status,

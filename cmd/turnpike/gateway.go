@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/netip"
 	"time"
 
@@ -136,6 +137,11 @@ func (g *gateway) auxServers() ([]*http.Server, error) {
 	admin := http.NewServeMux()
 	admin.HandleFunc("/table", g.serveTable)
 	admin.Handle("/usage/", g.dp.UsageHandler())
+	// Go's profiler, for "why is it slow" questions on a live gateway; the
+	// admin listener is loopback by default and must never be exposed.
+	admin.HandleFunc("/debug/pprof/", pprof.Index)
+	admin.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	admin.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	var servers []*http.Server
 	for _, l := range []struct {
 		addr string

@@ -39,12 +39,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "serve":
 		var f *serveFlags
 		if f, err = parseServeFlags(args[1:]); err == nil {
-			err = runServe(ctx, f, newLogger(f.logFormat, stderr), stdout)
+			log := newLogger(f.logFormat, stderr)
+			tuneRuntime(log)
+			err = runServe(ctx, f, log, stdout)
 		}
 	case "standalone":
 		var f *standaloneFlags
 		if f, err = parseStandaloneFlags(args[1:]); err == nil {
-			err = runStandalone(ctx, f, newLogger(f.logFormat, stderr), stdout)
+			log := newLogger(f.logFormat, stderr)
+			tuneRuntime(log)
+			err = runStandalone(ctx, f, log, stdout)
 		}
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)

@@ -14,17 +14,19 @@ package accesslog
 
 import (
 	"bufio"
-	"encoding/json"
 	"io"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Entry is one access log record. JSON names follow the AWS API Gateway
 // $context variables so existing dashboards and queries keep working.
 type Entry struct {
-	RequestID   string `json:"requestId"`
-	IP          string `json:"ip"`
+	RequestID string `json:"requestId"`
+	IP        string `json:"ip"`
+	// RequestTime is Time in CLF form ("02/Jan/2006:15:04:05 -0700"); the
+	// writer fills it from Time when empty, off the request's goroutine.
 	RequestTime string `json:"requestTime"`
 	HTTPMethod  string `json:"httpMethod"`
 	RouteKey    string `json:"routeKey"`
@@ -57,7 +59,12 @@ type Entry struct {
 	Canary bool `json:"canary,omitempty"`
 	// Format is the stage's line format; nil writes a JSON line.
 	Format *Format `json:"-"`
+	// Time is when the request arrived (the source of RequestTime).
+	Time time.Time `json:"-"`
 }
+
+// requestTimeLayout is AWS's $context.requestTime layout.
+const requestTimeLayout = "02/Jan/2006:15:04:05 -0700"
 
 // DefaultBuffer is the channel capacity used when New is given size <= 0.
 const DefaultBuffer = 8192
@@ -133,19 +140,37 @@ func (l *Logger) Close() {
 func (l *Logger) run() {
 	defer close(l.done)
 	bw := bufio.NewWriterSize(l.w, 64<<10)
-	enc := json.NewEncoder(bw)
-	enc.SetEscapeHTML(false)
 	var line []byte
+	var clock timeCache
 	for e := range l.ch {
+		if e.RequestTime == "" && !e.Time.IsZero() {
+			e.RequestTime = clock.format(e.Time)
+		}
 		if e.Format != nil {
 			line = e.Format.Append(line[:0], &e)
-			_, _ = bw.Write(line)
 		} else {
-			_ = enc.Encode(&e) // Entry has only strings and ints: it always encodes
+			line = e.AppendJSON(line[:0])
 		}
+		_, _ = bw.Write(line)
 		if len(l.ch) == 0 {
 			_ = bw.Flush() // a failing writer must not stop the gateway; lines are lost
 		}
 	}
 	_ = bw.Flush()
+}
+
+// timeCache formats request times, reusing the last string while the second
+// (and zone offset) is the same: under load most lines share it.
+type timeCache struct {
+	sec  int64
+	zone int
+	text string
+}
+
+func (c *timeCache) format(t time.Time) string {
+	_, off := t.Zone()
+	if s := t.Unix(); s != c.sec || off != c.zone || c.text == "" {
+		c.sec, c.zone, c.text = s, off, t.Format(requestTimeLayout)
+	}
+	return c.text
 }

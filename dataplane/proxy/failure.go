@@ -56,7 +56,7 @@ func classify(x *exchange, err error, target string) *Failure {
 	switch {
 	case errors.Is(err, upstream.ErrEgressDenied):
 		return bad(causeEgressDenied)
-	case errors.Is(context.Cause(x.ctx), errTimeout):
+	case errors.Is(err, errTimeout) || errors.Is(context.Cause(x.ctx), errTimeout):
 		return &Failure{
 			Status: http.StatusGatewayTimeout, Message: msgTimeout,
 			Hint:  target + " did not answer within " + x.timeout.String(),

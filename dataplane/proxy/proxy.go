@@ -71,6 +71,7 @@ type Forwarder struct {
 	log       logr.Logger
 	transport *http.Transport
 	rp        *httputil.ReverseProxy
+	pool      *connPool // the direct path's connections (direct.go)
 }
 
 // New returns a Forwarder with its shared transport and reverse proxy.
@@ -80,6 +81,7 @@ func New(o Options) *Forwarder {
 		trusted:   o.TrustedProxies,
 		log:       o.Logger,
 		transport: newTransport(o.DenyEgress),
+		pool:      newConnPool(upstream.NewDialer(o.DenyEgress), maxIdlePerHost, idleConnTimeout),
 	}
 	f.rp = &httputil.ReverseProxy{
 		Rewrite:        f.rewrite,
@@ -94,7 +96,10 @@ func New(o Options) *Forwarder {
 
 // CloseIdleConnections closes pooled backend connections that are idle (for
 // shutdown and tests).
-func (f *Forwarder) CloseIdleConnections() { f.transport.CloseIdleConnections() }
+func (f *Forwarder) CloseIdleConnections() {
+	f.transport.CloseIdleConnections()
+	f.pool.closeIdle()
+}
 
 // Target is what the request handler resolved for one request, and what
 // Forward reports back for the access log.
@@ -191,6 +196,12 @@ func (f *Forwarder) Forward(w http.ResponseWriter, r *http.Request, t *Target) (
 	if in.TimeoutMillis > 0 {
 		timeout = time.Duration(in.TimeoutMillis) * time.Millisecond
 	}
+	if directEligible(r, in) {
+		// No body, no upgrade, plain HTTP: the pooled synchronous path
+		// (direct.go); connection deadlines carry the integration timeout.
+		x := exchange{w: w, out: r, c: c, ctx: r.Context(), timeout: timeout, direct: true}
+		return f.dispatch(&x, in)
+	}
 	tctx, cancel := context.WithTimeoutCause(r.Context(), timeout, errTimeout)
 	defer cancel()
 	out := r.WithContext(context.WithValue(tctx, callKey{}, c))
@@ -200,11 +211,16 @@ func (f *Forwarder) Forward(w http.ResponseWriter, r *http.Request, t *Target) (
 		out.Body = body
 	}
 	x := exchange{w: w, out: out, c: c, body: body, ctx: tctx, timeout: timeout}
+	return f.dispatch(&x, in)
+}
+
+// dispatch runs x on the path of its integration type.
+func (f *Forwarder) dispatch(x *exchange, in *table.Integration) *Failure {
 	switch in.Type {
 	case table.IntegrationService:
-		return f.forwardService(&x, in.Service)
+		return f.forwardService(x, in.Service)
 	case table.IntegrationHTTPProxy:
-		return f.forwardHTTP(&x, in.URI)
+		return f.forwardHTTP(x, in.URI)
 	default:
 		return internalError(fmt.Sprintf("integration type %q is not proxied", in.Type))
 	}
@@ -216,13 +232,17 @@ type exchange struct {
 	out     *http.Request
 	c       *call
 	body    *trackedBody
-	ctx     context.Context // the integration-timeout context
+	ctx     context.Context // the integration-timeout context (direct: the request's)
 	timeout time.Duration
+	direct  bool // the direct path (direct.go) instead of the ReverseProxy
 }
 
 // attempt runs the shared ReverseProxy once for x.c.url and reports the error
 // ReverseProxy handed to recordError (nil when a response was written).
 func (f *Forwarder) attempt(x *exchange) error {
+	if x.direct {
+		return f.direct(x)
+	}
 	x.c.err, x.c.aborted = nil, false
 	f.rp.ServeHTTP(x.w, x.out)
 	if x.c.aborted {
@@ -235,13 +255,12 @@ func (f *Forwarder) forwardService(x *exchange, st *table.ServiceTarget) *Failur
 	if st == nil {
 		return internalError("the SERVICE integration names no Service")
 	}
-	name := fmt.Sprintf("Service %s/%s port %d", st.Namespace, st.Name, st.Port)
 	var set *upstream.Set
 	if f.store != nil {
 		set = f.store.Get(st.Key())
 	}
 	if set == nil || set.Len() == 0 {
-		return unavailable(name + " has no ready endpoints")
+		return unavailable(serviceName(st) + " has no ready endpoints")
 	}
 	path, rawPath, err := splitPath(x.c.t.Path)
 	if err != nil {
@@ -251,7 +270,7 @@ func (f *Forwarder) forwardService(x *exchange, st *table.ServiceTarget) *Failur
 	for range tries {
 		ep, ok := set.Next()
 		if !ok {
-			return unavailable(name + " has no ready endpoints")
+			return unavailable(serviceName(st) + " has no ready endpoints")
 		}
 		x.c.url = url.URL{
 			Scheme:   "http",
@@ -265,7 +284,7 @@ func (f *Forwarder) forwardService(x *exchange, st *table.ServiceTarget) *Failur
 			return nil
 		}
 		if !isRefused(err) || x.body.touched() || x.ctx.Err() != nil {
-			return classify(x, err, name+" endpoint "+x.c.url.Host)
+			return classify(x, err, serviceName(st)+" endpoint "+x.c.url.Host)
 		}
 		set.MarkRefused(ep)
 		f.log.V(1).Info("endpoint refused the connection", "service", st.Key(), "endpoint", x.c.url.Host)
@@ -273,7 +292,7 @@ func (f *Forwarder) forwardService(x *exchange, st *table.ServiceTarget) *Failur
 	return &Failure{
 		Status:  http.StatusBadGateway,
 		Message: msgBadGateway,
-		Hint:    fmt.Sprintf("%s: all %d endpoints tried refused the connection", name, tries),
+		Hint:    fmt.Sprintf("%s: all %d endpoints tried refused the connection", serviceName(st), tries),
 		Cause:   "connection refused",
 	}
 }
@@ -294,6 +313,12 @@ func (f *Forwarder) forwardHTTP(x *exchange, uri string) *Failure {
 		return classify(x, err, u.Scheme+"://"+u.Host)
 	}
 	return nil
+}
+
+// serviceName names a SERVICE target in failure hints (built only on
+// failure: formatting it per request would cost an allocation each time).
+func serviceName(st *table.ServiceTarget) string {
+	return fmt.Sprintf("Service %s/%s port %d", st.Namespace, st.Name, st.Port)
 }
 
 // splitPath returns the decoded path and, when the original escaping differs

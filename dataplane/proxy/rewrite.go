@@ -24,7 +24,7 @@ func (f *Forwarder) rewrite(pr *httputil.ProxyRequest) {
 	if c.host != "" {
 		pr.Out.Host = c.host
 	}
-	f.setForwarded(pr)
+	f.setForwarded(pr.In, pr.Out.Header)
 	stripH2C(pr.Out.Header)
 }
 
@@ -33,8 +33,7 @@ func (f *Forwarder) rewrite(pr *httputil.ProxyRequest) {
 // X-Forwarded-For is kept and the peer appended, and its Proto/Host are
 // passed on. From any other peer every X-Forwarded-* header (and X-Real-Ip)
 // is dropped and the values are derived from the connection itself.
-func (f *Forwarder) setForwarded(pr *httputil.ProxyRequest) {
-	in, h := pr.In, pr.Out.Header
+func (f *Forwarder) setForwarded(in *http.Request, h http.Header) {
 	peer := peerAddr(in.RemoteAddr)
 	proto := "http"
 	if in.TLS != nil {

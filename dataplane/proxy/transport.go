@@ -17,14 +17,20 @@ import (
 // newTransport builds the one transport all integrations share. Proxy is nil
 // on purpose: environment proxy variables must not redirect backend traffic.
 // Compression is disabled so bodies pass through byte for byte.
+// Pool limits shared by the transport and the direct path's pool.
+const (
+	maxIdlePerHost  = 256
+	idleConnTimeout = 90 * time.Second
+)
+
 func newTransport(deny []netip.Prefix) *http.Transport {
 	return &http.Transport{
 		Proxy:                 nil,
 		DialContext:           upstream.NewDialer(deny).DialContext,
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          4096,
-		MaxIdleConnsPerHost:   256,
-		IdleConnTimeout:       90 * time.Second,
+		MaxIdleConnsPerHost:   maxIdlePerHost,
+		IdleConnTimeout:       idleConnTimeout,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: 1 * time.Second,
 		DisableCompression:    true,
