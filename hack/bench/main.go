@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -34,9 +35,10 @@ type config struct {
 }
 
 func main() {
-	if len(os.Args) > 1 && (os.Args[1] == "swap-server" || os.Args[1] == "attack" || os.Args[1] == "ratelimit") {
-		sub := map[string]func([]string) error{"swap-server": swapServerMain, "attack": attackMain,
-			"ratelimit": rateLimitMain}[os.Args[1]]
+	subs := map[string]func([]string) error{"swap-server": swapServerMain, "attack": attackMain,
+		"ratelimit": rateLimitMain, "kube": kubeMain}
+	if len(os.Args) > 1 && subs[os.Args[1]] != nil {
+		sub := subs[os.Args[1]]
 		if err := sub(os.Args[2:]); err != nil {
 			fmt.Fprintln(os.Stderr, os.Args[1]+":", err)
 			os.Exit(1)
@@ -91,6 +93,9 @@ func run(c config) error {
 	if err := runPropagation(c, dir, &res); err != nil {
 		return err
 	}
+	if err := runKubePropagation(c, dir, &res); err != nil {
+		return err
+	}
 	if err := runGoBenches(c, &res); err != nil {
 		return err
 	}
@@ -113,4 +118,28 @@ func run(c config) error {
 		return nil
 	}
 	return replaceSection(c.outDoc, report)
+}
+
+// kubeMain runs only the serve-mode propagation measurement and prints its
+// report section (`bin/bench kube`; the docs are not touched).
+func kubeMain(args []string) error {
+	var c config
+	fs := flag.NewFlagSet("kube", flag.ContinueOnError)
+	defineFlags(fs, &c)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "turnpike-bench-kube-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	var res results
+	if err := runKubePropagation(c, dir, &res); err != nil {
+		return err
+	}
+	var b strings.Builder
+	res.writeKube(&b)
+	fmt.Print(b.String())
+	return nil
 }

@@ -21,6 +21,7 @@ type results struct {
 	AccessLogBytes int64
 	Swap           swapResult
 	Propagation    []propagation
+	Kube           kubePropagation
 	GoBench        []goBench
 	GoBenchCmds    []string
 }
