@@ -65,7 +65,9 @@ func medianDur(ds []time.Duration) time.Duration {
 	return propagation{Samples: ds}.median().Round(time.Millisecond)
 }
 
-func maxDur(ds []time.Duration) time.Duration { return propagation{Samples: ds}.max().Round(time.Millisecond) }
+func maxDur(ds []time.Duration) time.Duration {
+	return propagation{Samples: ds}.max().Round(time.Millisecond)
+}
 
 func (r *results) writeGoBench(b *strings.Builder) {
 	b.WriteString("### Micro-benchmarks (best of 3, pinned to the proxy core)\n\n```\n")
