@@ -61,13 +61,33 @@ func listSnapshot(ctx context.Context, r client.Reader, secrets *secretInformers
 	return snap, nil
 }
 
-// sortObjects sorts items by namespace, then name.
+// sortObjects sorts items by namespace, then name. It sorts small keys and
+// moves each object once: comparing the objects themselves would copy two
+// of them (a Route is about a kilobyte) per comparison, which made sorting
+// 10,000 Routes the slowest step of a change going live.
 func sortObjects[T any, P interface {
 	*T
 	metav1.Object
 }](items []T) {
-	slices.SortFunc(items, func(a, b T) int {
-		pa, pb := P(&a), P(&b)
-		return cmp.Or(cmp.Compare(pa.GetNamespace(), pb.GetNamespace()), cmp.Compare(pa.GetName(), pb.GetName()))
-	})
+	type key struct {
+		namespace, name string
+		index           int
+	}
+	keys := make([]key, len(items))
+	for i := range items {
+		o := P(&items[i])
+		keys[i] = key{o.GetNamespace(), o.GetName(), i}
+	}
+	byName := func(a, b key) int {
+		return cmp.Or(cmp.Compare(a.namespace, b.namespace), cmp.Compare(a.name, b.name))
+	}
+	if slices.IsSortedFunc(keys, byName) {
+		return
+	}
+	slices.SortFunc(keys, byName)
+	sorted := make([]T, len(items))
+	for i, k := range keys {
+		sorted[i] = items[k.index]
+	}
+	copy(items, sorted)
 }
