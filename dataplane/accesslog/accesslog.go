@@ -6,7 +6,8 @@
 //   - Log never blocks: entries go through a bounded channel to one writer
 //     goroutine; when the channel is full the entry is dropped and counted
 //     (Dropped), because a slow stdout must not become a gateway outage.
-//   - Lines are written whole and in the order Log accepted them.
+//   - Lines are written whole and in the order Log accepted them, at most
+//     flushDelay after they were queued (batched into few write calls).
 //   - Entry is plain data named after AWS $context variables; the clf and
 //     template formats read its fields by their JSON names, so a field added
 //     to Entry is available to templates without further wiring.
@@ -135,28 +136,46 @@ func (l *Logger) Close() {
 	<-l.done
 }
 
-// run encodes entries into a buffer and flushes whenever the queue is empty,
-// so a burst costs one write call instead of one per line.
+// flushDelay is how long a written line may wait in the buffer for others
+// to share its write call. Flushing whenever the queue ran empty cost one
+// write system call per one or two lines under load.
+const flushDelay = 50 * time.Millisecond
+
+// run encodes entries into a buffer, which goes out when it is full, or
+// flushDelay after the first line that is not out yet, or at Close.
 func (l *Logger) run() {
 	defer close(l.done)
 	bw := bufio.NewWriterSize(l.w, 64<<10)
 	var line []byte
 	var clock timeCache
-	for e := range l.ch {
-		if e.RequestTime == "" && !e.Time.IsZero() {
-			e.RequestTime = clock.format(e.Time)
-		}
-		if e.Format != nil {
-			line = e.Format.Append(line[:0], &e)
-		} else {
-			line = e.AppendJSON(line[:0])
-		}
-		_, _ = bw.Write(line)
-		if len(l.ch) == 0 {
-			_ = bw.Flush() // a failing writer must not stop the gateway; lines are lost
+	flush := time.NewTimer(flushDelay)
+	flush.Stop()
+	pending := false
+	for {
+		select {
+		case e, ok := <-l.ch:
+			if !ok {
+				_ = bw.Flush()
+				return
+			}
+			if e.RequestTime == "" && !e.Time.IsZero() {
+				e.RequestTime = clock.format(e.Time)
+			}
+			if e.Format != nil {
+				line = e.Format.Append(line[:0], &e)
+			} else {
+				line = e.AppendJSON(line[:0])
+			}
+			_, _ = bw.Write(line) // a failing writer must not stop the gateway; lines are lost
+			if !pending {
+				pending = true
+				flush.Reset(flushDelay)
+			}
+		case <-flush.C:
+			_ = bw.Flush()
+			pending = false
 		}
 	}
-	_ = bw.Flush()
 }
 
 // timeCache formats request times, reusing the last string while the second

@@ -30,7 +30,6 @@ import (
 	"net/http/httputil"
 	"net/netip"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -268,13 +267,13 @@ func (f *Forwarder) forwardService(x *exchange, st *table.ServiceTarget) *Failur
 	}
 	tries := min(set.Len(), maxAttempts)
 	for range tries {
-		ep, ok := set.Next()
+		ep, host, ok := set.NextAddr()
 		if !ok {
 			return unavailable(serviceName(st) + " has no ready endpoints")
 		}
 		x.c.url = url.URL{
 			Scheme:   "http",
-			Host:     hostPort(ep),
+			Host:     host,
 			Path:     path,
 			RawPath:  rawPath,
 			RawQuery: x.c.t.RawQuery,
@@ -336,15 +335,6 @@ func splitPath(p string) (path, rawPath string, err error) {
 		return "", "", fmt.Errorf("path %q: %w", p, err)
 	}
 	return dec, p, nil
-}
-
-// hostPort formats an endpoint as a URL host, bracketing IPv6 addresses.
-func hostPort(ep table.Endpoint) string {
-	port := strconv.Itoa(int(ep.Port))
-	if strings.Contains(ep.Address, ":") {
-		return "[" + ep.Address + "]:" + port
-	}
-	return ep.Address + ":" + port
 }
 
 // recordError is the ReverseProxy ErrorHandler: it writes nothing and leaves

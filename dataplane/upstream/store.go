@@ -15,7 +15,9 @@ package upstream
 
 import (
 	"maps"
+	"net"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -91,6 +93,7 @@ type setState struct {
 // it is skipped (unix nanoseconds; 0 = not marked).
 type entry struct {
 	ep           table.Endpoint
+	hostPort     string // ep as a URL host ("ip:port", IPv6 bracketed), built once
 	refusedUntil atomic.Int64
 }
 
@@ -117,7 +120,7 @@ func (s *Set) setEndpoints(eps []table.Endpoint) {
 			e = prev.index[ep]
 		}
 		if e == nil {
-			e = &entry{ep: ep}
+			e = &entry{ep: ep, hostPort: HostPort(ep)}
 		}
 		st.list = append(st.list, e)
 		st.index[ep] = e
@@ -131,9 +134,32 @@ func (s *Set) setEndpoints(eps []table.Endpoint) {
 // restarted at once must be retried rather than declared dead. ok is false only
 // when the set has no endpoint.
 func (s *Set) Next() (ep table.Endpoint, ok bool) {
+	e := s.next1()
+	if e == nil {
+		return table.Endpoint{}, false
+	}
+	return e.ep, true
+}
+
+// NextAddr is Next with the endpoint's URL host ("ip:port", IPv6 in
+// brackets), formatted once per endpoint rather than once per request.
+func (s *Set) NextAddr() (ep table.Endpoint, hostPort string, ok bool) {
+	e := s.next1()
+	if e == nil {
+		return table.Endpoint{}, "", false
+	}
+	return e.ep, e.hostPort, true
+}
+
+// HostPort formats an endpoint as a URL host, bracketing IPv6 addresses.
+func HostPort(ep table.Endpoint) string {
+	return net.JoinHostPort(ep.Address, strconv.Itoa(int(ep.Port)))
+}
+
+func (s *Set) next1() *entry {
 	st := s.state.Load()
 	if st == nil || len(st.list) == 0 {
-		return table.Endpoint{}, false
+		return nil
 	}
 	n := uint64(len(st.list))
 	start := (s.next.Add(1) - 1) % n
@@ -142,17 +168,17 @@ func (s *Set) Next() (ep table.Endpoint, ok bool) {
 		e := st.list[(start+i)%n]
 		until := e.refusedUntil.Load()
 		if until == 0 {
-			return e.ep, true
+			return e
 		}
 		if now == 0 {
 			now = time.Now().UnixNano()
 		}
 		if until <= now {
 			e.refusedUntil.CompareAndSwap(until, 0) // back on the fast path
-			return e.ep, true
+			return e
 		}
 	}
-	return st.list[start].ep, true
+	return st.list[start]
 }
 
 // MarkRefused makes Next skip ep for RefusedBackoff. An endpoint that is not

@@ -53,8 +53,10 @@ func attack(t target, rate int, d time.Duration) openResult {
 		hdr.Set(k, v)
 	}
 	tr := vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodGet, URL: t.url, Header: hdr})
-	a := vegeta.NewAttacker(vegeta.KeepAlive(true), vegeta.Connections(256), vegeta.MaxConnections(512),
-		vegeta.Workers(32), vegeta.MaxWorkers(512), vegeta.Timeout(5*time.Second), vegeta.HTTP2(false))
+	st := newSyncTransport()
+	defer st.CloseIdleConnections()
+	a := vegeta.NewAttacker(vegeta.Client(&http.Client{Transport: st}),
+		vegeta.Workers(32), vegeta.MaxWorkers(512), vegeta.Timeout(5*time.Second))
 	var m vegeta.Metrics
 	for res := range a.Attack(tr, vegeta.ConstantPacer{Freq: rate, Per: time.Second}, d, t.name) {
 		m.Add(res)
