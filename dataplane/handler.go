@@ -182,8 +182,9 @@ func (x *exchange) dropConnectionHeaders() bool {
 
 func (x *exchange) assignRequestID() bool {
 	x.id = newRequestID()
-	x.w.Header()["X-Request-Id"] = []string{x.id}
-	x.r.Header["X-Request-Id"] = []string{x.id} // the backend sees the same id
+	id := []string{x.id} // shared read-only by both maps; len = cap, so an append copies
+	x.w.Header()["X-Request-Id"] = id
+	x.r.Header["X-Request-Id"] = id // the backend sees the same id
 	return true
 }
 
