@@ -96,14 +96,18 @@ func (b *backendConn) limitHeaders() { b.lc.limit = maxResponseHeaderBytes + int
 // unlimit lifts the limit once the headers are parsed (bodies are streamed).
 func (b *backendConn) unlimit() { b.lc.limit = -1 }
 
-// get returns an idle connection to addr, or dials one. reused tells which.
+// get returns an idle connection to addr, or dials one (b.reused tells
+// which), with its deadline set for this exchange. The deadline is set
+// before the staleness check: a pooled connection still carries the
+// previous exchange's deadline, long past for one idle longer than that
+// exchange's timeout, and a read past its deadline fails without peeking.
 func (p *connPool) get(ctx context.Context, addr string, deadline time.Time) (*backendConn, error) {
 	for {
 		b := p.pop(addr)
 		if b == nil {
 			break
 		}
-		if time.Since(b.idleSince) < p.idleTimeout && !b.stale() {
+		if time.Since(b.idleSince) < p.idleTimeout && b.conn.SetDeadline(deadline) == nil && !b.stale() {
 			b.reused = true
 			return b, nil
 		}
@@ -113,6 +117,10 @@ func (p *connPool) get(ctx context.Context, addr string, deadline time.Time) (*b
 	defer cancel()
 	c, err := p.dialer.DialContext(dctx, "tcp", addr)
 	if err != nil {
+		return nil, err
+	}
+	if err := c.SetDeadline(deadline); err != nil {
+		_ = c.Close()
 		return nil, err
 	}
 	return newBackendConn(addr, c), nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -184,7 +185,7 @@ func (f *Forwarder) direct(x *exchange) error {
 	ctx := x.out.Context()
 	deadline := x.c.start.Add(x.timeout)
 	for try := 0; ; try++ {
-		b, err := f.pool.get(ctx, o.u.Host, deadline)
+		b, err := f.pool.get(ctx, dialAddr(&o.u), deadline)
 		if err != nil {
 			return timeoutCause(ctx, err)
 		}
@@ -204,6 +205,15 @@ func (f *Forwarder) direct(x *exchange) error {
 	}
 }
 
+// dialAddr is the host:port to dial for u; a URI without a port means 80
+// (the direct path is plain HTTP only), as http.Transport would dial.
+func dialAddr(u *url.URL) string {
+	if u.Port() != "" {
+		return u.Host
+	}
+	return net.JoinHostPort(u.Hostname(), "80")
+}
+
 // errNoResponseBytes wraps a read failure before any byte of the response:
 // on a reused connection, the backend most likely closed it while idle.
 type errNoResponseBytes struct{ err error }
@@ -221,7 +231,7 @@ func (e *errWriteRequest) Unwrap() error { return e.err }
 // request that could not be written is retried (it has no body here), one
 // that got no response byte only when it is idempotent. Timeouts never are.
 func retryable(req *http.Request, err error) bool {
-	if errors.Is(err, os.ErrDeadlineExceeded) {
+	if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
 		return false
 	}
 	var w *errWriteRequest
@@ -241,11 +251,13 @@ func retryable(req *http.Request, err error) bool {
 	return a || b
 }
 
-// timeoutCause marks a deadline hit while the client is still there as the
-// integration timeout (classify answers 504); a deadline set because the
-// client went away stays a client cancellation.
+// timeoutCause marks a deadline hit while the client is still there (the
+// connection's deadline, or the dial's context) as the integration timeout
+// (classify answers 504); a deadline set because the client went away stays
+// a client cancellation.
 func timeoutCause(ctx context.Context, err error) error {
-	if errors.Is(err, os.ErrDeadlineExceeded) && ctx.Err() == nil {
+	deadline := errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded)
+	if deadline && ctx.Err() == nil {
 		return fmt.Errorf("%w: %w", errTimeout, err)
 	}
 	return err
@@ -254,14 +266,12 @@ func timeoutCause(ctx context.Context, err error) error {
 // max1xx bounds the informational responses skipped before the final one.
 const max1xx = 5
 
-// roundTrip writes req and reads the response headers. Informational
+// roundTrip writes req and reads the response headers; get has set the
+// connection's deadline. Informational
 // responses other than 101 (103 Early Hints, say) are relayed to w as
 // ReverseProxy relays them, at most max1xx; the direct path never asks for
 // an upgrade, so a 101 is an error.
 func (b *backendConn) roundTrip(req *http.Request, deadline time.Time, w http.ResponseWriter) (*http.Response, error) {
-	if err := b.conn.SetDeadline(deadline); err != nil {
-		return nil, &errWriteRequest{err}
-	}
 	if err := req.Write(b.bw); err != nil {
 		return nil, &errWriteRequest{err}
 	}
@@ -271,7 +281,7 @@ func (b *backendConn) roundTrip(req *http.Request, deadline time.Time, w http.Re
 	before := b.lc.total
 	b.limitHeaders()
 	defer b.unlimit()
-	for range max1xx + 1 {
+	for informational := 0; ; informational++ {
 		res, err := http.ReadResponse(b.br, req)
 		if err != nil {
 			if b.lc.total == before {
@@ -284,11 +294,12 @@ func (b *backendConn) roundTrip(req *http.Request, deadline time.Time, w http.Re
 			return nil, errors.New("backend switched protocols without being asked to")
 		case res.StatusCode >= 200:
 			return res, nil
+		case informational == max1xx:
+			return nil, errors.New("backend sent more than 5 informational (1xx) responses")
 		}
 		relay1xx(w, res)
 		b.limitHeaders() // each informational response has its own header budget
 	}
-	return nil, errors.New("backend sent too many 1xx responses")
 }
 
 // relay1xx forwards an informational response. The ResponseWriter keeps a
@@ -315,11 +326,11 @@ func (f *Forwarder) relay(x *exchange, b *backendConn, res *http.Response, stop 
 	c := x.c
 	c.t.UpstreamStatus = res.StatusCode
 	c.t.IntegrationLatency = time.Since(c.start)
+	removeResponseHopHeaders(res.Header) // before the mapping, as on the ReverseProxy path
 	status := res.StatusCode
 	if m := c.t.Response; m != nil {
 		status = m.MapResponse(status, res.Header)
 	}
-	removeResponseHopHeaders(res.Header)
 	h := x.w.Header()
 	mergeHeader(h, res.Header)
 	announced := len(res.Trailer)
