@@ -123,6 +123,9 @@ func rateLimitMain(args []string) error {
 	if rc.quick {
 		rc.duration, rc.rounds, rc.servedDur = 2*time.Second, 1, 5*time.Second
 	}
+	if err := os.Setenv("GOMEMLIMIT", benchMemLimit); err != nil { // as in run
+		return err
+	}
 	res := rlResults{Started: time.Now(), env: environment(rc.config), Rate: rc.rate, Burst: rc.burst,
 		ServedDur: rc.servedDur, ClosedRounds: rc.rounds, ClosedDur: rc.duration, ClosedConns: rc.conns,
 		LoadCore: rc.loadCore, PxCore: rc.proxyCore, CoreBusy: map[string][][2]float64{}}

@@ -58,7 +58,9 @@ func (r *results) writeEnv(b *strings.Builder) {
 		"SERVICE route to the backend through an EndpointSlice at 127.0.0.1 (access log to /dev/null, metrics "+
 		"on: the binary always has both); *full chain* adds CORS (an allowed `Origin` on every request), "+
 		"`apiKeyRequired` with a usage plan (throttle 1,000,000/s, a daily quota), a stage throttle, and the "+
-		"access log to a file (%d MiB written). Both run with `--rate-limit 1000000 --burst-limit 1000000`.\n\n",
+		"access log to a file (%d MiB written). Both run with `--rate-limit 1000000 --burst-limit 1000000` "+
+		"and `GOMEMLIMIT=921MiB`, as in a container with the chart's 1 GiB memory limit (the gateway then "+
+		"runs with `GOGC=400`, see operations.md).\n\n",
 		e.LoadCore, e.ProxyCore, e.LoadCore, e.Conns, e.Duration, e.Rounds, r.AccessLogBytes>>20)
 	b.WriteString("![Throughput per system](bench-throughput.png)\n![Latency percentiles per system](bench-latency.png)\n\n")
 }
