@@ -15,17 +15,17 @@ func BenchmarkLookup(b *testing.B) {
 		for i := range n {
 			switch i % 3 {
 			case 0:
-				keys = append(keys, fmt.Sprintf("GET /r%d/items/{id}", i))
+				keys = append(keys, fmt.Sprintf("GET /r%05d/items/{id}", i))
 			case 1:
-				keys = append(keys, fmt.Sprintf("ANY /r%d/items/{id}/parts", i))
+				keys = append(keys, fmt.Sprintf("ANY /r%05d/items/{id}/parts", i))
 			default:
-				keys = append(keys, fmt.Sprintf("GET /r%d/{proxy+}", i))
+				keys = append(keys, fmt.Sprintf("GET /r%05d/{proxy+}", i))
 			}
 		}
 		st := stageOf(b, keys...)
 		target := n / 2 / 3 * 3 // a "GET /r{i}/items/{id}" route
-		path := []string{fmt.Sprintf("r%d", target), "items", "42"}
-		want := fmt.Sprintf("GET /r%d/items/{id}", target)
+		path := []string{fmt.Sprintf("r%05d", target), "items", "42"}
+		want := fmt.Sprintf("GET /r%05d/items/{id}", target)
 		b.Run(fmt.Sprintf("routes=%d", n), func(b *testing.B) {
 			for b.Loop() {
 				if r := st.Lookup("GET", path); r == nil || r.Key != want {

@@ -18,7 +18,8 @@ type Router struct {
 }
 
 type node struct {
-	literal map[string]*node
+	literal map[string]*node // while building; nil once frozen
+	lits    *literals        // the frozen literal children (literals.go)
 	param   *node
 	exact   methodSet // routes whose pattern ends at this node
 	greedy  methodSet // greedy routes whose prefix ends at this node
@@ -94,7 +95,21 @@ func newRouter(routes []*Route, keys []RouteKey) *Router {
 			n.exact.add(k.Method, r)
 		}
 	}
+	rt.root.freeze()
 	return rt
+}
+
+// freeze replaces the builder's literal maps of n and its descendants by
+// their lookup tables.
+func (n *node) freeze() {
+	n.lits = newLiterals(n.literal)
+	for _, child := range n.literal {
+		child.freeze()
+	}
+	n.literal = nil
+	if n.param != nil {
+		n.param.freeze()
+	}
 }
 
 // Lookup returns the route for method and the decoded path segments (without
@@ -113,7 +128,7 @@ func (rt *Router) exact(n *node, method string, segs []string, i int) *Route {
 	if i == len(segs) {
 		return n.exact.find(method)
 	}
-	if child := n.literal[segs[i]]; child != nil {
+	if child := n.lits.get(segs[i]); child != nil {
 		if r := rt.exact(child, method, segs, i+1); r != nil {
 			return r
 		}
@@ -139,7 +154,7 @@ func (rt *Router) greedy(method string, segs []string) *Route {
 				best, bestDepth = r, i
 			}
 		}
-		if child := n.literal[segs[i]]; child != nil {
+		if child := n.lits.get(segs[i]); child != nil {
 			walk(child, i+1)
 		}
 		if n.param != nil {

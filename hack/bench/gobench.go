@@ -20,7 +20,7 @@ type goBench struct {
 
 // goBenchCommands are the existing micro-benchmarks the report reuses.
 var goBenchCommands = [][]string{
-	{"test", "-run", "^$", "-bench", "BenchmarkLookup", "-benchmem", "-count", "3", "./dataplane/table/"},
+	{"test", "-run", "^$", "-bench", "BenchmarkLookup", "-benchmem", "-benchtime", "1s", "-count", "10", "./dataplane/table/"},
 	{"test", "-run", "^$", "-bench", "BenchmarkTranslate10kRoutes", "-benchmem", "-benchtime", "5x", "-count", "3", "./controllers/translate/"},
 }
 

@@ -70,7 +70,7 @@ func maxDur(ds []time.Duration) time.Duration {
 }
 
 func (r *results) writeGoBench(b *strings.Builder) {
-	b.WriteString("### Micro-benchmarks (best of 3, pinned to the proxy core)\n\n```\n")
+	b.WriteString("### Micro-benchmarks (best of the repeated counts, pinned to the proxy core; noise on this machine is one-sided, upwards)\n\n```\n")
 	for _, c := range r.GoBenchCmds {
 		b.WriteString(c + "\n")
 	}
@@ -153,11 +153,14 @@ func (p propagation) max() time.Duration {
 	return m
 }
 
-// latencyVerdict refuses to judge the open-loop budget when vegeta could not
-// send the target rate to some system: the latencies are then the
-// generator's, not the proxy's.
+// latencyVerdict judges the open-loop budget. When vegeta could not send
+// the rate to some system the latencies are the generator's, not the
+// proxy's: no verdict. When the rate had to be lowered below half of
+// nginx's top rate, the measured ratio is reported at that rate, and a
+// full chain whose closed-loop top rate is below half of nginx's cannot hold
+// the budget at the budget's rate (it would queue without bound).
 func (r *results) latencyVerdict(ratio, fullAdd, ngAdd float64, verdict string) string {
-	m := fmt.Sprintf("%.1f× (%s ms vs %s ms)", ratio, ms(fullAdd), ms(ngAdd))
+	m := fmt.Sprintf("%.1f× at %d req/s (%s ms vs %s ms)", ratio, r.OpenRate, ms(fullAdd), ms(ngAdd))
 	for _, s := range systemOrder {
 		var sent []float64
 		for _, o := range r.openOf(s) {
@@ -168,5 +171,14 @@ func (r *results) latencyVerdict(ratio, fullAdd, ngAdd float64, verdict string) 
 				m, median(sent), r.OpenRate, s)
 		}
 	}
-	return m + " | " + verdict
+	if r.OpenRate >= r.HalfNginx {
+		return m + " | " + verdict
+	}
+	if top := r.medianRPS(sysFull); top < float64(r.HalfNginx) {
+		return fmt.Sprintf("%s; at half of nginx's rate (%d req/s) the full chain (top %.0f rps closed loop) "+
+			"would be overloaded | **NO** at %d req/s (%s at %d req/s)", m, r.HalfNginx, top, r.HalfNginx,
+			strings.Trim(verdict, "*"), r.OpenRate)
+	}
+	return fmt.Sprintf("%s (the generator's ceiling here; half of nginx's rate is %d req/s) | %s at %d req/s",
+		m, r.HalfNginx, verdict, r.OpenRate)
 }

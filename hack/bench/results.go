@@ -16,7 +16,8 @@ type results struct {
 	Elapsed        time.Duration
 	env            env
 	Closed         []closedRun
-	OpenRate       int
+	OpenRate       int // the open-loop rate used (calibrated)
+	HalfNginx      int // half of nginx's closed-loop top rate (the budget's rate)
 	Open           []openRun
 	AccessLogBytes int64
 	Swap           swapResult
