@@ -1,6 +1,8 @@
 package proxy
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -16,7 +18,9 @@ import (
 	"github.com/turnpike-io/turnpike/dataplane/table"
 )
 
-// The direct path: a bodiless request to a plain-HTTP backend is written and
+// The direct path: a request without a body, or with a small one of known
+// length (maxDirectBody, read whole before the backend is contacted), to a
+// plain-HTTP backend is written and
 // its response read on the request's own goroutine, over a pooled
 // connection (connpool.go), with net/http's own framing code:
 // Request.Write serialises the request and http.ReadResponse parses the
@@ -27,9 +31,12 @@ import (
 // header copies: on one core that is most of a proxied request's cost (see
 // docs/benchmarks.md).
 //
-// Everything else takes the ReverseProxy path: request bodies (they need the
-// transport's concurrent body write and early-response handling, and
-// Expect: 100-continue), protocol upgrades, HTTPS backends.
+// Everything else takes the ReverseProxy path: larger or chunked request
+// bodies (they are streamed, and need the transport's concurrent body write
+// and early-response handling), Expect: 100-continue, protocol upgrades,
+// HTTPS backends. A small body is written with the headers in one write
+// before the response is read: it fits the socket's send buffer, so a
+// backend that answers without reading it cannot block the write.
 //
 // Header policy is the ReverseProxy path's, by construction: hop-by-hop
 // headers and those a client names in Connection are not sent; Forwarded and
@@ -39,7 +46,7 @@ import (
 
 // directEligible reports whether r to integration in can take the direct path.
 func directEligible(r *http.Request, in *table.Integration) bool {
-	if r.Body != nil && r.Body != http.NoBody {
+	if r.Body != nil && r.Body != http.NoBody && (r.ContentLength <= 0 || r.ContentLength > maxDirectBody) {
 		return false
 	}
 	if _, ok := r.Header["Upgrade"]; ok {
@@ -57,20 +64,34 @@ func directEligible(r *http.Request, in *table.Integration) bool {
 	return false
 }
 
+// maxDirectBody is the largest request body (with a Content-Length) the
+// direct path takes: small enough to sit in any TCP send buffer at once.
+const maxDirectBody = 8 << 10
+
 // outbound is the pooled request the direct path writes. Request.Write and
 // ReadResponse keep no reference to it once the exchange is over.
 type outbound struct {
-	req http.Request
-	u   url.URL
-	hdr http.Header
+	req  http.Request
+	u    url.URL
+	hdr  http.Header
+	body [maxDirectBody]byte
+	n    int           // bytes of body in use
+	rd   bytes.Reader  // over body[:n], rewound for every attempt
+	rc   io.ReadCloser // rd with a no-op Close (built once)
 }
 
-var outboundPool = sync.Pool{New: func() any { return &outbound{hdr: make(http.Header, 16)} }}
+var outboundPool = sync.Pool{New: func() any {
+	o := &outbound{hdr: make(http.Header, 16)}
+	o.rc = io.NopCloser(&o.rd)
+	return o
+}}
 
 func getOutbound() *outbound { return outboundPool.Get().(*outbound) }
 
 func putOutbound(o *outbound) {
 	clear(o.hdr)
+	o.n = 0
+	o.rd.Reset(nil)
 	o.req = http.Request{}
 	o.u = url.URL{}
 	outboundPool.Put(o)
@@ -99,6 +120,56 @@ func (f *Forwarder) prepare(o *outbound, x *exchange) {
 		Method: in.Method, URL: &o.u, Host: host, Header: o.hdr,
 		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 	}
+	if o.n > 0 {
+		o.rd.Reset(o.body[:o.n]) // every attempt sends the whole body
+		o.req.ContentLength, o.req.Body = int64(o.n), o.rc
+	}
+}
+
+// readBody reads a small request body whole into o, once per request and
+// before any backend connection is taken, with the integration deadline on
+// the client's connection as a streamed body would have it. A failure is
+// the client's: 504 when the body did not arrive in time, 413 over the
+// Api's limit, 400 otherwise.
+func readBody(o *outbound, in *http.Request, w http.ResponseWriter, deadline time.Time, timeout time.Duration) *Failure {
+	if in.Body == nil || in.Body == http.NoBody {
+		return nil
+	}
+	rc := http.NewResponseController(w)
+	bounded := rc.SetReadDeadline(deadline) == nil // unsupported only by test writers
+	n, err := io.ReadFull(in.Body, o.body[:in.ContentLength])
+	if err == nil {
+		// Reach the end of the body, so the server starts watching the
+		// client's connection (a client that leaves cancels the request).
+		var one [1]byte
+		if m, rerr := in.Body.Read(one[:]); m > 0 || (rerr != nil && rerr != io.EOF) {
+			err = cmp.Or(rerr, errors.New("request body longer than its Content-Length"))
+		}
+	}
+	switch {
+	case err == nil:
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		// The deadline stays: the server closes the connection after the answer.
+		return &Failure{
+			Status: http.StatusGatewayTimeout, Message: msgTimeout,
+			Hint:  "the request body did not arrive within the integration timeout of " + timeout.String(),
+			Cause: "request body timeout",
+		}
+	case errors.As(err, new(*http.MaxBytesError)):
+		return &Failure{
+			Status: http.StatusRequestEntityTooLarge, Message: msgTooLarge,
+			Hint:  "the request body exceeds the Api's maxRequestBodyBytes",
+			Cause: causeBodyTooLarge,
+		}
+	default:
+		return &Failure{Status: http.StatusBadRequest, Message: "Bad Request",
+			Hint: "the request body could not be read: " + err.Error(), Cause: "bad request body"}
+	}
+	if bounded {
+		_ = rc.SetReadDeadline(time.Time{})
+	}
+	o.n = n
+	return nil
 }
 
 // copyRequestHeaders copies the end-to-end headers of src into dst, sharing
@@ -179,12 +250,14 @@ func removeResponseHopHeaders(h http.Header) {
 // response headers went out, a failure can only abort the response (panic
 // http.ErrAbortHandler, as ReverseProxy does).
 func (f *Forwarder) direct(x *exchange) error {
-	o := getOutbound()
-	defer putOutbound(o)
+	o := x.o
 	f.prepare(o, x)
 	ctx := x.out.Context()
 	deadline := x.c.start.Add(x.timeout)
 	for try := 0; ; try++ {
+		if try > 0 && o.n > 0 {
+			o.rd.Reset(o.body[:o.n]) // the retry sends it again
+		}
 		b, err := f.pool.get(ctx, dialAddr(&o.u), deadline)
 		if err != nil {
 			return timeoutCause(ctx, err)
@@ -228,8 +301,9 @@ func (e *errWriteRequest) Error() string { return "write request: " + e.err.Erro
 func (e *errWriteRequest) Unwrap() error { return e.err }
 
 // retryable follows http.Transport's rule for a failed reused connection: a
-// request that could not be written is retried (it has no body here), one
-// that got no response byte only when it is idempotent. Timeouts never are.
+// request that could not be written is retried (its body, if any, is held
+// in memory), one that got no response byte only when it is idempotent.
+// Timeouts never are.
 func retryable(req *http.Request, err error) bool {
 	if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
 		return false

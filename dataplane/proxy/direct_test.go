@@ -220,9 +220,16 @@ func needPeek(t *testing.T) {
 	}
 }
 
-// TestDirectEligible proves which requests take the direct path: bodiless,
-// no Upgrade, no Expect, to a SERVICE or an http:// HTTP_PROXY; a body,
-// an upgrade, Expect, https or another integration type do not.
+// chunked makes r's body one of unknown length, as a chunked upload is.
+func chunked(r *http.Request) *http.Request {
+	r.ContentLength = -1
+	return r
+}
+
+// TestDirectEligible proves which requests take the direct path: no body or
+// one of known length up to 8 KiB, no Upgrade, no Expect, to a SERVICE or an
+// http:// HTTP_PROXY; a larger or chunked body, an upgrade, Expect, https or
+// another integration type do not.
 func TestDirectEligible(t *testing.T) {
 	svcIn := serviceIntegration(0)
 	httpIn := &table.Integration{Type: table.IntegrationHTTPProxy, URI: "http://h/x"}
@@ -243,7 +250,10 @@ func TestDirectEligible(t *testing.T) {
 		{"a DELETE with http.NoBody is direct", with(http.MethodDelete, http.NoBody), svcIn, true},
 		{"a GET to an http:// HTTP_PROXY is direct", with(http.MethodGet, nil), httpIn, true},
 		{"an upper-case HTTP:// scheme is direct", with(http.MethodGet, nil), &table.Integration{Type: table.IntegrationHTTPProxy, URI: "HTTP://h/x"}, true},
-		{"a POST with a body is not", with(http.MethodPost, strings.NewReader("x")), svcIn, false},
+		{"a POST with a small body of known length is direct", with(http.MethodPost, strings.NewReader("x")), svcIn, true},
+		{"a body of exactly 8 KiB is direct", with(http.MethodPut, strings.NewReader(strings.Repeat("b", maxDirectBody))), svcIn, true},
+		{"a body over 8 KiB is not", with(http.MethodPut, strings.NewReader(strings.Repeat("b", maxDirectBody+1))), svcIn, false},
+		{"a body of unknown length (chunked) is not", chunked(with(http.MethodPost, strings.NewReader("x"))), svcIn, false},
 		{"an Upgrade request is not", with(http.MethodGet, nil, "Connection", "Upgrade", "Upgrade", "websocket"), svcIn, false},
 		{"an Expect request is not", with(http.MethodGet, nil, "Expect", "100-continue"), svcIn, false},
 		{"an https:// HTTP_PROXY is not", with(http.MethodGet, nil), &table.Integration{Type: table.IntegrationHTTPProxy, URI: "https://h/x"}, false},
@@ -260,10 +270,10 @@ func TestDirectEligible(t *testing.T) {
 }
 
 // TestDirectPathIsTakenOnlyWhenEligible proves, end to end, that three
-// sequential GETs share one pooled connection of the direct path's own pool,
-// while a POST with a body and a GET with an Upgrade header go through the
-// ReverseProxy's transport (they never take the direct pool's connection 1)
-// and still work.
+// sequential GETs and a POST with a small body share one pooled connection
+// of the direct path's own pool, while a POST with a 9 KiB body and a GET
+// with an Upgrade header go through the ReverseProxy's transport (they never
+// take the direct pool's connection 1) and still work.
 func TestDirectPathIsTakenOnlyWhenEligible(t *testing.T) {
 	var upgradeSeen atomic.Value
 	rb := newRawBackend(t, func(n int64, c net.Conn, br *bufio.Reader) {
@@ -289,8 +299,11 @@ func TestDirectPathIsTakenOnlyWhenEligible(t *testing.T) {
 		t.Fatalf("3 GETs used %d backend connections, direct pool holds %d idle; want 1 and 1", n, idleConns(f))
 	}
 	post := httptest.NewRequest(http.MethodPost, "http://api.example.com/post", strings.NewReader("hello"))
-	if o := forward(t, f, in, post, httptest.NewRecorder()); o.fail != nil || o.body == "/post@1hello" || !strings.HasSuffix(o.body, "hello") {
-		t.Fatalf("POST: fail %v body %q; want the echo on a transport connection, not the direct pool's", o.fail, o.body)
+	mustAnswer(t, "small POST", forward(t, f, in, post, httptest.NewRecorder()), "/post@1hello")
+	big := strings.Repeat("B", maxDirectBody+1024)
+	post = httptest.NewRequest(http.MethodPost, "http://api.example.com/post", strings.NewReader(big))
+	if o := forward(t, f, in, post, httptest.NewRecorder()); o.fail != nil || o.body == "/post@1"+big || !strings.HasSuffix(o.body, big) {
+		t.Fatalf("9 KiB POST: fail %v, %d bytes; want the echo on a transport connection, not the direct pool's", o.fail, len(o.body))
 	}
 	up := newReq(http.MethodGet, "/up")
 	up.Header.Set("Connection", "Upgrade")
@@ -1347,5 +1360,80 @@ func TestBackendConnStale(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDirectSmallBodyIsSentWholeAndResentOnRetry proves that a small body
+// reaches the backend byte for byte with its Content-Length, and that a PUT
+// with an Idempotency-Key whose pooled connection closes unanswered is
+// retried with the same body on a new connection.
+func TestDirectSmallBodyIsSentWholeAndResentOnRetry(t *testing.T) {
+	var bodies sync.Map // "n:path" -> body
+	rb := newRawBackend(t, func(n int64, conn net.Conn, br *bufio.Reader) {
+		for i := 0; ; i++ {
+			req, body, err := readRequest(br)
+			if err != nil {
+				return
+			}
+			bodies.Store(fmt.Sprintf("%d:%s", n, req.URL.Path), fmt.Sprintf("%d %s", req.ContentLength, body))
+			if n == 1 && i == 1 {
+				return // the second request on connection 1 is never answered
+			}
+			if _, err := io.WriteString(conn, okResponse(tag(req.URL.Path, n))); err != nil {
+				return
+			}
+		}
+	})
+	f := rb.forwarder(t, Options{})
+	in := serviceIntegration(5000)
+	payload := strings.Repeat(`{"k":"v"}`, 100)
+	put := func(path string) outcome {
+		r := httptest.NewRequest(http.MethodPut, "http://api.example.com"+path, strings.NewReader(payload))
+		r.Header.Set("Idempotency-Key", "k1")
+		return forward(t, f, in, r, httptest.NewRecorder())
+	}
+	mustAnswer(t, "first PUT", put("/a"), "/a@1")
+	mustAnswer(t, "retried PUT", put("/b"), "/b@2")
+	want := fmt.Sprintf("%d %s", len(payload), payload)
+	for _, k := range []string{"1:/a", "1:/b", "2:/b"} {
+		if got, _ := bodies.Load(k); got != want {
+			t.Fatalf("backend request %s carried %.40q, want %d bytes with their Content-Length", k, got, len(payload))
+		}
+	}
+}
+
+// TestDirectSlowBodyIs504 proves that a client that does not send the body
+// it announced within the integration timeout gets 504 (cause "request body
+// timeout") and no backend connection is used; the handler does not hang.
+func TestDirectSlowBodyIs504(t *testing.T) {
+	rb := newRawBackend(t, echoPaths)
+	f := rb.forwarder(t, Options{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		in := serviceIntegration(5000)
+		in.TimeoutMillis = 200
+		if fail := f.Forward(w, r, &Target{Integration: in, Path: r.URL.EscapedPath()}); fail != nil {
+			w.Header().Set("X-Cause", fail.Cause)
+			w.WriteHeader(fail.Status)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	c, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = c.Close() }()
+	start := time.Now()
+	_, _ = io.WriteString(c, "POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly ten b")
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	res, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode != http.StatusGatewayTimeout || res.Header.Get("X-Cause") != "request body timeout" || time.Since(start) > 2*time.Second {
+		t.Fatalf("status %d cause %q after %v; want 504 request body timeout within about 200ms",
+			res.StatusCode, res.Header.Get("X-Cause"), time.Since(start))
+	}
+	if n := rb.conns.Load(); n != 0 {
+		t.Fatalf("%d backend connections were opened for a body that never arrived, want 0", n)
 	}
 }

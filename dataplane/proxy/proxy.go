@@ -196,9 +196,15 @@ func (f *Forwarder) Forward(w http.ResponseWriter, r *http.Request, t *Target) (
 		timeout = time.Duration(in.TimeoutMillis) * time.Millisecond
 	}
 	if directEligible(r, in) {
-		// No body, no upgrade, plain HTTP: the pooled synchronous path
-		// (direct.go); connection deadlines carry the integration timeout.
-		x := exchange{w: w, out: r, c: c, ctx: r.Context(), timeout: timeout, direct: true}
+		// No body or a small one, no upgrade, plain HTTP: the pooled
+		// synchronous path (direct.go); connection deadlines carry the
+		// integration timeout.
+		o := getOutbound()
+		defer putOutbound(o)
+		if fail := readBody(o, r, w, c.start.Add(timeout), timeout); fail != nil {
+			return fail
+		}
+		x := exchange{w: w, out: r, c: c, ctx: r.Context(), timeout: timeout, direct: true, o: o}
 		return f.dispatch(&x, in)
 	}
 	tctx, cancel := context.WithTimeoutCause(r.Context(), timeout, errTimeout)
@@ -233,7 +239,8 @@ type exchange struct {
 	body    *trackedBody
 	ctx     context.Context // the integration-timeout context (direct: the request's)
 	timeout time.Duration
-	direct  bool // the direct path (direct.go) instead of the ReverseProxy
+	direct  bool      // the direct path (direct.go) instead of the ReverseProxy
+	o       *outbound // direct: the request to write, with its body
 }
 
 // attempt runs the shared ReverseProxy once for x.c.url and reports the error

@@ -159,7 +159,7 @@ spec:
 		return 0, 0, err
 	}
 	start := time.Now()
-	out, err := exec.Command("kubectl", "--kubeconfig", kubeconfig, "apply", "-f", file).CombinedOutput()
+	out, err := exec.Command("kubectl", "--kubeconfig", kubeconfig, "apply", "-f", file).CombinedOutput() //nolint:gosec // the harness's own files
 	if err != nil {
 		return 0, 0, fmt.Errorf("kubectl apply: %w: %s", err, out)
 	}
