@@ -110,7 +110,7 @@ func (r *results) budgets() []budget {
 	fullAdd, ngAdd := r.openPct(sysFull, vegP99)-dir99, r.openPct(sysNginx, vegP99)-dir99
 	lat := fullAdd / ngAdd
 	l10, l10k := r.goBenchNamed("routes=10"), r.goBenchNamed("routes=10000")
-	lookup := l10k.NsPerOp/l10.NsPerOp - 1
+	lookup := median(r.LookupRatios) - 1
 	tr := r.goBenchNamed("Translate10kRoutes")
 	var prop time.Duration
 	for _, p := range r.Propagation {
@@ -129,7 +129,8 @@ func (r *results) budgets() []budget {
 	return []budget{
 		{"Full chain ≥ 0.6× nginx rps", fmt.Sprintf("%.2f× (%.0f vs %.0f rps) | %s", full, r.medianRPS(sysFull), r.medianRPS(sysNginx), yes(full >= 0.6))},
 		{"Added p99 at half nginx's rate ≤ 2× nginx's", r.latencyVerdict(lat, fullAdd, ngAdd, yes(lat <= 2))},
-		{"Lookup 10 vs 10,000 routes within 5%", fmt.Sprintf("%+.1f%% (%.0f vs %.0f ns) | %s", lookup*100, l10.NsPerOp, l10k.NsPerOp, yes(lookup <= 0.05))},
+		{"Lookup 10 vs 10,000 routes within 5%", fmt.Sprintf("%+.1f%% (median of %d within-repetition ratios; best %.0f vs %.0f ns) | %s",
+			lookup*100, len(r.LookupRatios), l10.NsPerOp, l10k.NsPerOp, yes(lookup <= 0.05))},
 		{"Route applied at 10,000 routes serves within 1 s", fmt.Sprintf("%s | %s", propText, yes(prop > 0 && prop <= time.Second))},
 		{"Translating 10,000 routes < 200 ms, < 200 MB", fmt.Sprintf("%.0f ms, %d MB allocated | %s", tr.NsPerOp/1e6, tr.BytesPerOp/1e6, yes(tr.NsPerOp < 200e6 && tr.BytesPerOp < 200e6))},
 		{"Zero failed requests at 100 swaps/s", fmt.Sprintf("%d failed of %d (%d swaps) | %s", r.Swap.failed(), int64(r.Swap.Open.Requests)+r.Swap.Closed.Requests, r.Swap.Swaps, yes(r.Swap.failed() == 0 && r.Swap.Swaps > 0))},

@@ -25,6 +25,7 @@ type results struct {
 	Kube           kubePropagation
 	GoBench        []goBench
 	GoBenchCmds    []string
+	LookupRatios   []float64 // 10,000-route over 10-route time, per repetition
 }
 
 // env describes the machine and the tools.
