@@ -47,7 +47,7 @@ func tuneRuntime(log logr.Logger) {
 	if os.Getenv("GOGC") == "" {
 		if limited {
 			debug.SetGCPercent(limitedGCPercent)
-			gc = "400 (memory limit in force)"
+			gc = strconv.Itoa(limitedGCPercent) + " (memory limit in force)"
 		} else {
 			gc = "100 (no memory limit)"
 		}

@@ -45,7 +45,7 @@ func newConnPool(d *net.Dialer, maxPerHost int, idleTimeout time.Duration) *conn
 const maxResponseHeaderBytes = 1 << 20
 
 // backendConn is one connection with its buffers. lc limits how much the
-// response-header parser may read (see readLimit).
+// response-header parser may read (see limitHeaders).
 type backendConn struct {
 	addr      string
 	conn      net.Conn

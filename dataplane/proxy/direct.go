@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -193,16 +194,13 @@ func copyRequestHeaders(dst, src http.Header) {
 	}
 }
 
-// isHopHeader reports the hop-by-hop headers of RFC 9110 (and the legacy
-// ones), as ReverseProxy lists them; keys are canonical.
-func isHopHeader(k string) bool {
-	switch k {
-	case "Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
-		"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade":
-		return true
-	}
-	return false
-}
+// hopHeaders are the hop-by-hop headers of RFC 9110 (and the legacy ones),
+// as ReverseProxy lists them, in canonical form.
+var hopHeaders = [...]string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
+	"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
+
+// isHopHeader reports whether the canonical key k is one of hopHeaders.
+func isHopHeader(k string) bool { return slices.Contains(hopHeaders[:], k) }
 
 // namedIn reports whether the canonical header key k is a token of one of
 // the Connection header values.
@@ -239,8 +237,7 @@ func removeResponseHopHeaders(h http.Header) {
 			}
 		}
 	}
-	for _, k := range [...]string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
-		"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade"} {
+	for _, k := range hopHeaders {
 		delete(h, k)
 	}
 }
@@ -263,7 +260,7 @@ func (f *Forwarder) direct(x *exchange) error {
 			return timeoutCause(ctx, err)
 		}
 		stop := context.AfterFunc(ctx, b.interruptFn)
-		res, err := b.roundTrip(&o.req, deadline, x.w)
+		res, err := b.roundTrip(&o.req, x.w)
 		if err == nil {
 			f.relay(x, b, res, stop)
 			return nil
@@ -341,11 +338,10 @@ func timeoutCause(ctx context.Context, err error) error {
 const max1xx = 5
 
 // roundTrip writes req and reads the response headers; get has set the
-// connection's deadline. Informational
-// responses other than 101 (103 Early Hints, say) are relayed to w as
-// ReverseProxy relays them, at most max1xx; the direct path never asks for
-// an upgrade, so a 101 is an error.
-func (b *backendConn) roundTrip(req *http.Request, deadline time.Time, w http.ResponseWriter) (*http.Response, error) {
+// connection's deadline. Informational responses other than 101 (103 Early
+// Hints, say) are relayed to w as ReverseProxy relays them, at most max1xx;
+// the direct path never asks for an upgrade, so a 101 is an error.
+func (b *backendConn) roundTrip(req *http.Request, w http.ResponseWriter) (*http.Response, error) {
 	if err := req.Write(b.bw); err != nil {
 		return nil, &errWriteRequest{err}
 	}
@@ -505,6 +501,6 @@ func copyBody(w http.ResponseWriter, body io.Reader, stream bool) error {
 	}
 }
 
-// copyBuffers lends the relay's 32 KiB copy buffers (shared with the
-// ReverseProxy path's BufferPool).
+// copyBuffers lends the 32 KiB copy buffers of both paths (the relay here,
+// and the ReverseProxy's BufferPool).
 var copyBuffers = &bufferPool{}

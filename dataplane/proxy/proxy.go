@@ -75,17 +75,18 @@ type Forwarder struct {
 
 // New returns a Forwarder with its shared transport and reverse proxy.
 func New(o Options) *Forwarder {
+	dialer := upstream.NewDialer(o.DenyEgress) // one egress guard for both paths
 	f := &Forwarder{
 		store:     o.Store,
 		trusted:   o.TrustedProxies,
 		log:       o.Logger,
-		transport: newTransport(o.DenyEgress),
-		pool:      newConnPool(upstream.NewDialer(o.DenyEgress), maxIdlePerHost, idleConnTimeout),
+		transport: newTransport(dialer),
+		pool:      newConnPool(dialer, maxIdlePerHost, idleConnTimeout),
 	}
 	f.rp = &httputil.ReverseProxy{
 		Rewrite:        f.rewrite,
 		Transport:      f.transport,
-		BufferPool:     &bufferPool{},
+		BufferPool:     copyBuffers,
 		ErrorHandler:   recordError,
 		ModifyResponse: recordResponse,
 		ErrorLog:       log.New(logWriter{o.Logger.V(1)}, "", 0),

@@ -92,12 +92,10 @@ func peerAddr(remote string) netip.Addr {
 func stripH2C(h http.Header) {
 	delete(h, "Http2-Settings")
 	for _, v := range h["Upgrade"] {
-		for tok := range strings.SplitSeq(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(tok), "h2c") {
-				delete(h, "Upgrade")
-				delete(h, "Connection")
-				return
-			}
+		if hasToken(v, "h2c") {
+			delete(h, "Upgrade")
+			delete(h, "Connection")
+			return
 		}
 	}
 }

@@ -2,31 +2,30 @@ package proxy
 
 import (
 	"io"
+	"net"
 	"net/http"
-	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
-
-	"github.com/turnpike-io/turnpike/dataplane/upstream"
 )
 
-// newTransport builds the one transport all integrations share. Proxy is nil
-// on purpose: environment proxy variables must not redirect backend traffic.
-// Compression is disabled so bodies pass through byte for byte.
 // Pool limits shared by the transport and the direct path's pool.
 const (
 	maxIdlePerHost  = 256
 	idleConnTimeout = 90 * time.Second
 )
 
-func newTransport(deny []netip.Prefix) *http.Transport {
+// newTransport builds the one transport all integrations share, dialing
+// through d (the egress guard). Proxy is nil on purpose: environment proxy
+// variables must not redirect backend traffic. Compression is disabled so
+// bodies pass through byte for byte.
+func newTransport(d *net.Dialer) *http.Transport {
 	return &http.Transport{
 		Proxy:                 nil,
-		DialContext:           upstream.NewDialer(deny).DialContext,
+		DialContext:           d.DialContext,
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          4096,
 		MaxIdleConnsPerHost:   maxIdlePerHost,
