@@ -29,6 +29,7 @@ const DefaultMaxRequestBodyBytes = 10485760
 // ApiSpec is an API: a set of Routes served under Stages.
 // +kubebuilder:validation:XValidation:rule="!has(self.routeSelectionExpression) || self.protocol == 'WEBSOCKET'",message="routeSelectionExpression applies only to protocol WEBSOCKET"
 // +kubebuilder:validation:XValidation:rule="!has(self.cors) || self.protocol != 'WEBSOCKET'",message="cors applies only to protocols HTTP and REST"
+// +kubebuilder:validation:XValidation:rule="!has(self.managementApi) || self.protocol == 'WEBSOCKET'",message="managementApi applies only to protocol WEBSOCKET"
 type ApiSpec struct {
 	// protocol selects AWS-compatible behaviour: HTTP (HTTP API), REST (REST API)
 	// or WEBSOCKET (later).
@@ -66,6 +67,57 @@ type ApiSpec struct {
 	// adds none.
 	// +optional
 	CORS *CORS `json:"cors,omitempty"`
+	// managementApi (WEBSOCKET): who may call the @connections API of the Api's
+	// stages with AWS Signature Version 4.
+	// +optional
+	ManagementApi *ManagementApi `json:"managementApi,omitempty"`
+	// binaryMediaTypes (REST): content types passed as binary, with AWS
+	// semantics and wildcards ("image/*", "*/*"); FUNCTION integrations get
+	// such bodies base64-encoded.
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:items:MaxLength=256
+	// +kubebuilder:validation:items:Pattern=`^[A-Za-z0-9!#$&^_.+*-]+/[A-Za-z0-9!#$&^_.+*-]+$`
+	// +optional
+	BinaryMediaTypes []string `json:"binaryMediaTypes,omitempty"`
+	// gatewayResponses customise the gateway's own error responses, in AWS's
+	// shape, keyed by AWS response type (DEFAULT_4XX, DEFAULT_5XX,
+	// MISSING_AUTHENTICATION_TOKEN, THROTTLED, ...).
+	// +kubebuilder:validation:MaxProperties=32
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k in ['DEFAULT_4XX','DEFAULT_5XX','ACCESS_DENIED','API_CONFIGURATION_ERROR','AUTHORIZER_CONFIGURATION_ERROR','AUTHORIZER_FAILURE','BAD_REQUEST_PARAMETERS','BAD_REQUEST_BODY','EXPIRED_TOKEN','INTEGRATION_FAILURE','INTEGRATION_TIMEOUT','INVALID_API_KEY','INVALID_SIGNATURE','MISSING_AUTHENTICATION_TOKEN','QUOTA_EXCEEDED','REQUEST_TOO_LARGE','RESOURCE_NOT_FOUND','THROTTLED','UNAUTHORIZED','UNSUPPORTED_MEDIA_TYPE','WAF_FILTERED'])",message="gatewayResponses keys are AWS gateway response types: DEFAULT_4XX, DEFAULT_5XX, ACCESS_DENIED, API_CONFIGURATION_ERROR, AUTHORIZER_CONFIGURATION_ERROR, AUTHORIZER_FAILURE, BAD_REQUEST_PARAMETERS, BAD_REQUEST_BODY, EXPIRED_TOKEN, INTEGRATION_FAILURE, INTEGRATION_TIMEOUT, INVALID_API_KEY, INVALID_SIGNATURE, MISSING_AUTHENTICATION_TOKEN, QUOTA_EXCEEDED, REQUEST_TOO_LARGE, RESOURCE_NOT_FOUND, THROTTLED, UNAUTHORIZED, UNSUPPORTED_MEDIA_TYPE or WAF_FILTERED"
+	// +optional
+	GatewayResponses map[string]GatewayResponse `json:"gatewayResponses,omitempty"`
+}
+
+// ManagementApi says who may call a WEBSOCKET Api's @connections API.
+type ManagementApi struct {
+	// credentialSecretNames are Secrets of type turnpike.io/aws-credentials
+	// (keys accessKeyId and secretAccessKey) in the Api's namespace whose
+	// access keys may sign @connections requests (SigV4, service execute-api).
+	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:items:MaxLength=253
+	// +optional
+	CredentialSecretNames []string `json:"credentialSecretNames,omitempty"`
+}
+
+// GatewayResponse is one customised gateway response, in AWS's shape.
+type GatewayResponse struct {
+	// statusCode replaces the response type's default status.
+	// +kubebuilder:validation:Minimum=100
+	// +kubebuilder:validation:Maximum=599
+	// +optional
+	StatusCode int32 `json:"statusCode,omitempty"`
+	// responseParameters set headers: "gatewayresponse.header.NAME" -> a
+	// static 'quoted' value or a $context / $stageVariables variable.
+	// +kubebuilder:validation:MaxProperties=20
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^gatewayresponse[.]header[.][A-Za-z0-9!#$%&*+.^_|~-]{1,128}$') && size(self[k]) <= 1024)",message="responseParameters keys are gatewayresponse.header.NAME and values at most 1024 characters"
+	// +optional
+	ResponseParameters map[string]string `json:"responseParameters,omitempty"`
+	// responseTemplates are body templates by content type (application/json):
+	// text with $context variables, e.g. {"error":$context.error.messageString}.
+	// +kubebuilder:validation:MaxProperties=8
+	// +kubebuilder:validation:XValidation:rule="self.all(k, size(k) <= 128 && size(self[k]) <= 10240)",message="responseTemplates keys are at most 128 and templates at most 10240 characters"
+	// +optional
+	ResponseTemplates map[string]string `json:"responseTemplates,omitempty"`
 }
 
 // CORS is the cross-origin configuration of an Api.

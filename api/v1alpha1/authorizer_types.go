@@ -62,11 +62,16 @@ type JWTAuthorizer struct {
 }
 
 // RequestAuthorizer is a Lambda-style authorizer: an HTTP call-out.
-// +kubebuilder:validation:XValidation:rule="has(self.service) != has(self.uri)",message="set exactly one of request.service and request.uri"
+// +kubebuilder:validation:XValidation:rule="(has(self.service) ? 1 : 0) + (has(self.uri) ? 1 : 0) + (has(self.function) ? 1 : 0) == 1",message="set exactly one of request.service, request.uri and request.function"
 type RequestAuthorizer struct {
 	// service: the authorizer runs behind a Service of this namespace.
 	// +optional
 	Service *AuthorizerService `json:"service,omitempty"`
+	// function: a Service of this namespace running a Lambda authorizer image
+	// (the Runtime Interface Emulator's invocation path); the AWS authorizer
+	// event is invoked as on AWS Lambda.
+	// +optional
+	Function *AuthorizerFunction `json:"function,omitempty"`
 	// uri: the authorizer's URL.
 	// +kubebuilder:validation:MaxLength=2048
 	// +optional
@@ -108,6 +113,18 @@ type AuthorizerService struct {
 	// +kubebuilder:validation:Pattern=`^/`
 	// +optional
 	Path string `json:"path,omitempty"`
+}
+
+// AuthorizerFunction is a Service port running a Lambda authorizer image.
+type AuthorizerFunction struct {
+	// name of the Service.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	Name string `json:"name"`
+	// port is the Service port of the Runtime Interface Emulator (usually 8080).
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
+	Port int32 `json:"port"`
 }
 
 // AuthorizerStatus is the observed state of an Authorizer.

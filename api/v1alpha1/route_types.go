@@ -78,6 +78,17 @@ type RouteSpec struct {
 	// cache is a REST-style response cache (later).
 	// +optional
 	Cache *RouteCache `json:"cache,omitempty"`
+	// websocket settings of a route of a WEBSOCKET Api.
+	// +optional
+	WebSocket *RouteWebSocket `json:"websocket,omitempty"`
+}
+
+// RouteWebSocket holds the WebSocket settings of a route.
+type RouteWebSocket struct {
+	// returnResponse sends the integration's answer back to the client (AWS
+	// route responses).
+	// +optional
+	ReturnResponse bool `json:"returnResponse,omitempty"`
 }
 
 // Integration is the backend of a Route.
@@ -87,6 +98,7 @@ type RouteSpec struct {
 // +kubebuilder:validation:XValidation:rule="self.type == 'SERVICE' || self.type == 'FUNCTION' || !has(self.service)",message="integration.service applies only to types SERVICE and FUNCTION"
 // +kubebuilder:validation:XValidation:rule="self.type == 'MOCK' || !has(self.mock)",message="integration.mock applies only to type MOCK"
 // +kubebuilder:validation:XValidation:rule="self.type == 'FUNCTION' || !has(self.payloadFormatVersion)",message="integration.payloadFormatVersion applies only to type FUNCTION"
+// +kubebuilder:validation:XValidation:rule="self.type == 'FUNCTION' || !has(self.concurrencyPerEndpoint)",message="integration.concurrencyPerEndpoint applies only to type FUNCTION"
 type Integration struct {
 	// type: SERVICE, HTTP_PROXY, FUNCTION (later) or MOCK.
 	Type IntegrationType `json:"type"`
@@ -105,10 +117,18 @@ type Integration struct {
 	// +kubebuilder:validation:Maximum=300000
 	// +optional
 	TimeoutMillis int32 `json:"timeoutMillis,omitempty"`
-	// payloadFormatVersion: FUNCTION only, "1.0" or "2.0".
+	// payloadFormatVersion: FUNCTION only, "1.0" or "2.0" (AWS Lambda proxy
+	// event formats); default "2.0" on HTTP Apis and "1.0" on REST Apis.
 	// +kubebuilder:validation:Enum="1.0";"2.0"
 	// +optional
 	PayloadFormatVersion string `json:"payloadFormatVersion,omitempty"`
+	// concurrencyPerEndpoint: FUNCTION only, invocations in flight per ready
+	// endpoint (default 1: the Lambda Runtime Interface Emulator runs one at
+	// a time); further requests queue.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1000
+	// +optional
+	ConcurrencyPerEndpoint int32 `json:"concurrencyPerEndpoint,omitempty"`
 	// requestParameters: AWS HTTP API parameter mapping.
 	// +kubebuilder:validation:MaxProperties=50
 	// +kubebuilder:validation:XValidation:rule="self.all(k, size(k) <= 256 && size(self[k]) <= 1024)",message="parameter mapping keys are at most 256 and values at most 1024 characters"

@@ -39,6 +39,9 @@ func (tr *translator) translateAuthorizers(auths []v1alpha1.Authorizer) {
 			svc, v.resolved = tr.authorizerService(a)
 		}
 		v.programmed = firstIssue(v.accepted, v.resolved)
+		if f := authorizerNotImplemented(a); v.programmed == nil && len(f) > 0 {
+			v.programmed = notImplementedIssue(f, "Routes that use it answer 500 until then")
+		}
 		st.problem = v.programmed
 		if st.problem == nil {
 			st.table = authorizerTable(a, svc)

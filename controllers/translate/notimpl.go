@@ -22,6 +22,25 @@ func apiNotImplemented(a *v1alpha1.Api) []string {
 	if a.Spec.RouteSelectionExpression != "" {
 		f = append(f, "spec.routeSelectionExpression")
 	}
+	if a.Spec.ManagementApi != nil {
+		f = append(f, "spec.managementApi")
+	}
+	if len(a.Spec.BinaryMediaTypes) > 0 {
+		f = append(f, "spec.binaryMediaTypes")
+	}
+	if len(a.Spec.GatewayResponses) > 0 {
+		f = append(f, "spec.gatewayResponses")
+	}
+	return f
+}
+
+// authorizerNotImplemented lists the Authorizer fields that need a feature
+// not built yet.
+func authorizerNotImplemented(a *v1alpha1.Authorizer) []string {
+	var f []string
+	if r := a.Spec.Request; r != nil && r.Function != nil {
+		f = append(f, "spec.request.function")
+	}
 	return f
 }
 
@@ -47,6 +66,9 @@ func routeNotImplemented(r *v1alpha1.Route) []string {
 	}
 	if sp.Cache != nil && sp.Cache.Enabled {
 		f = append(f, "spec.cache")
+	}
+	if sp.WebSocket != nil && sp.WebSocket.ReturnResponse {
+		f = append(f, "spec.websocket.returnResponse")
 	}
 	return f
 }
