@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/turnpike-io/turnpike/dataplane/accesslog"
+	"github.com/turnpike-io/turnpike/dataplane/reqctx"
 	"github.com/turnpike-io/turnpike/dataplane/table"
 )
 
@@ -27,11 +28,11 @@ func (b *lockedBuffer) Write(p []byte) (int, error) {
 }
 
 func TestEachStageWritesItsOwnAccessLogFormat(t *testing.T) {
-	clf, err := accesslog.Compile("clf")
+	clf, err := reqctx.CompileAccessLog("clf")
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl, err := accesslog.Compile(`$context.requestId|$context.stage|$context.routeKey|$context.status`)
+	tmpl, err := reqctx.CompileAccessLog(`$context.requestId|$context.stage|$context.routeKey|$context.status`)
 	if err != nil {
 		t.Fatal(err)
 	}

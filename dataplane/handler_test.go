@@ -159,8 +159,8 @@ func TestForwardedTargetKeepsOriginalEscapingWithoutStage(t *testing.T) {
 	if tg.Path != "/pets/a%20b/x/y%3Bz" || tg.RawQuery != "q=1&r=%2F" {
 		t.Fatalf("path %q query %q", tg.Path, tg.RawQuery)
 	}
-	if strings.Join(tg.ParamNames, ",") != "id,rest" || strings.Join(tg.Params, ",") != "a b,x/y;z" {
-		t.Fatalf("params %v=%v", tg.ParamNames, tg.Params)
+	if strings.Join(tg.Params.Names, ",") != "id,rest" || strings.Join(tg.Params.Values, ",") != "a b,x/y;z" {
+		t.Fatalf("params %v=%v", tg.Params.Names, tg.Params.Values)
 	}
 	if tg.Integration == nil || tg.Integration.Type != table.IntegrationService {
 		t.Fatalf("integration %+v", tg.Integration)

@@ -205,12 +205,12 @@ func TestContextValuesCoverAuthorizerClaimsPrincipalAndClientCertificate(t *test
 		"requestId": "rid", "apiId": "pets", "stage": "prod", "routeKey": "GET /x", "domainName": "h", "httpMethod": "GET",
 	}
 	for name, want := range cases {
-		if got := x.ContextValue(name); got != want {
+		if got, _ := x.context().Value(name); got != want {
 			t.Errorf("$context.%s = %q, want %q", name, got, want)
 		}
 	}
 	x.authz = nil
-	if got := x.ContextValue("authorizer.principalId"); got != "" {
+	if got, _ := x.context().Value("authorizer.principalId"); got != "" {
 		t.Errorf("without an authorizer: %q", got)
 	}
 }

@@ -3,6 +3,8 @@ package dataplane
 import (
 	"errors"
 	"strings"
+
+	"github.com/turnpike-io/turnpike/dataplane/urlpath"
 )
 
 // errBadPath is the only path error: every malformed path gets the same 400,
@@ -75,10 +77,10 @@ func decodeSegment(seg string) (string, string, error) {
 				b.WriteByte(c)
 				continue
 			}
-			if i+2 >= len(seg) || !isHex(seg[i+1]) || !isHex(seg[i+2]) {
+			if i+2 >= len(seg) || !urlpath.IsHex(seg[i+1]) || !urlpath.IsHex(seg[i+2]) {
 				return "", "the path has an invalid percent-encoding", errBadPath
 			}
-			c = unhex(seg[i+1])<<4 | unhex(seg[i+2])
+			c = urlpath.Unhex(seg[i+1])<<4 | urlpath.Unhex(seg[i+2])
 			switch c {
 			case '/', '\\':
 				return "", "the path contains an encoded slash or backslash (%2F, %5C)", errBadPath
@@ -97,19 +99,4 @@ func decodeSegment(seg string) (string, string, error) {
 		return "", `the path has a "." or ".." segment`, errBadPath
 	}
 	return d, "", nil
-}
-
-func isHex(c byte) bool {
-	return ('0' <= c && c <= '9') || ('a' <= c && c <= 'f') || ('A' <= c && c <= 'F')
-}
-
-func unhex(c byte) byte {
-	switch {
-	case c <= '9':
-		return c - '0'
-	case c >= 'a':
-		return c - 'a' + 10
-	default:
-		return c - 'A' + 10
-	}
 }

@@ -2,9 +2,13 @@ package dataplane
 
 import "net/http"
 
-// responseWriter records the status and body size for the access log. It
-// exposes Unwrap so http.ResponseController (used by the reverse proxy to
-// flush streams and set deadlines) reaches the server's own writer.
+// responseWriter records the status and body size for the $context, and
+// runs the chain's header side once, right before the final status of the
+// response is sent: on WriteHeader of a status >= 200, or on the first Write
+// or Flush (an implicit 200), whoever writes (backend, MOCK, gateway error).
+// Informational 1xx answers pass through without it. It exposes Unwrap so
+// http.ResponseController (used by the reverse proxy to flush streams and
+// set deadlines) reaches the server's own writer.
 //
 // It also keeps the gateway's own response headers (request ids, the canary
 // mark, RateLimit-*, "Connection: close" while draining) across a backend's
@@ -13,6 +17,8 @@ import "net/http"
 // the final WriteHeader puts them back, once, only if a 1xx cleared them.
 type responseWriter struct {
 	http.ResponseWriter
+	// x is the exchange this writer belongs to (the header side's argument).
+	x      *exchange
 	status int
 	bytes  int64
 
@@ -21,6 +27,8 @@ type responseWriter struct {
 	own      []ownHeader
 	ownBuf   [8]ownHeader
 	informed bool
+	// final is set once the header side ran for the final status.
+	final bool
 }
 
 // ownHeader is one gateway response header: its canonical key and values.
@@ -42,7 +50,7 @@ func (w *responseWriter) keepHeaders() {
 // WriteHeader records the first final status; 1xx informational answers pass
 // through without counting as the response's status. A final status after a
 // 1xx gets the gateway's own headers back, first, before the backend's (as
-// they would be without the 1xx).
+// they would be without the 1xx); then the chain's header side runs.
 func (w *responseWriter) WriteHeader(code int) {
 	switch {
 	case code < 200 && code != http.StatusSwitchingProtocols:
@@ -55,15 +63,27 @@ func (w *responseWriter) WriteHeader(code int) {
 			h[o.key] = append(o.vals[:n:n], h[o.key]...) // copies when the backend has the key too
 		}
 	}
+	if code >= 200 {
+		w.finalHeaders()
+	}
 	if w.status == 0 && (code >= 200 || code == http.StatusSwitchingProtocols) {
 		w.status = code
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
+// finalHeaders runs the chain's header side once per response.
+func (w *responseWriter) finalHeaders() {
+	if !w.final {
+		w.final = true
+		w.x.headers()
+	}
+}
+
 // Write counts body bytes; a Write before WriteHeader means 200, as in net/http.
 func (w *responseWriter) Write(p []byte) (int, error) {
 	if w.status == 0 {
+		w.finalHeaders()
 		w.status = http.StatusOK
 	}
 	n, err := w.ResponseWriter.Write(p)
@@ -74,6 +94,7 @@ func (w *responseWriter) Write(p []byte) (int, error) {
 // Flush sends buffered data to the client (streaming responses).
 func (w *responseWriter) Flush() {
 	if w.status == 0 {
+		w.finalHeaders()
 		w.status = http.StatusOK
 	}
 	if f, ok := w.ResponseWriter.(http.Flusher); ok {

@@ -3,8 +3,11 @@
 // Invariants:
 //   - The table is swapped atomically; a request loads it once and finishes on
 //     that table, so a swap never mixes two configurations in one request.
-//   - Every request runs the same fixed chain of steps (handler.go) and gets a
-//     request id and exactly one access log entry, whatever step answers it.
+//   - Every request runs the same fixed chain of steps (handler.go: one file
+//     per step, step_*.go; one per integration kind, integration_*.go) and
+//     gets a request id and exactly one access log entry, whatever step
+//     answers it.
+//   - One request has one $context (context.go), which every consumer reads.
 //   - Gateway errors have the AWS-compatible JSON bodies of api.md; the hint
 //     that explains them always reaches the access log.
 //   - This package knows only dataplane/table, never the CRD types.
@@ -12,10 +15,8 @@ package dataplane
 
 import (
 	"io"
-	"net"
 	"net/http"
 	"net/netip"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,7 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/turnpike-io/turnpike/dataplane/accesslog"
-	"github.com/turnpike-io/turnpike/dataplane/auth"
+	"github.com/turnpike-io/turnpike/dataplane/admin"
 	"github.com/turnpike-io/turnpike/dataplane/metrics"
 	"github.com/turnpike-io/turnpike/dataplane/proxy"
 	"github.com/turnpike-io/turnpike/dataplane/table"
@@ -168,7 +169,28 @@ func (s *Server) UpdateEndpoints(sets table.EndpointSets) {
 }
 
 // Ready reports whether the server has a table and is not shutting down.
-func (s *Server) Ready() bool { return s.swapped.Load() && !s.stopping.Load() }
+func (s *Server) Ready() bool { ok, _ := s.readiness(); return ok }
+
+// readiness is Ready with the reason when not ready (for /readyz).
+func (s *Server) readiness() (bool, string) {
+	switch {
+	case s.stopping.Load():
+		return false, "shutting down"
+	case !s.swapped.Load():
+		return false, "no routing table yet"
+	}
+	return true, ""
+}
+
+// HealthHandler serves /healthz and /readyz (dataplane/admin); Run serves
+// it on the health listener.
+func (s *Server) HealthHandler() http.Handler { return admin.HealthHandler(s.readiness) }
+
+// AdminHandler serves the admin listener's endpoints (dataplane/admin): the
+// table in effect, usage-plan usage and the profiler.
+func (s *Server) AdminHandler() http.Handler {
+	return admin.Handler(admin.Options{Table: s.table.Load, Limiter: s.limiter})
+}
 
 // Handler returns the request handler (the server itself).
 func (s *Server) Handler() http.Handler { return s }
@@ -179,57 +201,3 @@ func (s *Server) AccessLogDropped() uint64 { return s.access.Dropped() }
 
 // Close flushes the access log. Requests served after Close are not logged.
 func (s *Server) Close() { s.access.Close() }
-
-// logAccess queues the request's access log entry; it never blocks.
-func (s *Server) logAccess(x *exchange) {
-	if s.access == nil {
-		return
-	}
-	e := accesslog.Entry{
-		RequestID:          x.id,
-		IP:                 remoteIP(x.r.RemoteAddr),
-		Time:               x.start, // formatted by the log's writer
-		HTTPMethod:         x.r.Method,
-		Path:               x.path.escaped,
-		Status:             x.w.status,
-		Protocol:           x.r.Proto,
-		ResponseLength:     x.w.bytes,
-		ResponseLatency:    time.Since(x.start).Milliseconds(),
-		IntegrationLatency: x.target.IntegrationLatency.Milliseconds(),
-		IntegrationStatus:  x.target.UpstreamStatus,
-		IntegrationError:   x.target.Cause,
-		ErrorMessage:       x.errMessage,
-		ErrorHint:          x.errHint,
-		DomainName:         x.host,
-		Canary:             x.canary,
-	}
-	if e.Status == 0 && x.done { // returned without writing: net/http sends 200
-		e.Status = http.StatusOK
-	}
-	if x.route != nil {
-		e.RouteKey = x.route.Key
-	}
-	if x.authz != nil {
-		e.PrincipalID = x.authz.PrincipalID
-		if x.authz.Outcome != auth.OutcomeAllow {
-			e.AuthorizerError = x.authz.Error
-		}
-	}
-	if x.stage != nil {
-		e.Stage = x.stage.Name
-		e.Format = x.stage.AccessLog
-	}
-	if x.api != nil {
-		e.API = x.api.Namespace + "/" + x.api.Name
-	}
-	s.access.Log(e)
-}
-
-// remoteIP is the socket peer's address without port. Forwarded-for headers
-// are deliberately ignored here: only the proxy knows which peers to trust.
-func remoteIP(addr string) string {
-	if host, _, err := net.SplitHostPort(addr); err == nil {
-		return host
-	}
-	return strings.TrimSuffix(strings.TrimPrefix(addr, "["), "]")
-}

@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"net/http/pprof"
 	"net/netip"
 	"time"
 
@@ -134,14 +132,9 @@ func (g *gateway) flushTraces() {
 func (g *gateway) auxServers() ([]*http.Server, error) {
 	metrics := http.NewServeMux()
 	metrics.Handle("/metrics", promhttp.HandlerFor(g.reg, promhttp.HandlerOpts{Registry: g.reg}))
-	admin := http.NewServeMux()
-	admin.HandleFunc("/table", g.serveTable)
-	admin.Handle("/usage/", g.dp.UsageHandler())
-	// Go's profiler, for "why is it slow" questions on a live gateway; the
-	// admin listener is loopback by default and must never be exposed.
-	admin.HandleFunc("/debug/pprof/", pprof.Index)
-	admin.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	admin.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	// The admin listener (table, usage, pprof) is loopback by default and
+	// must never be exposed.
+	admin := g.dp.AdminHandler()
 	var servers []*http.Server
 	for _, l := range []struct {
 		addr string
@@ -162,13 +155,4 @@ func (g *gateway) auxServers() ([]*http.Server, error) {
 		servers = append(servers, srv)
 	}
 	return servers, nil
-}
-
-// serveTable answers GET /table on the admin listener with the routing table
-// in effect, for "what does the gateway actually serve" questions.
-func (g *gateway) serveTable(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(g.dp.Table())
 }

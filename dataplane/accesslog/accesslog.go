@@ -1,5 +1,5 @@
 // Package accesslog writes one line per request (JSON, CLF, or an AWS
-// $context template compiled per stage, see Format) without ever making a
+// $context template compiled per stage) without ever making a
 // request wait for the log's writer.
 //
 // Invariants:
@@ -8,9 +8,11 @@
 //     (Dropped), because a slow stdout must not become a gateway outage.
 //   - Lines are written whole and in the order Log accepted them, at most
 //     flushDelay after they were queued (batched into few write calls).
-//   - Entry is plain data named after AWS $context variables; the clf and
-//     template formats read its fields by their JSON names, so a field added
-//     to Entry is available to templates without further wiring.
+//   - An Entry is the request's $context (dataplane/reqctx): the JSON line
+//     and the stage's template both render those values, so the access log
+//     says what parameter mapping, traces and authorizers saw.
+//   - Formats are compiled elsewhere (reqctx.CompileAccessLog), so the
+//     routing table and the translator never link this package's goroutine.
 package accesslog
 
 import (
@@ -19,53 +21,16 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/turnpike-io/turnpike/dataplane/reqctx"
 )
 
-// Entry is one access log record. JSON names follow the AWS API Gateway
-// $context variables so existing dashboards and queries keep working.
+// Entry is one access log record: the request's $context, and the line
+// format of its stage (nil writes the JSON object, see AppendJSON).
 type Entry struct {
-	RequestID string `json:"requestId"`
-	IP        string `json:"ip"`
-	// RequestTime is Time in CLF form ("02/Jan/2006:15:04:05 -0700"); the
-	// writer fills it from Time when empty, off the request's goroutine.
-	RequestTime string `json:"requestTime"`
-	HTTPMethod  string `json:"httpMethod"`
-	RouteKey    string `json:"routeKey"`
-	Path        string `json:"path"`
-	Status      int    `json:"status"`
-	Protocol    string `json:"protocol"`
-	// ResponseLength is the number of body bytes sent to the client.
-	ResponseLength int64 `json:"responseLength"`
-	// ResponseLatency is the whole request's duration in milliseconds.
-	ResponseLatency int64 `json:"responseLatency"`
-	// IntegrationLatency is the backend call's duration in milliseconds.
-	IntegrationLatency int64 `json:"integrationLatency"`
-	// IntegrationStatus is the backend's status code (0 when none answered).
-	IntegrationStatus int `json:"integrationStatus"`
-	// IntegrationError is why the integration failed (for example "egress denied").
-	IntegrationError string `json:"integrationErrorMessage"`
-	ErrorMessage     string `json:"errorMessage"`
-	ErrorHint        string `json:"errorHint"`
-	Stage            string `json:"stage"`
-	DomainName       string `json:"domainName"`
-	// API is the Api object as "namespace/name".
-	API string `json:"api"`
-	// PrincipalID is the authorizer's principal ($context.authorizer.principalId):
-	// the JWT's sub or the REQUEST answer's principalId; "" without authorizer.
-	PrincipalID string `json:"principalId,omitempty"`
-	// AuthorizerError is why the authorizer refused or failed
-	// ($context.authorizer.error); "" when it allowed the request.
-	AuthorizerError string `json:"authorizerError,omitempty"`
-	// Canary is true for a request the stage's canary served.
-	Canary bool `json:"canary,omitempty"`
-	// Format is the stage's line format; nil writes a JSON line.
-	Format *Format `json:"-"`
-	// Time is when the request arrived (the source of RequestTime).
-	Time time.Time `json:"-"`
+	Context reqctx.Context
+	Format  *reqctx.Template
 }
-
-// requestTimeLayout is AWS's $context.requestTime layout.
-const requestTimeLayout = "02/Jan/2006:15:04:05 -0700"
 
 // DefaultBuffer is the channel capacity used when New is given size <= 0.
 const DefaultBuffer = 8192
@@ -158,13 +123,14 @@ func (l *Logger) run() {
 				_ = bw.Flush()
 				return
 			}
-			if e.RequestTime == "" && !e.Time.IsZero() {
-				e.RequestTime = clock.format(e.Time)
+			c := &e.Context
+			if c.RequestTimeText == "" && !c.RequestTime.IsZero() {
+				c.RequestTimeText = clock.format(c.RequestTime)
 			}
 			if e.Format != nil {
-				line = e.Format.Append(line[:0], &e)
+				line = append(e.Format.Append(line[:0], c), '\n')
 			} else {
-				line = e.AppendJSON(line[:0])
+				line = AppendJSON(line[:0], c)
 			}
 			_, _ = bw.Write(line) // a failing writer must not stop the gateway; lines are lost
 			if !pending {
@@ -189,7 +155,7 @@ type timeCache struct {
 func (c *timeCache) format(t time.Time) string {
 	_, off := t.Zone()
 	if s := t.Unix(); s != c.sec || off != c.zone || c.text == "" {
-		c.sec, c.zone, c.text = s, off, t.Format(requestTimeLayout)
+		c.sec, c.zone, c.text = s, off, t.Format(reqctx.RequestTimeLayout)
 	}
 	return c.text
 }

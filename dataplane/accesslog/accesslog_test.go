@@ -7,13 +7,16 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/turnpike-io/turnpike/dataplane/reqctx"
 )
 
 func TestEntriesAreWrittenAsJSONLinesWithAWSContextNames(t *testing.T) {
 	var buf bytes.Buffer
 	l := New(&buf, 4)
-	l.Log(Entry{RequestID: "r1", HTTPMethod: "GET", Status: 404, ErrorHint: "no stage <x>", API: "shop/pets"})
-	l.Log(Entry{RequestID: "r2", ResponseLatency: 7})
+	l.Log(Entry{Context: reqctx.Context{RequestID: "r1", HTTPMethod: "GET", Status: 404, ErrorHint: "no stage <x>", AccountID: "shop", APIID: "pets"}})
+	l.Log(Entry{Context: reqctx.Context{RequestID: "r2", ResponseLatency: 7 * time.Millisecond}})
 	l.Close()
 
 	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
@@ -58,7 +61,7 @@ func TestASlowWriterDropsEntriesInsteadOfBlocking(t *testing.T) {
 	l := New(w, 2)
 	const n = 100
 	for i := 0; i < n; i++ {
-		l.Log(Entry{RequestID: "x"}) // must return although the writer is stuck
+		l.Log(Entry{Context: reqctx.Context{RequestID: "x"}}) // must return although the writer is stuck
 	}
 	if l.Dropped() == 0 {
 		t.Fatal("expected drops while the writer is blocked")

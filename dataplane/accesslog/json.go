@@ -1,39 +1,50 @@
 package accesslog
 
-import "strconv"
+import (
+	"strconv"
 
-// AppendJSON appends e as one JSON object and a newline: the fields of Entry
-// under their JSON names, in declaration order, with the omitempty fields
-// left out when empty (what encoding/json would write, without reflection
-// on the writer's goroutine; TestAppendJSONMatchesEncodingJSON keeps the two
-// in step). Strings are escaped by appendEscaped: control characters as
-// \u00XX, invalid UTF-8 as \ufffd.
-func (e *Entry) AppendJSON(b []byte) []byte {
-	b = appendStringField(b, '{', "requestId", e.RequestID)
-	b = appendStringField(b, ',', "ip", e.IP)
-	b = appendStringField(b, ',', "requestTime", e.RequestTime)
-	b = appendStringField(b, ',', "httpMethod", e.HTTPMethod)
-	b = appendStringField(b, ',', "routeKey", e.RouteKey)
-	b = appendStringField(b, ',', "path", e.Path)
-	b = appendIntField(b, "status", int64(e.Status))
-	b = appendStringField(b, ',', "protocol", e.Protocol)
-	b = appendIntField(b, "responseLength", e.ResponseLength)
-	b = appendIntField(b, "responseLatency", e.ResponseLatency)
-	b = appendIntField(b, "integrationLatency", e.IntegrationLatency)
-	b = appendIntField(b, "integrationStatus", int64(e.IntegrationStatus))
-	b = appendStringField(b, ',', "integrationErrorMessage", e.IntegrationError)
-	b = appendStringField(b, ',', "errorMessage", e.ErrorMessage)
-	b = appendStringField(b, ',', "errorHint", e.ErrorHint)
-	b = appendStringField(b, ',', "stage", e.Stage)
-	b = appendStringField(b, ',', "domainName", e.DomainName)
-	b = appendStringField(b, ',', "api", e.API)
-	if e.PrincipalID != "" {
-		b = appendStringField(b, ',', "principalId", e.PrincipalID)
+	"github.com/turnpike-io/turnpike/dataplane/reqctx"
+)
+
+// AppendJSON appends the JSON line of c: one object and a newline, with
+// the fields below in this order and principalId, authorizerError and
+// canary left out when empty (what encoding/json writes for the jsonLine
+// mirror in the tests, without reflection on the writer's goroutine;
+// TestAppendJSONMatchesEncodingJSON keeps the two in step). Strings are
+// escaped by reqctx.AppendEscaped: control characters as \u00XX, invalid
+// UTF-8 as \ufffd. Field names follow AWS $context names, except ip
+// (identity.sourceIp) and api ("namespace/name").
+func AppendJSON(b []byte, c *reqctx.Context) []byte {
+	b = appendStringField(b, '{', "requestId", c.RequestID)
+	b = appendStringField(b, ',', "ip", c.SourceIP)
+	b = appendStringField(b, ',', "requestTime", c.RequestTimeText)
+	b = appendStringField(b, ',', "httpMethod", c.HTTPMethod)
+	b = appendStringField(b, ',', "routeKey", c.RouteKey)
+	b = appendStringField(b, ',', "path", c.Path)
+	b = appendIntField(b, "status", int64(c.Status))
+	b = appendStringField(b, ',', "protocol", c.Protocol)
+	b = appendIntField(b, "responseLength", c.ResponseLength)
+	b = appendIntField(b, "responseLatency", c.ResponseLatency.Milliseconds())
+	b = appendIntField(b, "integrationLatency", c.IntegrationLatency.Milliseconds())
+	b = appendIntField(b, "integrationStatus", int64(c.IntegrationStatus))
+	b = appendStringField(b, ',', "integrationErrorMessage", c.IntegrationError)
+	b = appendStringField(b, ',', "errorMessage", c.ErrorMessage)
+	b = appendStringField(b, ',', "errorHint", c.ErrorHint)
+	b = appendStringField(b, ',', "stage", c.Stage)
+	b = appendStringField(b, ',', "domainName", c.DomainName)
+	b = append(b, `,"api":"`...)
+	if c.APIID != "" {
+		b = append(reqctx.AppendEscaped(b, c.AccountID), '/')
+		b = reqctx.AppendEscaped(b, c.APIID)
 	}
-	if e.AuthorizerError != "" {
-		b = appendStringField(b, ',', "authorizerError", e.AuthorizerError)
+	b = append(b, '"')
+	if c.PrincipalID != "" {
+		b = appendStringField(b, ',', "principalId", c.PrincipalID)
 	}
-	if e.Canary {
+	if c.AuthorizerError != "" {
+		b = appendStringField(b, ',', "authorizerError", c.AuthorizerError)
+	}
+	if c.Canary {
 		b = append(b, `,"canary":true`...)
 	}
 	return append(b, '}', '\n')
@@ -43,7 +54,7 @@ func appendStringField(b []byte, sep byte, name, v string) []byte {
 	b = append(b, sep, '"')
 	b = append(b, name...)
 	b = append(b, '"', ':', '"')
-	return append(appendEscaped(b, v), '"')
+	return append(reqctx.AppendEscaped(b, v), '"')
 }
 
 func appendIntField(b []byte, name string, v int64) []byte {

@@ -16,6 +16,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/turnpike-io/turnpike/dataplane/reqctx"
 )
 
 // Outcome is the decision of an authorizer.
@@ -103,9 +105,13 @@ func Stringify(v any) string {
 }
 
 // Request is what an authorizer may read about one request. The dataplane
-// fills it from the exchange; authorizers must not keep it after returning.
+// fills it from the request's $context; authorizers must not keep it after
+// returning.
 type Request struct {
-	HTTP      *http.Request
+	HTTP *http.Request
+	// Context is the request's $context at authorization time: identity
+	// sources read $context.X from it. The fields below are its values.
+	Context   *reqctx.Context
 	RequestID string
 	// Namespace and Api name the Api; Stage is the stage name ("$default" too).
 	Namespace, Api, Stage string
@@ -132,29 +138,14 @@ func (q *Request) RouteARN() string {
 		q.HTTP.Method + "/" + strings.TrimPrefix(q.RoutePath, "/")
 }
 
-// ContextValue resolves a $context.X variable that identity sources may use.
+// ContextValue resolves a $context.X variable that identity sources may
+// use, from the request's $context; an empty value is not ok.
 func (q *Request) ContextValue(name string) (string, bool) {
-	switch name {
-	case "requestId":
-		return q.RequestID, true
-	case "routeKey":
-		return q.RouteKey, true
-	case "stage":
-		return q.Stage, true
-	case "httpMethod":
-		return q.HTTP.Method, true
-	case "path":
-		return q.Path, true
-	case "domainName":
-		return q.DomainName, true
-	case "apiId":
-		return q.Api, true
-	case "identity.sourceIp":
-		return q.SourceIP, true
-	case "identity.userAgent":
-		return q.HTTP.UserAgent(), q.HTTP.UserAgent() != ""
+	if q.Context == nil {
+		return "", false
 	}
-	return "", false
+	v, ok := q.Context.Value(name)
+	return v, ok && v != ""
 }
 
 // IdentityValue evaluates one identity source expression. Missing and empty

@@ -27,6 +27,7 @@ package cors
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/turnpike-io/turnpike/dataplane/table"
@@ -146,4 +147,59 @@ func hasToken(list, tok string) bool {
 		}
 	}
 	return false
+}
+
+// Apply puts policy c's CORS headers on a response's header h, once its
+// final status is known, replacing every CORS header already there (a
+// backend's): it covers every kind of answer alike, integration, MOCK or a
+// gateway error. origin is the request's Origin when c allows it, else ""
+// (the response then gets no Allow-Origin, only Vary).
+func Apply(h http.Header, c *table.CORS, origin string) {
+	for _, k := range backendHeaders {
+		delete(h, k)
+	}
+	if origin == "" {
+		addVaryOrigin(h)
+		return
+	}
+	if c.LiteralStar() {
+		h[hAllowOrigin] = valStar
+	} else {
+		h[hAllowOrigin] = []string{origin}
+		addVaryOrigin(h)
+	}
+	if c.AllowCredentials {
+		h[hAllowCreds] = valTrue
+	}
+	if c.AnyExpose() && c.AllowCredentials {
+		// With credentials "*" is a header name to the browser: list the
+		// names this response actually has.
+		h[hExposeHeaders] = []string{exposeAll(h)}
+		return
+	}
+	setIf(h, hExposeHeaders, c.ExposeValue())
+}
+
+// addVaryOrigin adds Origin to Vary unless the backend already listed it or "*".
+func addVaryOrigin(h http.Header) {
+	old := h[hVary]
+	for _, v := range old {
+		if hasToken(v, "origin") || hasToken(v, "*") {
+			return
+		}
+	}
+	h[hVary] = append(slices.Clip(old), "Origin")
+}
+
+// exposeAll lists the response's header names, sorted, for an exposeHeaders
+// "*" with credentials.
+func exposeAll(h http.Header) string {
+	names := make([]string, 0, len(h))
+	for k := range h {
+		if k != hVary && !strings.HasPrefix(k, "Access-Control-") && k != "Set-Cookie" {
+			names = append(names, k)
+		}
+	}
+	slices.Sort(names)
+	return strings.Join(names, ", ")
 }

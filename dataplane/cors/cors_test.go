@@ -1,7 +1,6 @@
 package cors
 
 import (
-	"io"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -144,9 +143,9 @@ func TestOnlyOptionsWithOriginAndRequestMethodIsAPreflight(t *testing.T) {
 	}
 }
 
-// backendWithCORS answers like a backend that sets its own, wider CORS headers.
-func backendWithCORS(w http.ResponseWriter) {
-	h := w.Header()
+// backendWithCORS sets the headers of a backend that sends its own, wider
+// CORS headers.
+func backendWithCORS(h http.Header) {
 	h.Set("Access-Control-Allow-Origin", "*")
 	h.Set("Access-Control-Allow-Credentials", "true")
 	h.Set("Access-Control-Expose-Headers", "x-backend-secret")
@@ -154,16 +153,16 @@ func backendWithCORS(w http.ResponseWriter) {
 	h.Set("Access-Control-Max-Age", "99999")
 	h.Set("X-Backend", "1")
 	h.Add("Vary", "Accept-Encoding")
-	w.WriteHeader(http.StatusOK)
-	_, _ = io.WriteString(w, "body")
 }
 
+// The moment Apply runs (the final status of any response, never a 1xx) is
+// the dataplane's header side, tested there (TestHeaderSide...).
 func TestResponsesGetThePolicysHeadersAndNeverTheBackends(t *testing.T) {
 	tests := []struct {
 		name   string
 		policy table.CORS
 		origin string
-		write  func(http.ResponseWriter)
+		set    func(http.Header)
 		want   []string
 	}{
 		{"an allowed origin gets Allow-Origin and Expose in place of the backend's", listed, "https://app.example.com", backendWithCORS,
@@ -175,60 +174,32 @@ func TestResponsesGetThePolicysHeadersAndNeverTheBackends(t *testing.T) {
 		{"a literal star answer has no Vary: Origin", public, "https://anyone.test", backendWithCORS,
 			[]string{"Access-Control-Allow-Origin: *", "Vary: Accept-Encoding"}},
 		{"with credentials expose star lists the response's header names", withCreds, "https://app.example.com",
-			func(w http.ResponseWriter) {
-				w.Header().Set("X-Request-Id", "abc")
-				w.Header().Set("Content-Type", "text/plain")
-				_, _ = io.WriteString(w, "implicit 200")
+			func(h http.Header) {
+				h.Set("X-Request-Id", "abc")
+				h.Set("Content-Type", "text/plain")
 			},
 			[]string{"Access-Control-Allow-Credentials: true", "Access-Control-Allow-Origin: https://app.example.com",
 				"Access-Control-Expose-Headers: Content-Type, X-Request-Id", "Vary: Origin"}},
 		{"a gateway error gets the CORS headers", listed, "https://app.example.com",
-			func(w http.ResponseWriter) {
-				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(http.StatusUnauthorized)
-			},
+			func(h http.Header) { h.Set("Content-Type", "application/json") },
 			[]string{"Access-Control-Allow-Origin: https://app.example.com", "Access-Control-Expose-Headers: x-request-id", "Vary: Origin"}},
 		{"a backend Vary that names Origin is not repeated", listed, "https://app.example.com",
-			func(w http.ResponseWriter) {
-				w.Header().Set("Vary", "origin, accept")
-				w.WriteHeader(http.StatusOK)
-			},
+			func(h http.Header) { h.Set("Vary", "origin, accept") },
 			[]string{"Access-Control-Allow-Origin: https://app.example.com", "Access-Control-Expose-Headers: x-request-id", "Vary: origin, accept"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			rec := httptest.NewRecorder()
-			var w Writer
-			w.Reset(rec, policy(t, tc.policy), tc.origin)
-			tc.write(&w)
-			if got := corsHeaders(rec.Header()); !slices.Equal(got, tc.want) {
+			h := http.Header{}
+			tc.set(h)
+			c := policy(t, tc.policy)
+			origin := tc.origin
+			if !c.AllowOrigin(origin) {
+				origin = ""
+			}
+			Apply(h, c, origin)
+			if got := corsHeaders(h); !slices.Equal(got, tc.want) {
 				t.Fatalf("headers:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
 			}
 		})
-	}
-}
-
-func TestAnInformationalAnswerDoesNotFixTheHeadersEarly(t *testing.T) {
-	rec := httptest.NewRecorder()
-	var w Writer
-	w.Reset(rec, policy(t, listed), "https://app.example.com")
-	w.WriteHeader(http.StatusEarlyHints)
-	w.Header().Set("Access-Control-Allow-Origin", "*") // the backend's, after the 103
-	w.WriteHeader(http.StatusOK)
-	if got := rec.Header().Values("Access-Control-Allow-Origin"); !slices.Equal(got, []string{"https://app.example.com"}) {
-		t.Fatalf("Allow-Origin = %q, want the policy's only", got)
-	}
-}
-
-func TestTheWriterUnwrapsAndFlushes(t *testing.T) {
-	rec := httptest.NewRecorder()
-	var w Writer
-	w.Reset(rec, policy(t, listed), "https://app.example.com")
-	if !w.Allowed() || w.Unwrap() != rec {
-		t.Fatal("Reset must keep the writer and the origin's verdict")
-	}
-	w.Flush()
-	if !rec.Flushed || rec.Header().Get("Access-Control-Allow-Origin") != "https://app.example.com" {
-		t.Fatal("Flush must fix the headers and flush")
 	}
 }

@@ -23,6 +23,8 @@ import (
 	"fmt"
 	"net/textproto"
 	"strings"
+
+	"github.com/turnpike-io/turnpike/dataplane/reqctx"
 )
 
 // source is where a variable of a value expression reads from.
@@ -43,9 +45,10 @@ const (
 // part is one piece of a value: a literal, or a variable.
 type part struct {
 	src  source
-	lit  string // srcLiteral
-	name string // header (canonical), query, parameter, context or variable name
-	path []step // srcBody: nil means the whole body
+	lit  string     // srcLiteral
+	name string     // header (canonical), query, parameter, context or variable name
+	path []step     // srcBody: nil means the whole body
+	ctx  reqctx.Var // srcContext: the compiled $context variable
 }
 
 // Value is a compiled value expression: static text and variables, in AWS
@@ -76,15 +79,6 @@ const (
 	phaseRequest  phase = iota // requestParameters: $request, $context, $stageVariables
 	phaseResponse              // responseParameters: $response.header, $context, $stageVariables
 )
-
-// contextNames are the $context variables a mapping may read besides
-// authorizer.* (any key: principalId, claims.X and the REQUEST context).
-var contextNames = map[string]bool{
-	"requestId": true, "extendedRequestId": true, "apiId": true, "stage": true, "routeKey": true,
-	"httpMethod": true, "domainName": true, "path": true, "protocol": true,
-	"identity.sourceIp": true, "identity.userAgent": true,
-	"identity.clientCert.subjectDN": true, "identity.clientCert.serialNumber": true,
-}
 
 // compileValue parses a value expression for phase ph.
 func compileValue(src string, ph phase) (Value, error) {
@@ -190,11 +184,11 @@ func compileVariable(expr string, ph phase) (part, error) {
 		}
 		return part{src: srcResponseHeader, name: textproto.CanonicalMIMEHeaderKey(name)}, nil
 	case "context":
-		authorizer := strings.HasPrefix(rest, "authorizer.") && len(rest) > len("authorizer.")
-		if !contextNames[rest] && !authorizer {
+		v, ok := reqctx.Lookup(rest)
+		if !ok || !v.Meaningful() {
 			return part{}, fmt.Errorf("$%s: unknown context variable %q", expr, rest)
 		}
-		return part{src: srcContext, name: rest}, nil
+		return part{src: srcContext, name: rest, ctx: v}, nil
 	case "stageVariables":
 		if !validVariableName(rest) {
 			return part{}, fmt.Errorf("$%s: stage variable names are 1 to 64 letters, digits or underscores", expr)

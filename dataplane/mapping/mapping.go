@@ -10,14 +10,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-)
 
-// Context resolves a $context variable (the name after "$context.") for one
-// request; unknown or unavailable values are "". The dataplane implements it
-// on its per-request state.
-type Context interface {
-	ContextValue(name string) string
-}
+	"github.com/turnpike-io/turnpike/dataplane/reqctx"
+	"github.com/turnpike-io/turnpike/dataplane/urlpath"
+)
 
 // Input is what mapping values read about one request (and, for response
 // mappings, its response). The dataplane fills one per request; it must not
@@ -29,14 +25,15 @@ type Input struct {
 	RawQuery string
 	// Path is the escaped request path after the stage prefix ($request.path).
 	Path string
-	// ParamNames and Params are the route's decoded path parameters, aligned.
-	ParamNames, Params []string
+	// Params are the route's decoded path parameters.
+	Params urlpath.Params
 	// Body is the request body; read only when Request.NeedsBody says so.
 	Body []byte
 	// StageVariables of the stage (the canary's when the request is a canary).
 	StageVariables map[string]string
-	// Context resolves $context variables; nil resolves them all to "".
-	Context Context
+	// Context is the request's $context (dataplane/reqctx); nil resolves
+	// every $context variable to "".
+	Context *reqctx.Context
 	// ResponseHeader is the integration response's header (response mappings).
 	ResponseHeader map[string][]string
 
@@ -65,16 +62,13 @@ func (in *Input) lookup(p *part) string {
 	case srcPath:
 		return in.Path
 	case srcPathParam:
-		for i, n := range in.ParamNames {
-			if n == p.name && i < len(in.Params) {
-				return in.Params[i]
-			}
-		}
+		v, _ := in.Params.Get(p.name)
+		return v
 	case srcBody:
 		return in.bodyValue(p.path)
 	case srcContext:
 		if in.Context != nil {
-			return in.Context.ContextValue(p.name)
+			return in.Context.Text(p.ctx)
 		}
 	case srcStageVariable:
 		return in.StageVariables[p.name]

@@ -3,6 +3,9 @@ package mapping
 import (
 	"strings"
 	"testing"
+
+	"github.com/turnpike-io/turnpike/dataplane/reqctx"
+	"github.com/turnpike-io/turnpike/dataplane/urlpath"
 )
 
 func TestCompileRejectsWhatItCannotServeAndNamesTheKey(t *testing.T) {
@@ -61,20 +64,21 @@ func TestCompileResponseRejectsBadCodesKeysAndSources(t *testing.T) {
 	}
 }
 
-type fakeContext map[string]string
+// authorizerValues is an authorizer answer: the names after
+// "$context.authorizer." and their values.
+type authorizerValues map[string]string
 
-func (f fakeContext) ContextValue(name string) string { return f[name] }
+func (a authorizerValues) Value(name string) (string, bool) { v, ok := a[name]; return v, ok }
 
 func TestValuesMixTextAndVariablesWithAndWithoutBraces(t *testing.T) {
 	in := &Input{
 		Header:         map[string][]string{"X-A": {"1", "2"}},
 		RawQuery:       "q=a&q=b&r=%20x",
 		Path:           "/pets/7",
-		ParamNames:     []string{"id"},
-		Params:         []string{"7"},
+		Params:         urlpath.Params{Names: []string{"id"}, Values: []string{"7"}},
 		Body:           []byte(`{"a":{"b":[10,{"c":"deep"}],"n":1.50,"t":true,"z":null},"k y":"sp"}`),
 		StageVariables: map[string]string{"v": "stagevalue"},
-		Context:        fakeContext{"requestId": "rid", "authorizer.claims.sub": "alice"},
+		Context:        &reqctx.Context{RequestID: "rid", Authorizer: authorizerValues{"claims.sub": "alice"}},
 	}
 	cases := map[string]string{
 		"static $5 text":            "static $5 text",
@@ -139,7 +143,7 @@ func TestRequestApplyRunsRemovesThenOverwritesThenAppends(t *testing.T) {
 		t.Error("NeedsBody is false with a $request.body value")
 	}
 	h := map[string][]string{"X-User": {"spoofed"}, "X-User-In": {"bob"}, "X-Gone": {"client"}, "X-Mode": {"fast"}}
-	in := &Input{Header: h, RawQuery: "secret=1&keep=%2F&mode=slow&secret=2", Path: "/pets", Body: []byte(`{"text":"a\r\nb"}`), Context: fakeContext{}}
+	in := &Input{Header: h, RawQuery: "secret=1&keep=%2F&mode=slow&secret=2", Path: "/pets", Body: []byte(`{"text":"a\r\nb"}`), Context: &reqctx.Context{}}
 	out := Outgoing{Header: h, RawQuery: in.RawQuery}
 	if err := m.Apply(in, &out); err != nil {
 		t.Fatal(err)

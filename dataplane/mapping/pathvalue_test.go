@@ -1,6 +1,10 @@
 package mapping
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/turnpike-io/turnpike/dataplane/urlpath"
+)
 
 // Review finding 2: decoded values substituted into overwrite:path are
 // escaped, so a "%XX" in them is data and never an escape the backend
@@ -13,11 +17,11 @@ func TestMappedPathEscapesDecodedValuesOnce(t *testing.T) {
 		want       string // "" means refused (ErrUnsafePath)
 	}{
 		{"a path parameter with an escaped slash", "/public/$request.path.name",
-			Input{ParamNames: []string{"name"}, Params: []string{"..%2F..%2Fadmin"}}, "/public/..%252F..%252Fadmin"},
+			Input{Params: urlpath.Params{Names: []string{"name"}, Values: []string{"..%2F..%2Fadmin"}}}, "/public/..%252F..%252Fadmin"},
 		{"a greedy path parameter keeps its own segments", "/v2/$request.path.proxy",
-			Input{ParamNames: []string{"proxy"}, Params: []string{"a b/c%d"}}, "/v2/a%20b/c%25d"},
+			Input{Params: urlpath.Params{Names: []string{"proxy"}, Values: []string{"a b/c%d"}}}, "/v2/a%20b/c%25d"},
 		{"a greedy path parameter with a dot segment", "/v2/$request.path.proxy",
-			Input{ParamNames: []string{"proxy"}, Params: []string{"a/../admin"}}, ""},
+			Input{Params: urlpath.Params{Names: []string{"proxy"}, Values: []string{"a/../admin"}}}, ""},
 		{"a header value's slash is data", "/files/$request.header.x-name",
 			Input{Header: map[string][]string{"X-Name": {"../../admin"}}}, "/files/..%2F..%2Fadmin"},
 		{"a header value with an escape", "/files/$request.header.x-name",

@@ -5,6 +5,8 @@ import (
 	"maps"
 	"net/url"
 	"strings"
+
+	"github.com/turnpike-io/turnpike/dataplane/urlpath"
 )
 
 // Request is a compiled requestParameters map. Immutable once compiled.
@@ -144,26 +146,12 @@ func (v *Value) evalPath(in *Input) string {
 			p.src == srcContext && p.name == "path":
 			b.WriteString(s)
 		case p.src == srcPathParam:
-			b.WriteString(escapeSegments(s))
+			b.WriteString(urlpath.EscapeSegments(s))
 		default:
 			b.WriteString(url.PathEscape(s))
 		}
 	}
 	return b.String()
-}
-
-// escapeSegments escapes a decoded path parameter segment by segment: a
-// greedy parameter's "/" are the separators of the client's own segments
-// (an encoded slash is refused before routing), as for HTTP_PROXY uris.
-func escapeSegments(s string) string {
-	if !strings.Contains(s, "/") {
-		return url.PathEscape(s)
-	}
-	segs := strings.Split(s, "/")
-	for i, seg := range segs {
-		segs[i] = url.PathEscape(seg)
-	}
-	return strings.Join(segs, "/")
 }
 
 // safePath turns a mapped value into an escaped absolute path: a leading
@@ -178,7 +166,7 @@ func safePath(v string) (string, bool) {
 	for i := 0; i < len(v); i++ {
 		c := v[i]
 		switch {
-		case c == '%' && i+2 < len(v) && isHex(v[i+1]) && isHex(v[i+2]), pathChar(c):
+		case c == '%' && i+2 < len(v) && urlpath.IsHex(v[i+1]) && urlpath.IsHex(v[i+2]), pathChar(c):
 			b.WriteByte(c)
 		default:
 			const hex = "0123456789ABCDEF"
@@ -192,10 +180,6 @@ func safePath(v string) (string, bool) {
 		}
 	}
 	return p, true
-}
-
-func isHex(c byte) bool {
-	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }
 
 // pathChar: unreserved, sub-delims, ':', '@' and '/' (RFC 3986 path).

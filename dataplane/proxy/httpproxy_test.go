@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/turnpike-io/turnpike/dataplane/table"
+	"github.com/turnpike-io/turnpike/dataplane/urlpath"
 )
 
 func TestProxyURL(t *testing.T) {
@@ -50,7 +51,7 @@ func TestProxyURL(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			u, err := proxyURL(c.uri, c.names, c.values, c.rawQuery)
+			u, err := proxyURL(c.uri, urlpath.Params{Names: c.names, Values: c.values}, c.rawQuery)
 			if c.wantErr {
 				if err == nil {
 					t.Fatalf("proxyURL = %s, want an error", u)
@@ -72,7 +73,7 @@ func TestHTTPProxyForwardsToTheSubstitutedURI(t *testing.T) {
 	in := &table.Integration{Type: table.IntegrationHTTPProxy, URI: b.URL + "/v1/{kind}/{rest}?src=gw"}
 	g := newGateway(t, Options{}, func(r *http.Request) *Target {
 		return &Target{
-			Integration: in, ParamNames: []string{"kind", "rest"}, Params: []string{"dog food", "a/b;c"},
+			Integration: in, Params: urlpath.Params{Names: []string{"kind", "rest"}, Values: []string{"dog food", "a/b;c"}},
 			RawQuery: r.URL.RawQuery,
 		}
 	})

@@ -1,6 +1,8 @@
-// Package proxy forwards requests to integration backends: SERVICE (the ready
-// endpoints of a cluster Service, round robin, skipping endpoints that refuse
-// connections) and HTTP_PROXY (a URI with path parameters filled in).
+// Package proxy forwards requests to HTTP backends: the ready endpoints of a
+// cluster Service (round robin, skipping endpoints that refuse connections)
+// or a URI with path parameters filled in. It forwards only: which
+// integration kind a route has is decided by the dataplane's integration
+// dispatch (SERVICE and HTTP_PROXY routes come here).
 //
 // Invariants:
 //   - One httputil.ReverseProxy and one http.Transport per Forwarder, built in
@@ -37,6 +39,7 @@ import (
 
 	"github.com/turnpike-io/turnpike/dataplane/table"
 	"github.com/turnpike-io/turnpike/dataplane/upstream"
+	"github.com/turnpike-io/turnpike/dataplane/urlpath"
 )
 
 // DefaultTimeout applies when an Integration has no TimeoutMillis (AWS's 29 s).
@@ -104,11 +107,14 @@ func (f *Forwarder) CloseIdleConnections() {
 // Target is what the request handler resolved for one request, and what
 // Forward reports back for the access log.
 type Target struct {
-	// Integration is the route's integration (SERVICE or HTTP_PROXY).
+	// Integration says where the request goes: to the ready endpoints of
+	// its Service when that is set, else to its URI; and its timeout. Which
+	// integration kind this is was decided by the caller: the forwarder only
+	// forwards.
 	Integration *table.Integration
-	// ParamNames and Params are the decoded path parameters, aligned; a greedy
-	// parameter's value contains "/".
-	ParamNames, Params []string
+	// Params are the decoded path parameters; a greedy parameter's value
+	// contains "/".
+	Params urlpath.Params
 	// Path (SERVICE) is the request path without the stage prefix, with its
 	// original escaping, at least "/".
 	Path string
@@ -206,7 +212,7 @@ func (f *Forwarder) Forward(w http.ResponseWriter, r *http.Request, t *Target) (
 			return fail
 		}
 		x := exchange{w: w, out: r, c: c, ctx: r.Context(), timeout: timeout, direct: true, o: o}
-		return f.dispatch(&x, in)
+		return f.forward(&x, in)
 	}
 	tctx, cancel := context.WithTimeoutCause(r.Context(), timeout, errTimeout)
 	defer cancel()
@@ -217,19 +223,18 @@ func (f *Forwarder) Forward(w http.ResponseWriter, r *http.Request, t *Target) (
 		out.Body = body
 	}
 	x := exchange{w: w, out: out, c: c, body: body, ctx: tctx, timeout: timeout}
-	return f.dispatch(&x, in)
+	return f.forward(&x, in)
 }
 
-// dispatch runs x on the path of its integration type.
-func (f *Forwarder) dispatch(x *exchange, in *table.Integration) *Failure {
-	switch in.Type {
-	case table.IntegrationService:
+// forward sends x to the destination of in: a Service's endpoints, or a URI.
+func (f *Forwarder) forward(x *exchange, in *table.Integration) *Failure {
+	if in.Service != nil {
 		return f.forwardService(x, in.Service)
-	case table.IntegrationHTTPProxy:
-		return f.forwardHTTP(x, in.URI)
-	default:
-		return internalError(fmt.Sprintf("integration type %q is not proxied", in.Type))
 	}
+	if in.URI == "" {
+		return internalError("the integration names neither a Service nor a URI")
+	}
+	return f.forwardHTTP(x, in.URI)
 }
 
 // exchange bundles what one Forward call hands to the per-type paths.
@@ -305,7 +310,7 @@ func (f *Forwarder) forwardService(x *exchange, st *table.ServiceTarget) *Failur
 }
 
 func (f *Forwarder) forwardHTTP(x *exchange, uri string) *Failure {
-	u, err := proxyURL(uri, x.c.t.ParamNames, x.c.t.Params, x.c.t.RawQuery)
+	u, err := proxyURL(uri, x.c.t.Params, x.c.t.RawQuery)
 	if err != nil {
 		return internalError("integration uri: " + err.Error())
 	}

@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+
+	"github.com/turnpike-io/turnpike/dataplane/urlpath"
 )
 
 // rewrite is the ReverseProxy Rewrite hook. By the time it runs, ReverseProxy
@@ -106,7 +108,7 @@ func stripH2C(h http.Header) {
 // query value), and the request's query is appended to the URI's own.
 // Placeholders in the scheme or authority are not substituted: request data
 // must never choose the host.
-func proxyURL(uri string, names, values []string, rawQuery string) (*url.URL, error) {
+func proxyURL(uri string, params urlpath.Params, rawQuery string) (*url.URL, error) {
 	i := strings.Index(uri, "://")
 	if i < 0 {
 		return nil, errors.New("not an absolute URI: " + uri)
@@ -122,10 +124,10 @@ func proxyURL(uri string, names, values []string, rawQuery string) (*url.URL, er
 	path, query, hasQuery := strings.Cut(rest, "?")
 	var b strings.Builder
 	b.WriteString(uri[:authEnd])
-	substitute(&b, path, names, values, escapePath)
+	substitute(&b, path, params, urlpath.EscapeSegments)
 	if hasQuery {
 		b.WriteByte('?')
-		substitute(&b, query, names, values, url.QueryEscape)
+		substitute(&b, query, params, url.QueryEscape)
 	}
 	u, err := url.Parse(b.String())
 	if err != nil {
@@ -146,9 +148,9 @@ func proxyURL(uri string, names, values []string, rawQuery string) (*url.URL, er
 	return u, nil
 }
 
-// substitute appends s to b with every {name} or {name+} whose name is in
-// names replaced by escape(value); unknown placeholders stay as written.
-func substitute(b *strings.Builder, s string, names, values []string, escape func(string) string) {
+// substitute appends s to b with every {name} or {name+} whose name is a
+// parameter replaced by escape(value); unknown placeholders stay as written.
+func substitute(b *strings.Builder, s string, params urlpath.Params, escape func(string) string) {
 	for {
 		open := strings.IndexByte(s, '{')
 		if open < 0 {
@@ -161,7 +163,7 @@ func substitute(b *strings.Builder, s string, names, values []string, escape fun
 		end += open
 		name := strings.TrimSuffix(s[open+1:end], "+")
 		b.WriteString(s[:open])
-		if v, ok := lookup(names, values, name); ok {
+		if v, ok := params.Get(name); ok {
 			b.WriteString(escape(v))
 		} else {
 			b.WriteString(s[open : end+1])
@@ -169,26 +171,4 @@ func substitute(b *strings.Builder, s string, names, values []string, escape fun
 		s = s[end+1:]
 	}
 	b.WriteString(s)
-}
-
-func lookup(names, values []string, name string) (string, bool) {
-	for i, n := range names {
-		if n == name && i < len(values) {
-			return values[i], true
-		}
-	}
-	return "", false
-}
-
-// escapePath escapes a decoded path parameter; a greedy parameter's value
-// contains "/", and each of its segments is escaped separately.
-func escapePath(v string) string {
-	if !strings.Contains(v, "/") {
-		return url.PathEscape(v)
-	}
-	segs := strings.Split(v, "/")
-	for i, s := range segs {
-		segs[i] = url.PathEscape(s)
-	}
-	return strings.Join(segs, "/")
 }

@@ -1,6 +1,10 @@
 package table
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/turnpike-io/turnpike/dataplane/urlpath"
+)
 
 // Router finds the route of a request within one stage. Lookup walks a trie of
 // path segments, so its cost depends on the path's length and never on how
@@ -165,12 +169,12 @@ func (rt *Router) greedy(method string, segs []string) *Route {
 	return best
 }
 
-// Params returns the decoded values of r's path variables for segs, in the
-// order of r.ParamNames. A greedy variable's value is the rest of the path
-// joined with "/" (segments never contain "/": encoded slashes are refused).
-func (r *Route) Params(segs []string) []string {
+// Params returns r's path parameters for segs: r.ParamNames and their
+// decoded values. A greedy variable's value is the rest of the path joined
+// with "/" (segments never contain "/": encoded slashes are refused).
+func (r *Route) Params(segs []string) urlpath.Params {
 	if len(r.ParamNames) == 0 {
-		return nil
+		return urlpath.Params{}
 	}
 	vals := make([]string, 0, len(r.ParamNames))
 	for i, s := range r.pattern {
@@ -181,5 +185,5 @@ func (r *Route) Params(segs []string) []string {
 			vals = append(vals, strings.Join(segs[i:], "/"))
 		}
 	}
-	return vals
+	return urlpath.Params{Names: r.ParamNames, Values: vals}
 }

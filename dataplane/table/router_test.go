@@ -55,8 +55,8 @@ func TestLookupOrder(t *testing.T) {
 			if got != tc.want {
 				t.Fatalf("%s %s matched %q, want %q", tc.method, tc.path, got, tc.want)
 			}
-			if r != nil && !slices.Equal(r.Params(s), tc.params) {
-				t.Fatalf("params %q, want %q", r.Params(s), tc.params)
+			if r != nil && !slices.Equal(r.Params(s).Values, tc.params) {
+				t.Fatalf("params %q, want %q", r.Params(s).Values, tc.params)
 			}
 		})
 	}

@@ -13,8 +13,8 @@
 package table
 
 import (
-	"github.com/turnpike-io/turnpike/dataplane/accesslog"
 	"github.com/turnpike-io/turnpike/dataplane/mapping"
+	"github.com/turnpike-io/turnpike/dataplane/reqctx"
 )
 
 // Protocol is the AWS flavour of an Api: it selects error bodies and headers.
@@ -81,7 +81,7 @@ type Stage struct {
 	Variables map[string]string `json:"variables,omitempty"`
 	// AccessLog is the stage's access log format, compiled once by the
 	// translator; nil writes JSON lines.
-	AccessLog *accesslog.Format `json:"accessLog,omitempty"`
+	AccessLog *reqctx.Template `json:"accessLog,omitempty"`
 	// Routes sorted by Key.
 	Routes []*Route `json:"routes"`
 	// Plans are the usage plans whose keys may call this stage (plans.go).

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/turnpike-io/turnpike/dataplane/auth"
+	"github.com/turnpike-io/turnpike/dataplane/reqctx"
 	"github.com/turnpike-io/turnpike/dataplane/table"
 	"github.com/turnpike-io/turnpike/dataplane/upstream"
 )
@@ -91,7 +92,8 @@ func req(method, path, token string) *auth.Request {
 		r.Header.Set("Authorization", token)
 	}
 	return &auth.Request{
-		HTTP: r, RequestID: "rid", Namespace: "shop", Api: "pets", Stage: "prod",
+		HTTP: r, Context: &reqctx.Context{RequestID: "rid", AccountID: "shop", APIID: "pets", Stage: "prod"},
+		RequestID: "rid", Namespace: "shop", Api: "pets", Stage: "prod",
 		RouteKey: method + " " + path, Path: "/prod" + path, RoutePath: path,
 		StageVariables: map[string]string{"tenant": "t1"}, SourceIP: "192.0.2.1", DomainName: "pets.shop.execute-api.localhost",
 	}

@@ -48,27 +48,30 @@ func (s *Server) AuthorizerStats() (jwksFetches, jwksFailures, cacheHits, cacheM
 	return
 }
 
-// authorize is the step after throttling: the route's authorizer decides,
-// and its result stays on the exchange for the API key step
-// (usageIdentifierKey), the integration and the access log.
+// authorize is the authorizer step, after throttling: the route's
+// authorizer decides, and its result stays on the exchange for the API key
+// step (usageIdentifierKey), the integration and the $context. The
+// authorizer reads the request's $context as it is at this point.
 func (x *exchange) authorize() bool {
 	az := x.route.Auth
 	if az == nil {
 		return true
 	}
+	c := x.context()
 	q := &auth.Request{
 		HTTP:           x.r,
-		RequestID:      x.id,
-		Namespace:      x.api.Namespace,
-		Api:            x.api.Name,
-		Stage:          x.stage.Name,
+		Context:        c,
+		RequestID:      c.RequestID,
+		Namespace:      c.AccountID,
+		Api:            c.APIID,
+		Stage:          c.Stage,
 		StageVariables: x.variables(), // the canary's for a canary request
-		RouteKey:       x.route.Key,
-		Path:           x.path.escaped,
+		RouteKey:       c.RouteKey,
+		Path:           c.Path,
 		RoutePath:      canonicalPath(x.segs),
-		PathParams:     pathParams(x.route, x.segs),
-		SourceIP:       remoteIP(x.r.RemoteAddr),
-		DomainName:     x.host,
+		PathParams:     x.route.Params(x.segs).Map(),
+		SourceIP:       c.SourceIP,
+		DomainName:     c.DomainName,
 	}
 	ctx, span := x.startAuthorizerSpan(az.Authorizer)
 	typ := metrics.AuthorizerRequest
@@ -115,21 +118,6 @@ func (x *exchange) answerAuthz(object string) bool {
 
 func isSimple(a *table.Authorizer) bool {
 	return a.Request != nil && a.Request.SimpleResponses && a.Request.PayloadFormatVersion == "2.0"
-}
-
-// pathParams maps the route's parameter names to their decoded values.
-func pathParams(r *table.Route, segs []string) map[string]string {
-	if len(r.ParamNames) == 0 {
-		return nil
-	}
-	vals := r.Params(segs)
-	m := make(map[string]string, len(vals))
-	for i, n := range r.ParamNames {
-		if i < len(vals) {
-			m[n] = vals[i]
-		}
-	}
-	return m
 }
 
 // canonicalPath is the path after the stage prefix as routing sees it: the

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/turnpike-io/turnpike/dataplane/mapping"
@@ -19,19 +18,20 @@ import (
 const msgBodyTimeout = "Endpoint request timed out"
 
 // Parameter mapping in the chain (api.md, Route integration
-// requestParameters/responseParameters; dataplane/mapping):
-//   - mapRequest runs inside integrate, after authorization (so
-//     $context.authorizer.* is known) and right before the forwarder. It
-//     changes the outgoing header, query string and path; values read the
-//     request as received.
+//   requestParameters/responseParameters; dataplane/mapping):
+//   - mapRequest is the step's in side, after authorization (so
+//     $context.authorizer.* is known) and right before the integration. It
+//     changes the integration request (the outgoing header, query string
+//     and path); values read the request as received. A MOCK integration
+//     has no request to map.
 //   - The body is read only when a value reads $request.body, bounded by
 //     the Api's body limit (limitBody installed it: too large is 413) and
 //     by the integration timeout (too slow is 504), and replayed to the
 //     backend byte for byte. A body that is not JSON makes
 //     its values empty; the request goes on.
-//   - Response mappings run in the forwarder's ModifyResponse hook (through
-//     Target.Response), before any response byte is sent, and on MOCK
-//     answers; gateway errors are never mapped.
+//   - mapResponse is the step's reply side: it runs on every integration
+//     answer (backend and MOCK) before any response byte is sent; gateway
+//     errors never pass there.
 
 // mappingInput fills the exchange's reusable mapping input.
 func (x *exchange) mappingInput() *mapping.Input {
@@ -39,10 +39,9 @@ func (x *exchange) mappingInput() *mapping.Input {
 		Header:         x.r.Header,
 		RawQuery:       x.r.URL.RawQuery,
 		Path:           x.rest,
-		ParamNames:     x.route.ParamNames,
 		Params:         x.target.Params,
 		StageVariables: x.variables(),
-		Context:        x,
+		Context:        x.context(),
 	}
 	return &x.mapIn
 }
@@ -52,7 +51,7 @@ func (x *exchange) mappingInput() *mapping.Input {
 // mapped path with a dot segment).
 func (x *exchange) mapRequest() bool {
 	m := x.route.RequestMapping
-	if m == nil {
+	if m == nil || x.target.Integration == nil { // no mapping, or MOCK
 		return true
 	}
 	in := x.mappingInput()
@@ -117,9 +116,9 @@ func (x *exchange) bufferBody() ([]byte, bool) {
 	return b, true
 }
 
-// MapResponse applies the route's responseParameters for status to h and
-// returns the status to send (proxy.ResponseMapper).
-func (x *exchange) MapResponse(status int, h http.Header) int {
+// mapResponse applies the route's responseParameters for status to h, the
+// integration answer's header, and returns the status to send.
+func (x *exchange) mapResponse(status int, h http.Header) int {
 	m := x.route.ResponseMapping
 	if !m.Maps(status) {
 		return status
@@ -127,40 +126,4 @@ func (x *exchange) MapResponse(status int, h http.Header) int {
 	in := x.mappingInput()
 	in.ResponseHeader = h
 	return m.Apply(status, in, h)
-}
-
-// ContextValue resolves $context.NAME for parameter mapping
-// (mapping.Context); unknown names and values that are not there are "".
-func (x *exchange) ContextValue(name string) string {
-	if key, ok := strings.CutPrefix(name, "authorizer."); ok {
-		v, _ := x.authz.Value(key) // a nil result (no authorizer) has no values
-		return v
-	}
-	switch name {
-	case "requestId", "extendedRequestId":
-		return x.id
-	case "apiId":
-		return x.api.Name
-	case "stage":
-		return x.stage.Name
-	case "routeKey":
-		return x.route.Key
-	case "httpMethod":
-		return x.r.Method
-	case "domainName":
-		return x.host
-	case "path":
-		return x.path.escaped
-	case "protocol":
-		return x.r.Proto
-	case "identity.sourceIp":
-		return remoteIP(x.r.RemoteAddr)
-	case "identity.userAgent":
-		return x.r.UserAgent()
-	case "identity.clientCert.subjectDN":
-		return x.clientCert.SubjectDN
-	case "identity.clientCert.serialNumber":
-		return x.clientCert.SerialNumber
-	}
-	return ""
 }

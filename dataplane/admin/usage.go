@@ -1,7 +1,6 @@
-package dataplane
+package admin
 
 import (
-	"encoding/json"
 	"net/http"
 	"strings"
 	"time"
@@ -34,30 +33,30 @@ type KeyUsage struct {
 	Remaining *int64 `json:"remaining,omitempty"`
 }
 
-// UsageHandler serves GET /usage/{namespace}/{plan}: 404 for a plan that is
+// usageHandler serves GET /usage/{namespace}/{plan}: 404 for a plan that is
 // not served, 502 when the shared store cannot be read.
-func (s *Server) UsageHandler() http.Handler {
+func usageHandler(o Options) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/usage/"), "/")
 		if len(parts) != 2 || parts[0] == "" || parts[1] == "" {
 			http.Error(w, "use GET /usage/{namespace}/{plan}", http.StatusNotFound)
 			return
 		}
-		p := s.table.Load().Plan(parts[0], parts[1])
+		p := o.Table().Plan(parts[0], parts[1])
 		if p == nil {
 			http.Error(w, "no served UsagePlan "+parts[0]+"/"+parts[1], http.StatusNotFound)
 			return
 		}
 		rep := UsageReport{Namespace: p.Namespace, Plan: p.Name, Quota: p.Quota, Keys: make([]KeyUsage, 0, len(p.Keys))}
 		if p.Quota != nil {
-			start, end := throttle.PeriodBounds(*p.Quota, time.Now())
+			start, end := throttle.PeriodBounds(*p.Quota, o.Now())
 			rep.StartDate, rep.EndDate = &start, &end
 		}
 		for i := range p.Keys {
 			k := &p.Keys[i]
 			ku := KeyUsage{ID: k.ID, Object: k.Object}
 			if p.Quota != nil {
-				used, err := s.limiter.Usage(r.Context(), p.QuotaID(k), *p.Quota)
+				used, err := o.Limiter.Usage(r.Context(), p.QuotaID(k), *p.Quota)
 				if err != nil {
 					http.Error(w, "reading the quota counters failed: "+err.Error(), http.StatusBadGateway)
 					return
@@ -67,9 +66,6 @@ func (s *Server) UsageHandler() http.Handler {
 			}
 			rep.Keys = append(rep.Keys, ku)
 		}
-		w.Header().Set("Content-Type", "application/json")
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(rep)
+		writeJSON(w, rep)
 	})
 }

@@ -2,7 +2,6 @@ package dataplane
 
 import (
 	"context"
-	"net/http"
 	"strconv"
 
 	"go.opentelemetry.io/otel/trace"
@@ -15,45 +14,31 @@ import (
 // Tracing hooks of the chain (dataplane/tracing). With Options.Tracing nil
 // each hook is one nil check: no span, context or header is created.
 
-// startTrace starts the request span before the chain runs; x.r then carries
-// the span in its context, so the authorizer and integration spans are its
-// children.
-func (x *exchange) startTrace() {
-	if x.s.tracing == nil {
-		return
+// startTrace is the trace step's in side, first of the request side: it
+// starts the request span; x.r then carries the span in its context, so the
+// authorizer and integration spans are its children.
+func (x *exchange) startTrace() bool {
+	if x.s.tracing != nil {
+		x.r, x.span = x.s.tracing.StartRequest(x.r)
 	}
-	x.r, x.span = x.s.tracing.StartRequest(x.r)
+	return true
 }
 
-// endTrace ends the integration span if a panic (an aborted response) left
-// it open, then the request span, named by the matched route key.
-func (x *exchange) endTrace(status int) {
+// endTrace is the trace step's out side: it ends the integration span if a
+// panic (an aborted response) left it open, then the request span, named by
+// the matched route key, with the request's $context.
+func (x *exchange) endTrace() {
 	if x.span == nil {
 		return
 	}
 	if x.ispan != nil {
 		x.s.tracing.EndIntegration(x.ispan, x.target.UpstreamStatus, x.target.Cause)
 	}
-	o := tracing.Outcome{RequestID: x.id, Status: status, Error: x.errMessage}
-	if x.route != nil {
-		o.RouteKey = x.route.Key
-	}
-	if x.api != nil {
-		o.API = x.api.Namespace + "/" + x.api.Name
-	}
-	if x.stage != nil {
-		o.Stage = x.stage.Name
-	}
-	x.s.tracing.EndRequest(x.span, o)
-}
-
-// responseStatus is the status the client got: 0 when nothing was written
-// and the chain did not finish (aborted), 200 when it finished silently.
-func (x *exchange) responseStatus() int {
-	if x.w.status == 0 && x.done {
-		return http.StatusOK
-	}
-	return x.w.status
+	c := x.context()
+	x.s.tracing.EndRequest(x.span, tracing.Outcome{
+		RequestID: c.RequestID, Status: c.Status, Error: c.ErrorMessage,
+		RouteKey: c.RouteKey, API: c.Api(), Stage: c.Stage,
+	})
 }
 
 // startIntegrationSpan opens the integration span and puts its traceparent

@@ -5,6 +5,16 @@ import (
 	"math/rand/v2"
 )
 
+// assignRequestID is the request id step: the gateway's own id replaces
+// any x-request-id a client sent, and the backend sees the same id.
+func (x *exchange) assignRequestID() bool {
+	x.id = newRequestID()
+	id := []string{x.id} // shared read-only by both maps; len = cap, so an append copies
+	x.w.Header()["X-Request-Id"] = id
+	x.r.Header["X-Request-Id"] = id // the backend sees the same id
+	return true
+}
+
 // newRequestID returns 32 hex characters of randomness. It uses the
 // runtime's per-thread ChaCha8 generator (seeded from the OS), which is
 // unpredictable enough for correlation ids and costs no system call or lock

@@ -1,24 +1,25 @@
-package dataplane
+package admin
 
 import "net/http"
 
+// Readiness reports whether the gateway is ready and, when it is not, why
+// in a few words ("shutting down", "no routing table yet").
+type Readiness func() (ready bool, why string)
+
 // HealthHandler serves /healthz (200 while the process runs: liveness must
-// not fail for reasons a restart cannot fix) and /readyz (200 once the first
-// table is in place and until shutdown begins, 503 otherwise).
-func (s *Server) HealthHandler() http.Handler {
+// not fail for reasons a restart cannot fix) and /readyz (200 when ready,
+// else 503 with the reason).
+func HealthHandler(ready Readiness) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writePlain(w, http.StatusOK, "ok\n")
 	})
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
-		switch {
-		case s.stopping.Load():
-			writePlain(w, http.StatusServiceUnavailable, "shutting down\n")
-		case !s.swapped.Load():
-			writePlain(w, http.StatusServiceUnavailable, "no routing table yet\n")
-		default:
-			writePlain(w, http.StatusOK, "ok\n")
+		if ok, why := ready(); !ok {
+			writePlain(w, http.StatusServiceUnavailable, why+"\n")
+			return
 		}
+		writePlain(w, http.StatusOK, "ok\n")
 	})
 	return mux
 }

@@ -1,0 +1,50 @@
+package dataplane
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/turnpike-io/turnpike/dataplane/table"
+)
+
+// The integration is where a request goes once every check has passed. Each
+// integration kind is one unit (integration_<kind>.go), and this file is
+// the one place that says which unit serves which integration type: adding
+// a kind is its file, one case in integrate, its table field and its
+// translator file.
+
+// prepareIntegration is the integration request step: for a route whose
+// integration is called (every kind but MOCK) it fills x.target with what
+// the call needs, the integration (the canary's for a canary request), the
+// path parameters, the path after the stage prefix and the query string;
+// parameter mapping then changes it.
+func (x *exchange) prepareIntegration() bool {
+	in := x.integration()
+	if in.Type == table.IntegrationMock {
+		return true
+	}
+	x.target = Target{
+		Integration: in,
+		Params:      x.route.Params(x.segs),
+		Path:        x.rest,
+		RawQuery:    x.r.URL.RawQuery,
+		Response:    x, // the chain's reply side (MapResponse)
+	}
+	return true
+}
+
+// integrate is the integration step, the last of the request side: the
+// unit of the route's integration kind answers the request.
+func (x *exchange) integrate() bool {
+	in := x.integration()
+	switch in.Type {
+	case table.IntegrationMock:
+		x.serveMock(in.Mock)
+	case table.IntegrationService, table.IntegrationHTTPProxy:
+		x.forward()
+	default:
+		x.fail(http.StatusInternalServerError, msgInternalError,
+			fmt.Sprintf("route %q has integration type %q, which this gateway does not serve", x.route.Key, in.Type))
+	}
+	return false
+}

@@ -1,0 +1,26 @@
+package dataplane
+
+import "github.com/turnpike-io/turnpike/dataplane/metrics"
+
+// observe is the metrics step's out side: it records the request metrics of
+// a finished exchange, aborted responses included; with no Options.Metrics
+// it does nothing. Status and latencies come from the request's $context,
+// the series from the table entries the chain resolved.
+func (x *exchange) observe() {
+	if x.s.metrics == nil {
+		return
+	}
+	c := x.context()
+	x.s.metrics.ObserveRequest(&metrics.Request{
+		Table:              x.tbl,
+		Api:                x.api,
+		Stage:              x.stage,
+		Route:              x.route,
+		Method:             c.HTTPMethod,
+		Status:             c.Status,
+		Duration:           c.ResponseLatency,
+		Integrated:         x.target.Integration != nil,
+		IntegrationLatency: c.IntegrationLatency,
+		Cause:              c.IntegrationError,
+	})
+}

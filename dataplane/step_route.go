@@ -1,0 +1,21 @@
+package dataplane
+
+import "fmt"
+
+// lookupRoute is the route step: the stage's router picks the most specific
+// route (api.md, Route matching); a route that cannot be served (its
+// reference does not resolve, or the canary's) answers its fixed error and
+// never falls through to another route.
+func (x *exchange) lookupRoute() bool {
+	x.route = x.stage.Lookup(x.r.Method, x.segs)
+	if x.route == nil {
+		status, msg := noRoute(x.api.Protocol)
+		x.fail(status, msg, fmt.Sprintf("no route matches %s %s in stage %q", x.r.Method, x.rest, x.stage.Name))
+		return false
+	}
+	if f := x.routeFailure(); f != nil { // the canary's for a canary request
+		x.fail(f.Status, f.Message, f.Hint)
+		return false
+	}
+	return true
+}
