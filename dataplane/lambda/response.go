@@ -246,14 +246,16 @@ func kindName(k jsontext.Kind) string {
 		return "a JSON string"
 	case '[':
 		return "a JSON array"
-	case '0':
+	case '{':
+		return "a JSON object"
+	case '0', '-', '1', '2', '3', '4', '5', '6', '7', '8', '9':
 		return "a JSON number"
 	case 't', 'f':
 		return "a JSON boolean"
 	case 'n':
 		return "JSON null"
 	}
-	return "not a JSON object"
+	return "not JSON"
 }
 
 // infer makes the 2.0 answer v, which has no statusCode, the body of a 200
@@ -313,11 +315,13 @@ func statusCode(v []byte) (int, error) {
 		return 0, malformed("statusCode %s is not a number", v)
 	}
 	n, err := strconv.ParseFloat(string(text), 64)
-	if err != nil || n != float64(int(n)) {
+	switch {
+	case err != nil && !errors.Is(err, strconv.ErrRange):
 		return 0, malformed("statusCode %s is not an integer", v)
-	}
-	if n < 200 || n > 599 {
+	case n < 200 || n > 599:
 		return 0, malformed("statusCode %s is not an HTTP status from 200 to 599", v)
+	case n != float64(int(n)):
+		return 0, malformed("statusCode %s is not an integer", v)
 	}
 	return int(n), nil
 }
