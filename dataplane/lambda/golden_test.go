@@ -31,7 +31,7 @@ func restSampleRequest(t *testing.T) *Request {
 		"Content-Type": {"application/json"}, "headerName": {"headerValue"},
 		"Host": {"gy415nuibc.execute-api.us-east-1.amazonaws.com"}, "Postman-Token": {"9f583ef0-ed83-4a38-aef3-eb9ce3f7a57f"},
 		"User-Agent": {"PostmanRuntime/2.4.5"}, "Via": {"1.1 d98420743a69852491bbdea73f7680bd.cloudfront.net (CloudFront)"},
-		"X-Amz-Cf-Id": {"pn-PWIJc6thYnZm5P0NMgOUglL1DYtl0gdeJky8tqsg8iS_sgsKD1A=="},
+		"X-Amz-Cf-Id":     {"pn-PWIJc6thYnZm5P0NMgOUglL1DYtl0gdeJky8tqsg8iS_sgsKD1A=="},
 		"X-Forwarded-For": {"54.240.196.186, 54.182.214.83"}, "X-Forwarded-Port": {"443"}, "X-Forwarded-Proto": {"https"},
 	}
 	return &Request{
