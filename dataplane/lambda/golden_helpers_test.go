@@ -22,8 +22,11 @@ var samplesDir = sync.OnceValues(func() (string, error) {
 		return "", fmt.Errorf("go list -m github.com/aws/aws-lambda-go: %w", err)
 	}
 	var m struct{ Dir string }
-	if err := json.Unmarshal(out, &m); err != nil || m.Dir == "" {
-		return "", fmt.Errorf("go list -m gave no Dir (%s): %v", out, err)
+	if err := json.Unmarshal(out, &m); err != nil {
+		return "", fmt.Errorf("go list -m: %w", err)
+	}
+	if m.Dir == "" {
+		return "", fmt.Errorf("go list -m gave no Dir: %s", out)
 	}
 	return filepath.Join(m.Dir, "events", "testdata"), nil
 })

@@ -171,10 +171,10 @@ func appendUnescaped(a []byte, s string) []byte {
 	}
 	start := len(a)
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '+':
+		switch c := s[i]; c {
+		case '+':
 			a = append(a, ' ')
-		case c == '%':
+		case '%':
 			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
 				return append(a[:start], s...)
 			}
