@@ -7,102 +7,48 @@ import (
 	"time"
 
 	"github.com/turnpike-io/turnpike/dataplane/auth"
+	"github.com/turnpike-io/turnpike/dataplane/lambda"
 )
 
 // event builds the AWS Lambda authorizer event of payload format version
-// ("1.0" or "2.0") for the request; identity are the identity-source values
-// in configuration order. The request body is never sent (AWS does not).
-// The headers are the client's without its forwarding headers (see
-// eventHeaders).
-func event(version string, q *auth.Request, identity []string, now time.Time) map[string]any {
+// ("1.0" or "2.0") for the request with the shared codec (dataplane/lambda);
+// identity are the identity-source values in configuration order. The
+// request body is never sent (AWS does not). The headers are the client's
+// without its forwarding headers (see eventHeaders).
+func event(version string, q *auth.Request, identity []string, now time.Time) []byte {
+	r := eventRequest(q, now)
+	in := &lambda.AuthorizerInput{ARN: q.RouteARN(), IdentitySource: identity}
 	if version == "1.0" {
-		return eventV1(q, identity, now)
+		return lambda.AppendAuthorizerEventV1(nil, r, in)
 	}
-	return eventV2(q, identity, now)
+	return lambda.AppendAuthorizerEventV2(nil, r, in)
 }
 
-func eventV2(q *auth.Request, identity []string, now time.Time) map[string]any {
+// eventRequest is what the authorizer event carries about the request.
+// accountId and apiId are Turnpike's stand-ins: the Api's namespace and
+// name.
+func eventRequest(q *auth.Request, now time.Time) *lambda.Request {
 	r := q.HTTP
-	h := eventHeaders(q)
-	headers := make(map[string]string, len(h))
-	for k, v := range h {
-		if k == "Cookie" {
-			continue // 2.0 moves cookies to their own field
-		}
-		headers[strings.ToLower(k)] = strings.Join(v, ",")
-	}
-	cookies := []string{}
-	for _, c := range r.Cookies() {
-		cookies = append(cookies, c.Name+"="+c.Value)
-	}
-	query := map[string]string{}
-	for k, v := range r.URL.Query() {
-		query[k] = strings.Join(v, ",")
-	}
-	return map[string]any{
-		"version":               "2.0",
-		"type":                  "REQUEST",
-		"routeArn":              q.RouteARN(),
-		"identitySource":        identity,
-		"routeKey":              q.RouteKey,
-		"rawPath":               q.Path,
-		"rawQueryString":        r.URL.RawQuery,
-		"cookies":               cookies,
-		"headers":               headers,
-		"queryStringParameters": query,
-		"pathParameters":        nonNil(q.PathParams),
-		"stageVariables":        nonNil(q.StageVariables),
-		"requestContext": map[string]any{
-			"apiId":      q.Api,
-			"domainName": q.DomainName,
-			"http": map[string]string{
-				"method":    r.Method,
-				"path":      q.Path,
-				"protocol":  r.Proto,
-				"sourceIp":  q.SourceIP,
-				"userAgent": r.UserAgent(),
-			},
-			"requestId": q.RequestID,
-			"routeKey":  q.RouteKey,
-			"stage":     q.Stage,
-			"time":      now.UTC().Format("02/Jan/2006:15:04:05 -0700"),
-			"timeEpoch": now.UnixMilli(),
-		},
-	}
-}
-
-func eventV1(q *auth.Request, identity []string, now time.Time) map[string]any {
-	r := q.HTTP
-	headers, multiHeaders := flatten(eventHeaders(q))
-	query, multiQuery := flatten(r.URL.Query())
-	return map[string]any{
-		"version":                         "1.0",
-		"type":                            "REQUEST",
-		"methodArn":                       q.RouteARN(),
-		"identitySource":                  strings.Join(identity, ","),
-		"authorizationToken":              strings.Join(identity, ","),
-		"resource":                        resourcePath(q.RouteKey),
-		"path":                            q.Path,
-		"httpMethod":                      r.Method,
-		"headers":                         headers,
-		"multiValueHeaders":               multiHeaders,
-		"queryStringParameters":           query,
-		"multiValueQueryStringParameters": multiQuery,
-		"pathParameters":                  nonNil(q.PathParams),
-		"stageVariables":                  nonNil(q.StageVariables),
-		"requestContext": map[string]any{
-			"apiId":            q.Api,
-			"domainName":       q.DomainName,
-			"httpMethod":       r.Method,
-			"identity":         map[string]string{"sourceIp": q.SourceIP, "userAgent": r.UserAgent()},
-			"path":             q.Path,
-			"protocol":         r.Proto,
-			"requestId":        q.RequestID,
-			"requestTime":      now.UTC().Format("02/Jan/2006:15:04:05 -0700"),
-			"requestTimeEpoch": now.UnixMilli(),
-			"resourcePath":     resourcePath(q.RouteKey),
-			"stage":            q.Stage,
-		},
+	return &lambda.Request{
+		API:            lambda.HTTP,
+		Method:         r.Method,
+		Path:           q.Path,
+		RawQuery:       r.URL.RawQuery,
+		Host:           r.Host,
+		Header:         eventHeaders(q),
+		RouteKey:       q.RouteKey,
+		ResourcePath:   resourcePath(q.RouteKey),
+		Stage:          q.Stage,
+		StageVariables: q.StageVariables,
+		PathParameters: q.PathParams,
+		RequestID:      q.RequestID,
+		Time:           now,
+		SourceIP:       q.SourceIP,
+		UserAgent:      r.UserAgent(),
+		DomainName:     q.DomainName,
+		AccountID:      q.Namespace,
+		APIID:          q.Api,
+		Protocol:       r.Proto,
 	}
 }
 
@@ -139,21 +85,6 @@ func eventHeaders(q *auth.Request) http.Header {
 	return h
 }
 
-// flatten gives the single-value (last value, as AWS 1.0 does) and the
-// multi-value forms of a header or query map.
-func flatten[M ~map[string][]string](m M) (map[string]string, map[string][]string) {
-	single := make(map[string]string, len(m))
-	multi := make(map[string][]string, len(m))
-	for k, v := range m {
-		if len(v) == 0 {
-			continue
-		}
-		single[k] = v[len(v)-1]
-		multi[k] = v
-	}
-	return single, multi
-}
-
 // resourcePath is the path template of a route key ("GET /pets/{id}" ->
 // "/pets/{id}"); $default stays as it is.
 func resourcePath(routeKey string) string {
@@ -161,13 +92,6 @@ func resourcePath(routeKey string) string {
 		return p
 	}
 	return routeKey
-}
-
-func nonNil(m map[string]string) map[string]string {
-	if m == nil {
-		return map[string]string{}
-	}
-	return m
 }
 
 // statusText is used in error messages about the authorizer's answer.

@@ -27,7 +27,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -182,10 +181,7 @@ func (c *Client) call(ctx context.Context, q *auth.Request, a *table.Authorizer,
 	if err != nil {
 		return nil, err
 	}
-	body, err := json.Marshal(event(cfg.PayloadFormatVersion, q, identity, c.now()))
-	if err != nil {
-		return nil, fmt.Errorf("encoding the authorizer event: %w", err)
-	}
+	body := event(cfg.PayloadFormatVersion, q, identity, c.now())
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("authorizer URL %q: %w", target, err)
