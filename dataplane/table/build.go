@@ -130,6 +130,16 @@ func (in *Integration) validate() error {
 		if in.Mock == nil || in.Mock.Status < 100 || in.Mock.Status > 599 {
 			return errors.New("MOCK integration without a valid status")
 		}
+	case IntegrationFunction:
+		if in.Service == nil || in.Service.Name == "" || in.Service.Port <= 0 {
+			return errors.New("FUNCTION integration without a service port")
+		}
+		if in.PayloadFormatVersion != "1.0" && in.PayloadFormatVersion != "2.0" {
+			return fmt.Errorf("FUNCTION integration with payload format version %q", in.PayloadFormatVersion)
+		}
+		if in.Concurrency <= 0 {
+			return errors.New("FUNCTION integration without a positive concurrency per endpoint")
+		}
 	default:
 		return fmt.Errorf("unknown integration type %q", in.Type)
 	}

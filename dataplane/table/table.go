@@ -65,6 +65,9 @@ type Api struct {
 	// CORS is the cross-origin policy (cors.go); nil means the gateway adds
 	// no CORS headers and answers preflights like any other request.
 	CORS *CORS `json:"cors,omitempty"`
+	// BinaryMediaTypes (REST) are the content types passed as binary, with
+	// AWS wildcards ("image/*", "*/*").
+	BinaryMediaTypes []string `json:"binaryMediaTypes,omitempty"`
 	// Stages sorted by Name.
 	Stages []*Stage `json:"stages"`
 
@@ -148,12 +151,13 @@ const (
 	IntegrationService   IntegrationType = "SERVICE"
 	IntegrationHTTPProxy IntegrationType = "HTTP_PROXY"
 	IntegrationMock      IntegrationType = "MOCK"
+	IntegrationFunction  IntegrationType = "FUNCTION"
 )
 
 // Integration is the resolved backend of a route in one stage.
 type Integration struct {
 	Type IntegrationType `json:"type"`
-	// Service is the target of SERVICE integrations.
+	// Service is the target of SERVICE and FUNCTION integrations.
 	Service *ServiceTarget `json:"service,omitempty"`
 	// URI is the HTTP_PROXY target with stage variables substituted; {param}
 	// placeholders are filled per request.
@@ -162,6 +166,12 @@ type Integration struct {
 	TimeoutMillis int32 `json:"timeoutMillis"`
 	// Mock is the fixed response of MOCK integrations.
 	Mock *Mock `json:"mock,omitempty"`
+	// PayloadFormatVersion (FUNCTION) is the Lambda event format: "1.0" or
+	// "2.0".
+	PayloadFormatVersion string `json:"payloadFormatVersion,omitempty"`
+	// Concurrency (FUNCTION) is how many invocations may be in flight per
+	// ready endpoint of Service; more wait in the function's queue.
+	Concurrency int32 `json:"concurrencyPerEndpoint,omitempty"`
 }
 
 // ServiceTarget is a Service port whose ready endpoints receive the requests.
