@@ -134,6 +134,7 @@ Whole seconds (rounded up) of a Go duration made of h, m, s and ms terms
 {{- end }}
 {{- include "turnpike.flag" (list "redis-failure-mode" $g.redisFailureMode) }}
 {{- include "turnpike.flag" (list "allow-http-jwks" $g.allowHttpJwks) }}
+{{- include "turnpike.flag" (list "function-queue-length" $g.functionQueueLength) }}
 {{- range $g.extraArgs }}
 - {{ . | quote }}
 {{- end }}
