@@ -144,19 +144,27 @@ func (x *exchange) functionFailed(err error, timeout time.Duration) {
 // functionAnswered decodes the function's answer and writes it, or renders
 // AWS's answer to a malformed one or a function error.
 func (x *exchange) functionAnswered(api lambda.APIType, in *table.Integration, res *function.Result) {
-	if res.Status != http.StatusOK {
+	resp, err := lambda.DecodeResponse(res.Body, lambda.DecodeOptions{
+		Version: lambda.PayloadVersion(in.PayloadFormatVersion), API: api, KeepBase64: x.keepBase64(api)})
+	var le *lambda.Error
+	isLambdaErr := errors.As(err, &le)
+	if res.Status != http.StatusOK && (!isLambdaErr || le.Kind == lambda.MalformedResponse) {
+		// The emulator reports its own failures (a crashed runtime, an
+		// answer over the payload limit) as non-200 with a function error
+		// object, which the codec classifies above; anything else it
+		// answers is not the function's answer.
+		if err == nil {
+			resp.Release()
+		}
 		x.endIntegrationSpan()
 		x.target.Cause = "function runtime error"
 		x.fail(http.StatusBadGateway, msgBadGateway,
 			fmt.Sprintf("the Runtime Interface Emulator at %s answered %d: %.200s", res.Endpoint, res.Status, res.Body))
 		return
 	}
-	resp, err := lambda.DecodeResponse(res.Body, lambda.DecodeOptions{
-		Version: lambda.PayloadVersion(in.PayloadFormatVersion), API: api, KeepBase64: x.keepBase64(api)})
 	if err != nil {
 		x.endIntegrationSpan()
-		var le *lambda.Error
-		if !errors.As(err, &le) {
+		if !isLambdaErr {
 			le = &lambda.Error{Kind: lambda.MalformedResponse, Cause: err.Error()}
 		}
 		status, msg := le.GatewayStatus(api)
@@ -194,9 +202,7 @@ func (x *exchange) writeFunctionAnswer(resp *lambda.Response) {
 		}
 		h[k] = append(h[k], hd.Value)
 	}
-	for _, c := range resp.Cookies {
-		h["Set-Cookie"] = append(h["Set-Cookie"], c)
-	}
+	h["Set-Cookie"] = append(h["Set-Cookie"], resp.Cookies...)
 	if _, ok := h["Content-Type"]; !ok {
 		h["Content-Type"] = []string{"application/json"}
 	}

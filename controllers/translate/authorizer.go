@@ -114,7 +114,7 @@ func (tr *translator) authorizerService(a *v1alpha1.Authorizer) (*table.ServiceT
 	if svc == nil {
 		return nil, &issue{
 			reason:  v1alpha1.ReasonServiceNotFound,
-			message: "Service " + quote(ref.Name) + " not found in namespace " + quote(a.Namespace) + "; create it or fix "+field+".name (Routes using this Authorizer answer 500 until then)",
+			message: "Service " + quote(ref.Name) + " not found in namespace " + quote(a.Namespace) + "; create it or fix " + field + ".name (Routes using this Authorizer answer 500 until then)",
 			hint:    "the authorizer's Service " + quote(ref.Name) + " does not exist in namespace " + quote(a.Namespace),
 			waiting: true,
 		}
@@ -195,7 +195,8 @@ func (tr *translator) routeAuth(r *v1alpha1.Route) (*table.Authorization, *issue
 	if sp.AuthorizationType == v1alpha1.AuthorizationCustom {
 		want = v1alpha1.AuthorizerRequest
 	}
-	if got := st.obj.Spec.Type; got != want && !(want == v1alpha1.AuthorizerRequest && got == v1alpha1.AuthorizerToken) {
+	tokenForCustom := want == v1alpha1.AuthorizerRequest && st.obj.Spec.Type == v1alpha1.AuthorizerToken
+	if got := st.obj.Spec.Type; got != want && !tokenForCustom {
 		what := fmt.Sprintf("authorizationType %s needs a %s Authorizer, but %q is %s", sp.AuthorizationType, want, sp.AuthorizerName, st.obj.Spec.Type)
 		return nil, &issue{reason: v1alpha1.ReasonInvalid, message: what + "; fix spec.authorizationType or spec.authorizerName (the Route answers 500 until then)", hint: what, stalled: true}
 	}

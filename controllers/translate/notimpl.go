@@ -25,9 +25,6 @@ func apiNotImplemented(a *v1alpha1.Api) []string {
 	if a.Spec.ManagementApi != nil {
 		f = append(f, "spec.managementApi")
 	}
-	if len(a.Spec.BinaryMediaTypes) > 0 {
-		f = append(f, "spec.binaryMediaTypes")
-	}
 	if len(a.Spec.GatewayResponses) > 0 {
 		f = append(f, "spec.gatewayResponses")
 	}

@@ -204,7 +204,7 @@ func (v *Invoker) call(ctx context.Context, s *slots, set *upstream.Set, ep stri
 func (v *Invoker) post(ctx context.Context, ep string, event []byte) (*Result, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+ep+InvocationsPath, bytes.NewReader(event))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnreachable, err)
+		return nil, fmt.Errorf("%w: %w", ErrUnreachable, err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	res, err := v.client.Do(req)
@@ -214,7 +214,7 @@ func (v *Invoker) post(ctx context.Context, ep string, event []byte) (*Result, e
 	defer res.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(res.Body, maxAnswerBytes))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s closed the connection during its answer: %v", ErrUnreachable, ep, err)
+		return nil, fmt.Errorf("%w: %s closed the connection during its answer: %w", ErrUnreachable, ep, err)
 	}
 	if bytes.HasPrefix(body, []byte("Task timed out after")) {
 		return nil, fmt.Errorf("%w: %s", ErrTimedOut, strings.TrimSpace(string(body)))

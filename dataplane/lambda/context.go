@@ -1,6 +1,7 @@
 package lambda
 
 import (
+	"net"
 	"net/http"
 	"strings"
 
@@ -42,8 +43,8 @@ func FromContext(c *reqctx.Context, api APIType) Request {
 
 // GatewayHeaders are the request headers an event carries: the client's,
 // without its Forwarded, X-Forwarded-* and X-Real-Ip, and with
-// X-Forwarded-For, -Proto and -Host set from the connection as API Gateway
-// sets them. X-Forwarded-For is the source IP the gateway saw
+// X-Forwarded-For, -Proto, -Port (the listener's port) and -Host set from
+// the connection as API Gateway sets them. X-Forwarded-For is the source IP the gateway saw
 // (requestContext's sourceIp), so a function or authorizer that trusts it
 // cannot be fooled by a header the client wrote.
 func GatewayHeaders(r *http.Request, sourceIP string) http.Header {
@@ -63,6 +64,11 @@ func GatewayHeaders(r *http.Request, sourceIP string) http.Header {
 		proto = "https"
 	}
 	h["X-Forwarded-Proto"] = []string{proto}
+	if la, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		if _, port, err := net.SplitHostPort(la.String()); err == nil {
+			h["X-Forwarded-Port"] = []string{port}
+		}
+	}
 	if r.Host != "" {
 		h["X-Forwarded-Host"] = []string{r.Host}
 	}

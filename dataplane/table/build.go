@@ -131,17 +131,22 @@ func (in *Integration) validate() error {
 			return errors.New("MOCK integration without a valid status")
 		}
 	case IntegrationFunction:
-		if in.Service == nil || in.Service.Name == "" || in.Service.Port <= 0 {
-			return errors.New("FUNCTION integration without a service port")
-		}
-		if in.PayloadFormatVersion != "1.0" && in.PayloadFormatVersion != "2.0" {
-			return fmt.Errorf("FUNCTION integration with payload format version %q", in.PayloadFormatVersion)
-		}
-		if in.Concurrency <= 0 {
-			return errors.New("FUNCTION integration without a positive concurrency per endpoint")
-		}
+		return in.validateFunction()
 	default:
 		return fmt.Errorf("unknown integration type %q", in.Type)
+	}
+	return nil
+}
+
+// validateFunction checks a FUNCTION integration.
+func (in *Integration) validateFunction() error {
+	switch {
+	case in.Service == nil || in.Service.Name == "" || in.Service.Port <= 0:
+		return errors.New("FUNCTION integration without a service port")
+	case in.PayloadFormatVersion != "1.0" && in.PayloadFormatVersion != "2.0":
+		return fmt.Errorf("FUNCTION integration with payload format version %q", in.PayloadFormatVersion)
+	case in.Concurrency <= 0:
+		return errors.New("FUNCTION integration without a positive concurrency per endpoint")
 	}
 	return nil
 }

@@ -69,11 +69,11 @@ type Options struct {
 type Client struct {
 	store     *upstream.Store
 	functions *function.Invoker
-	http   *http.Client
-	now    func() time.Time
-	cache  *cache
-	flight singleflight.Group
-	calls  atomicCounter
+	http      *http.Client
+	now       func() time.Time
+	cache     *cache
+	flight    singleflight.Group
+	calls     atomicCounter
 }
 
 // NewClient returns a Client with an empty cache.
@@ -90,8 +90,8 @@ func NewClient(o Options) *Client {
 	return &Client{
 		store:     o.Store,
 		functions: o.Functions,
-		now:   o.Now,
-		cache: newCache(o.MaxEntries, o.MaxBytes),
+		now:       o.Now,
+		cache:     newCache(o.MaxEntries, o.MaxBytes),
 		http: &http.Client{
 			Transport: &http.Transport{
 				Proxy:               nil,
