@@ -283,3 +283,30 @@ func (s *slots) busySnapshot() map[string]int {
 	}
 	return m
 }
+
+// An emulator that closes the connection in the middle of its answer: the
+// invocation is unreachable (502 in the dataplane) and its slot is freed.
+func TestAnAnswerCutShortIsUnreachableAndFreesTheSlot(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		conn, buf, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		_, _ = buf.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"statusCode\":")
+		_ = buf.Flush()
+		_ = conn.Close()
+	}))
+	defer srv.Close()
+	v, _ := newInvoker(t, Options{}, addrEndpoint(t, srv.Listener.Addr().String()))
+	for range 2 { // the second proves the slot of the first was freed
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_, err := invoke(v, ctx, 1, "x")
+		cancel()
+		if !errors.Is(err, ErrUnreachable) {
+			t.Fatalf("answer cut short: %v, want ErrUnreachable", err)
+		}
+	}
+	if n := v.slotsOf(fn.Key()).inFlight(); n != 0 {
+		t.Fatalf("%d slots still held", n)
+	}
+}

@@ -154,6 +154,12 @@ func TestDeadSlowAndOverloadedFunctions(t *testing.T) {
 	if res, body := send(t, g, "GET", "/prod/dead", nil, ""); res.StatusCode != 502 || !strings.Contains(body, "Internal server error") {
 		t.Errorf("dead function: %d %s", res.StatusCode, body)
 	}
+	// A body within the Api's 10 MiB but over Lambda's 6 MB: refused before
+	// the call, as AWS does.
+	if res, body := send(t, g, "GET", "/prod/pets/1", http.Header{"Content-Type": {"text/plain"}}, strings.Repeat("x", 7<<20)); res.StatusCode != 413 ||
+		!strings.Contains(body, "Request Too Long") {
+		t.Errorf("7 MB request: %d %.200s", res.StatusCode, body)
+	}
 
 	start := time.Now()
 	res, body := send(t, g, "GET", "/prod/pets/1?mode=echo&sleep=1200ms", nil, "")
