@@ -1,0 +1,50 @@
+package awsimport
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// Import converts an AWS API definition (OpenAPI 3.0/3.1 or Swagger 2.0
+// with x-amazon-apigateway-* extensions, or a SAM or CloudFormation
+// template; JSON or YAML) into Turnpike objects and a report.
+func Import(data []byte, opts Options) (*Result, error) {
+	if err := opts.normalise(); err != nil {
+		return nil, err
+	}
+	js, top, err := toJSON(data)
+	if err != nil {
+		return nil, err
+	}
+	kind, err := detect(top)
+	if err != nil {
+		return nil, err
+	}
+	if kind == kindTemplate {
+		return importTemplate(data, opts)
+	}
+	rep := &Report{}
+	return importDocument(js, kind, opts, rep)
+}
+
+// importDocument imports one OpenAPI document given as JSON.
+func importDocument(js []byte, kind sourceKind, opts Options, rep *Report) (*Result, error) {
+	doc, err := loadOpenAPI(js, kind)
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return nil, fmt.Errorf("re-encoding the document: %w", err)
+	}
+	var root map[string]any
+	if err := json.Unmarshal(b, &root); err != nil {
+		return nil, err
+	}
+	res, err := importOpenAPI(doc, root, opts, rep)
+	if err != nil {
+		return nil, err
+	}
+	res.Report = *rep
+	return res, nil
+}
