@@ -3,12 +3,15 @@ package awsimport
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/turnpike-io/turnpike/api/v1alpha1"
 )
 
 // Import converts an AWS API definition (OpenAPI 3.0/3.1 or Swagger 2.0
 // with x-amazon-apigateway-* extensions, or a SAM or CloudFormation
 // template; JSON or YAML) into Turnpike objects and a report.
 func Import(data []byte, opts Options) (*Result, error) {
+	stageSet := opts.Stage != ""
 	if err := opts.normalise(); err != nil {
 		return nil, err
 	}
@@ -21,14 +24,21 @@ func Import(data []byte, opts Options) (*Result, error) {
 		return nil, err
 	}
 	if kind == kindTemplate {
-		return importTemplate(data, opts)
+		return importTemplate(data, opts, stageSet)
 	}
 	rep := &Report{}
-	return importDocument(js, kind, opts, rep)
+	return importDocument(js, kind, opts, rep, nil)
+}
+
+// stageExtras are Stage settings a template gives beside the document.
+type stageExtras struct {
+	variables map[string]string
+	throttle  *v1alpha1.Throttle
+	cache     *v1alpha1.StageCache
 }
 
 // importDocument imports one OpenAPI document given as JSON.
-func importDocument(js []byte, kind sourceKind, opts Options, rep *Report) (*Result, error) {
+func importDocument(js []byte, kind sourceKind, opts Options, rep *Report, extras *stageExtras) (*Result, error) {
 	doc, err := loadOpenAPI(js, kind)
 	if err != nil {
 		return nil, err
@@ -41,7 +51,7 @@ func importDocument(js []byte, kind sourceKind, opts Options, rep *Report) (*Res
 	if err := json.Unmarshal(b, &root); err != nil {
 		return nil, err
 	}
-	res, err := importOpenAPI(doc, root, opts, rep)
+	res, err := importOpenAPI(doc, root, opts, rep, extras)
 	if err != nil {
 		return nil, err
 	}

@@ -59,7 +59,7 @@ type converter struct {
 }
 
 // importOpenAPI converts a loaded document into a Result.
-func importOpenAPI(doc *openapi3.T, root map[string]any, opts Options, rep *Report) (*Result, error) {
+func importOpenAPI(doc *openapi3.T, root map[string]any, opts Options, rep *Report, extras *stageExtras) (*Result, error) {
 	c := &converter{opts: opts, doc: doc, root: root, report: rep, stageVariables: map[string]bool{}}
 	c.apiName = opts.Name
 	if c.apiName == "" {
@@ -84,7 +84,12 @@ func importOpenAPI(doc *openapi3.T, root map[string]any, opts Options, rep *Repo
 		return nil, err
 	}
 	res := &Result{Apis: []v1alpha1.Api{c.api}, Routes: c.routes, Authorizers: c.authorizers}
-	res.Stages = []v1alpha1.Stage{c.stage(nil)}
+	if extras == nil {
+		extras = &stageExtras{}
+	}
+	st := c.stage(extras.variables)
+	st.Spec.Throttle, st.Spec.Cache = extras.throttle, extras.cache
+	res.Stages = []v1alpha1.Stage{st}
 	return res, nil
 }
 
