@@ -31,10 +31,14 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/go
 
 const testDomain = "example.test"
 
-// fixture reads testdata/aws/name.
+// fixture reads testdata/aws/name, or testdata/name when name has a directory.
 func fixture(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "aws", name))
+	path := filepath.Join("testdata", "aws", name)
+	if strings.Contains(name, "/") {
+		path = filepath.Join("testdata", name)
+	}
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ var fixtureCases = []fixtureCase{
 	{file: "request-validation.json", opts: Options{Namespace: "shop"}},
 	{file: "http-api-parameter-mapping.yaml", opts: Options{Namespace: "shop"}},
 	{file: "http-with-cors.yaml", opts: Options{Namespace: "shop", ServiceMap: ServiceMap{"MyLambdaFunction": {Name: "hello", Port: 8080}}}},
+	{file: "own/rest-features-sam.yaml", opts: Options{Namespace: "shop"}},
 }
 
 // Every AWS sample imports; every object passes the CRD schema and CEL
@@ -26,7 +27,7 @@ func TestAWSSamplesImportToValidObjectsAndExactReports(t *testing.T) {
 		t.Run(fc.file, func(t *testing.T) {
 			res := mustImport(t, fc.file, fc.opts)
 			validateObjects(t, res)
-			base := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(fc.file, ".json"), ".yaml"), ".yml")
+			base := goldenBase(fc.file)
 			golden(t, base+".objects.yaml", yamlOf(t, res))
 			golden(t, base+".report.txt", reportOf(t, res))
 		})
@@ -43,4 +44,11 @@ func TestImportIsDeterministic(t *testing.T) {
 			}
 		}
 	}
+}
+
+// goldenBase is the golden file prefix of a fixture: its name without
+// directory and extension.
+func goldenBase(file string) string {
+	file = file[strings.LastIndex(file, "/")+1:]
+	return strings.TrimSuffix(strings.TrimSuffix(file, ".json"), ".yaml")
 }

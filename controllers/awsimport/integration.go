@@ -2,7 +2,6 @@ package awsimport
 
 import (
 	"fmt"
-	"net/url"
 	"regexp"
 	"strings"
 
@@ -103,12 +102,6 @@ func (c *converter) httpIntegration(po pathOp, routePath string, raw map[string]
 	c.requestParameters(po, raw, &in)
 	c.useService(po, &in, routePath)
 	c.noteStageVariables(in.URI)
-	if in.Type == v1alpha1.IntegrationTypeHTTPProxy {
-		if _, err := url.Parse(strings.ReplaceAll(in.URI, "${", "{")); err != nil && !strings.HasPrefix(in.URI, "${") {
-			c.report.add(po.path, po.method, extIntegration+".uri", "%q is not a URL; the route is not created", uri)
-			return integrationSpec{skip: true}
-		}
-	}
 	return integrationSpec{in: in}
 }
 

@@ -3,7 +3,6 @@ package awsimport
 import (
 	"net/url"
 	"regexp"
-	"slices"
 	"strings"
 
 	"github.com/turnpike-io/turnpike/api/v1alpha1"
@@ -159,12 +158,11 @@ func (c *converter) pathParameters(po pathOp, in *v1alpha1.Integration, vars map
 	if in.Type != v1alpha1.IntegrationTypeHTTPProxy || len(vars) == 0 {
 		return
 	}
-	u, err := url.Parse(strings.NewReplacer("{", "%7B", "}", "%7D").Replace(in.URI))
-	if err != nil || strings.HasPrefix(in.URI, "${") {
+	prefix, path, query, ok := splitURI(in.URI)
+	if !ok {
 		c.report.add(po.path, po.method, extIntegration+".requestParameters", "path parameters of the URI %q cannot be mapped", in.URI)
 		return
 	}
-	path := strings.NewReplacer("%7B", "{", "%7D", "}").Replace(u.EscapedPath())
 	needTemplate := false
 	for _, name := range sortedKeys(vars) {
 		if _, ok := strings.CutPrefix(vars[name], "${request.path."); !ok {
@@ -187,10 +185,8 @@ func (c *converter) pathParameters(po pathOp, in *v1alpha1.Integration, vars map
 			return "{" + strings.TrimSuffix(strings.TrimPrefix(v, "${request.path."), "}") + "}"
 		})
 	}
-	prefix := in.URI[:strings.Index(in.URI, u.Host)+len(u.Host)]
-	query := ""
-	if u.RawQuery != "" {
-		query = "?" + u.RawQuery
+	if query != "" {
+		query = "?" + query
 	}
 	if !needTemplate {
 		in.URI = prefix + rename(false) + query
@@ -200,18 +196,38 @@ func (c *converter) pathParameters(po pathOp, in *v1alpha1.Integration, vars map
 	in.URI = prefix + query
 }
 
+// splitURI splits an integration URI template (which may hold {param} and
+// ${stageVariables.x}, so it is not a URL yet) into scheme://authority, path
+// and query.
+func splitURI(uri string) (prefix, path, query string, ok bool) {
+	i := strings.Index(uri, "://")
+	if i < 0 {
+		return "", "", "", false
+	}
+	rest := uri[i+3:]
+	j := strings.IndexAny(rest, "/?")
+	if j < 0 {
+		return uri, "", "", true
+	}
+	prefix, rest = uri[:i+3+j], rest[j:]
+	path, query, _ = strings.Cut(rest, "?")
+	return prefix, path, query, true
+}
+
 // useService turns an HTTP_PROXY integration into SERVICE when the URI's
 // host is in --service-map (or the operation carries x-turnpike-service);
 // the URI's path, if it is not the route's own, becomes overwrite:path.
 func (c *converter) useService(po pathOp, in *v1alpha1.Integration, routePath string) {
 	t, ok := c.turnpikeService(po)
-	u, err := url.Parse(strings.NewReplacer("{", "%7B", "}", "%7D").Replace(in.URI))
+	prefix, path, query, split := splitURI(in.URI)
 	if !ok {
-		if err != nil || u.Host == "" {
+		host := prefix[strings.Index(prefix, "://")+3:]
+		if !split {
 			return
 		}
-		if t, ok = c.opts.ServiceMap[u.Host]; !ok {
-			t, ok = c.opts.ServiceMap[u.Hostname()]
+		if t, ok = c.opts.ServiceMap[host]; !ok {
+			h, _, _ := strings.Cut(host, ":")
+			t, ok = c.opts.ServiceMap[h]
 		}
 		if !ok {
 			return
@@ -219,21 +235,18 @@ func (c *converter) useService(po pathOp, in *v1alpha1.Integration, routePath st
 	}
 	in.Type = v1alpha1.IntegrationTypeService
 	in.Service = &v1alpha1.IntegrationService{Name: t.Name, Port: t.Port}
-	uri := in.URI
 	in.URI = ""
-	if err != nil {
+	if !split {
 		return
 	}
-	path := strings.NewReplacer("%7B", "{", "%7D", "}").Replace(u.EscapedPath())
 	if _, has := in.RequestParameters["overwrite:path"]; !has && path != "" && !samePath(path, routePath) {
 		tpl := uriVarRE.ReplaceAllString(path, "$${request.path.$1}")
 		c.setMapping(po, in, extIntegration+".uri", "overwrite:path", tpl)
 	}
-	q, _ := url.ParseQuery(u.RawQuery)
+	q, _ := url.ParseQuery(query)
 	for _, k := range sortedKeys(q) {
 		c.setMapping(po, in, extIntegration+".uri", "append:querystring."+k, strings.Join(q[k], ","))
 	}
-	_ = uri
 }
 
 // samePath says whether a URI path template equals a route path, the
@@ -252,5 +265,3 @@ func (c *converter) turnpikeService(po pathOp) (ServiceTarget, bool) {
 	}
 	return ServiceTarget{Name: name, Port: int32(port)}, true
 }
-
-var _ = slices.Contains[[]string]

@@ -126,3 +126,52 @@ func TestProbeRequestValidationSample(t *testing.T) {
 		}
 	})
 }
+
+// A SAM REST API (own example, see the file): greedy ANY route to a host
+// taken from a stage variable, API keys and a usage plan, a static MOCK,
+// CORS from OPTIONS mocks, and REST's error bodies.
+func TestProbeRESTFeaturesFromSAM(t *testing.T) {
+	be := newBackend(t)
+	src := strings.ReplaceAll(string(fixture(t, "own/rest-features-sam.yaml")), "BACKEND_HOST", "127.0.0.1:"+be.port())
+	res, err := Import([]byte(src), Options{Namespace: "shop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := "k3y-0123456789-abcdefghij"
+	secret := `apiVersion: v1
+kind: Secret
+metadata: {name: alice, namespace: shop, labels: {turnpike.io/usage-plan: gold}}
+type: turnpike.io/api-key
+stringData: {key: ` + key + `}
+`
+	g := startGateway(t, files(t, res, secret))
+	withKey := http.Header{"X-Api-Key": {key}}
+
+	resp, body := g.do(t, "POST", "shop", "shop", "/prod/orders/7/items?x=1", withKey, `{"n":1}`)
+	if resp.StatusCode != 200 || be.last.URL.Path != "/orders/7/items" || be.last.URL.RawQuery != "x=1" || be.last.Method != "POST" {
+		t.Fatalf("ANY /{proxy+}: %d %s; backend saw %s %s?%s", resp.StatusCode, body, be.last.Method, be.last.URL.Path, be.last.URL.RawQuery)
+	}
+	if resp.Header.Get("RateLimit-Limit") == "" {
+		t.Errorf("no RateLimit-Limit header under the usage plan: %v", resp.Header)
+	}
+	// AWS: a missing or unknown API key is 403 Forbidden.
+	for _, h := range []http.Header{nil, {"X-Api-Key": {"not-a-key-0123456789abc"}}} {
+		if resp, body := g.do(t, "GET", "shop", "shop", "/prod/orders", h, ""); resp.StatusCode != 403 || body != `{"message":"Forbidden"}` {
+			t.Errorf("key %v: %d %s, want 403 Forbidden", h, resp.StatusCode, body)
+		}
+	}
+	// The static MOCK answers without a key (security: [] on the operation).
+	resp, body = g.do(t, "GET", "shop", "shop", "/prod/", nil, "")
+	if resp.StatusCode != 200 || body != `{"shop": "open"}` || resp.Header.Get("x-shop") != "open" || resp.Header.Get("Content-Type") != "application/json" {
+		t.Errorf("GET /: %d %q %v", resp.StatusCode, body, resp.Header)
+	}
+	// REST: an unknown stage is 403 Missing Authentication Token.
+	if resp, body := g.do(t, "GET", "shop", "shop", "/test/orders", withKey, ""); resp.StatusCode != 403 || body != `{"message":"Missing Authentication Token"}` {
+		t.Errorf("unknown stage: %d %s", resp.StatusCode, body)
+	}
+	// CORS from the OPTIONS mock: the gateway answers the preflight.
+	resp, _ = g.do(t, "OPTIONS", "shop", "shop", "/prod/orders", http.Header{"Origin": {"https://shop.example.com"}, "Access-Control-Request-Method": {"POST"}}, "")
+	if resp.StatusCode != 204 || resp.Header.Get("Access-Control-Allow-Origin") != "https://shop.example.com" {
+		t.Errorf("preflight: %d %v", resp.StatusCode, resp.Header)
+	}
+}
