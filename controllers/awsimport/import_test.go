@@ -16,6 +16,7 @@ var fixtureCases = []fixtureCase{
 	{file: "request-validation.json", opts: Options{Namespace: "shop"}},
 	{file: "http-api-parameter-mapping.yaml", opts: Options{Namespace: "shop"}},
 	{file: "http-with-cors.yaml", opts: Options{Namespace: "shop", ServiceMap: ServiceMap{"MyLambdaFunction": {Name: "hello", Port: 8080}}}},
+	{file: "lambda-non-proxy.json", opts: Options{Namespace: "shop"}},
 	{file: "own/rest-features-sam.yaml", opts: Options{Namespace: "shop"}},
 }
 

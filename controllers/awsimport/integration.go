@@ -41,7 +41,11 @@ func (c *converter) integration(po pathOp, routePath string) (integrationSpec, e
 	case typeMock:
 		spec = c.mockIntegration(po, raw)
 	case typeAWS:
-		c.report.add(po.path, po.method, where, "an AWS service integration (%s) is not supported; the route is not created", awsService(str(raw["uri"])))
+		if _, isFn := lambdaFunction(str(raw["uri"])); isFn {
+			c.report.add(po.path, po.method, where, "a Lambda non-proxy integration (type aws, with VTL mapping templates) is not supported, only Lambda proxy (aws_proxy); the route is not created")
+		} else {
+			c.report.add(po.path, po.method, where, "an AWS service integration (%s) is not supported; the route is not created", awsService(str(raw["uri"])))
+		}
 		return integrationSpec{skip: true}, nil
 	default:
 		return integrationSpec{}, fmt.Errorf("paths.%s.%s.%s: type %q is not one of aws, aws_proxy, http, http_proxy, mock", po.path, strings.ToLower(po.method), where, str(raw["type"]))
