@@ -151,7 +151,7 @@ func (c *converter) gatewayResponses(v any) map[string]v1alpha1.GatewayResponse 
 		}
 		var gr v1alpha1.GatewayResponse
 		if s := str(raw["statusCode"]); s != "" {
-			n, err := strconv.Atoi(s)
+			n, err := strconv.ParseInt(s, 10, 32)
 			if err != nil || n < 100 || n > 599 {
 				c.report.add("", "", extGatewayResponses+"."+typ+".statusCode", "%q is not a status code; the type's default status is kept", s)
 			} else {

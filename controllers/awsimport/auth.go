@@ -1,7 +1,6 @@
 package awsimport
 
 import (
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
@@ -267,10 +266,4 @@ func (c *converter) security(r *v1alpha1.Route, po pathOp) bool {
 		}
 	}
 	return true
-}
-
-// jsonString marshals v for messages.
-func jsonString(v any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
 }

@@ -28,7 +28,7 @@ type ExportInput struct {
 // same answers. The output is deterministic.
 func Export(in ExportInput) ([]byte, error) {
 	if in.Api.Spec.Protocol == v1alpha1.ProtocolWebSocket {
-		return nil, fmt.Errorf("Api %q is a WEBSOCKET Api: export writes HTTP and REST Apis only", in.Api.Name)
+		return nil, fmt.Errorf("the Api %q is a WEBSOCKET Api: export writes HTTP and REST Apis only", in.Api.Name)
 	}
 	e := &exporter{api: in.Api, doc: &openapi3.T{OpenAPI: "3.0.1", Extensions: map[string]any{}, Paths: openapi3.NewPaths(),
 		Components: &openapi3.Components{SecuritySchemes: openapi3.SecuritySchemes{}, Extensions: map[string]any{}}}}
@@ -46,7 +46,7 @@ func Export(in ExportInput) ([]byte, error) {
 			continue
 		}
 		if err := e.route(r, authorizers); err != nil {
-			return nil, fmt.Errorf("Route %q: %w", r.Name, err)
+			return nil, fmt.Errorf("route %q: %w", r.Name, err)
 		}
 	}
 	if len(e.validators) > 0 {
@@ -180,61 +180,14 @@ func (e *exporter) route(r v1alpha1.Route, authorizers map[string]v1alpha1.Autho
 // integration writes x-amazon-apigateway-integration.
 func (e *exporter) integration(r v1alpha1.Route, path string) (map[string]any, error) {
 	in := r.Spec.Integration
-	rest := e.api.Spec.Protocol == v1alpha1.ProtocolREST
-	out := map[string]any{}
+	var out map[string]any
 	switch in.Type {
 	case v1alpha1.IntegrationTypeHTTPProxy, v1alpha1.IntegrationTypeService:
-		out["type"] = "http_proxy"
-		if !rest {
-			out["type"], out["payloadFormatVersion"] = "HTTP_PROXY", "1.0"
-		}
-		out["httpMethod"] = "ANY"
-		out["uri"] = in.URI
-		if in.Type == v1alpha1.IntegrationTypeService {
-			// The cluster DNS name of the Service: meaningful to a reader and
-			// to AWS; import reads x-turnpike-service instead.
-			out["uri"] = fmt.Sprintf("http://%s.%s.svc.cluster.local:%d%s", in.Service.Name, namespaceOr(e.api.Namespace), in.Service.Port, strings.ReplaceAll(path, "+}", "}"))
-			if path == "/$default" {
-				out["uri"] = fmt.Sprintf("http://%s.%s.svc.cluster.local:%d/", in.Service.Name, namespaceOr(e.api.Namespace), in.Service.Port)
-			}
-		}
+		out = e.httpIntegration(in, path)
 	case v1alpha1.IntegrationTypeFunction:
-		out["type"], out["httpMethod"] = "aws_proxy", "POST"
-		out["uri"] = fmt.Sprintf("arn:aws:apigateway:%s:lambda:path/2015-03-31/functions/arn:aws:lambda:%s:%s:function:%s/invocations", fakeRegion, fakeRegion, fakeAccount, in.Service.Name)
-		if pf := in.PayloadFormatVersion; !rest || (pf != "" && pf != "1.0") {
-			if pf == "" {
-				pf = "2.0"
-			}
-			out["payloadFormatVersion"] = pf
-		}
+		out = e.functionIntegration(in)
 	case v1alpha1.IntegrationTypeMock:
-		out["type"] = "mock"
-		mock := in.Mock
-		if mock == nil {
-			mock = &v1alpha1.Mock{StatusCode: 200}
-		}
-		status := mock.StatusCode
-		if status == 0 {
-			status = 200
-		}
-		out["requestTemplates"] = map[string]any{"application/json": fmt.Sprintf(`{"statusCode": %d}`, status)}
-		resp := map[string]any{"statusCode": fmt.Sprint(status)}
-		params := map[string]any{}
-		ct := "application/json"
-		for _, h := range sortedKeys(mock.Headers) {
-			if strings.EqualFold(h, "content-type") {
-				ct = mock.Headers[h]
-				continue
-			}
-			params["method.response.header."+h] = "'" + mock.Headers[h] + "'"
-		}
-		if len(params) > 0 {
-			resp["responseParameters"] = params
-		}
-		if mock.Body != "" {
-			resp["responseTemplates"] = map[string]any{ct: mock.Body}
-		}
-		out["responses"] = map[string]any{"default": resp}
+		out = mockIntegrationOut(in.Mock)
 	default:
 		return nil, fmt.Errorf("integration type %q cannot be exported", in.Type)
 	}
@@ -255,6 +208,69 @@ func (e *exporter) integration(r v1alpha1.Route, path string) (map[string]any, e
 		out["cacheKeyParameters"] = keys
 	}
 	return out, nil
+}
+
+// httpIntegration: HTTP_PROXY as is; SERVICE as the Service's cluster DNS
+// name (meaningful to a reader and to AWS; import reads x-turnpike-service).
+func (e *exporter) httpIntegration(in v1alpha1.Integration, path string) map[string]any {
+	out := map[string]any{"type": "http_proxy", "httpMethod": "ANY", "uri": in.URI}
+	if e.api.Spec.Protocol != v1alpha1.ProtocolREST {
+		out["type"], out["payloadFormatVersion"] = "HTTP_PROXY", "1.0"
+	}
+	if in.Type == v1alpha1.IntegrationTypeService {
+		p := strings.ReplaceAll(path, "+}", "}")
+		if path == "/$default" {
+			p = "/"
+		}
+		out["uri"] = fmt.Sprintf("http://%s.%s.svc.cluster.local:%d%s", in.Service.Name, namespaceOr(e.api.Namespace), in.Service.Port, p)
+	}
+	return out
+}
+
+// functionIntegration: FUNCTION as a Lambda proxy integration of a function
+// named after the Service.
+func (e *exporter) functionIntegration(in v1alpha1.Integration) map[string]any {
+	out := map[string]any{"type": "aws_proxy", "httpMethod": "POST",
+		"uri": fmt.Sprintf("arn:aws:apigateway:%s:lambda:path/2015-03-31/functions/arn:aws:lambda:%s:%s:function:%s/invocations", fakeRegion, fakeRegion, fakeAccount, in.Service.Name)}
+	pf := in.PayloadFormatVersion
+	if e.api.Spec.Protocol != v1alpha1.ProtocolREST || (pf != "" && pf != "1.0") {
+		if pf == "" {
+			pf = "2.0"
+		}
+		out["payloadFormatVersion"] = pf
+	}
+	return out
+}
+
+// mockIntegrationOut writes a MOCK as AWS's mock integration: the status
+// selected by the request template, headers as 'quoted' response
+// parameters, the body as the response template of its content type.
+func mockIntegrationOut(mock *v1alpha1.Mock) map[string]any {
+	if mock == nil {
+		mock = &v1alpha1.Mock{}
+	}
+	status := mock.StatusCode
+	if status == 0 {
+		status = 200
+	}
+	resp := map[string]any{"statusCode": fmt.Sprint(status)}
+	params := map[string]any{}
+	ct := "application/json"
+	for _, h := range sortedKeys(mock.Headers) {
+		if strings.EqualFold(h, "content-type") {
+			ct = mock.Headers[h]
+			continue
+		}
+		params["method.response.header."+h] = "'" + mock.Headers[h] + "'"
+	}
+	if len(params) > 0 {
+		resp["responseParameters"] = params
+	}
+	if mock.Body != "" {
+		resp["responseTemplates"] = map[string]any{ct: mock.Body}
+	}
+	return map[string]any{"type": "mock", "requestTemplates": map[string]any{"application/json": fmt.Sprintf(`{"statusCode": %d}`, status)},
+		"responses": map[string]any{"default": resp}}
 }
 
 func namespaceOr(ns string) string {

@@ -243,7 +243,7 @@ func hasResponseMapping(v any) bool {
 		if len(asMap(m["responseParameters"])) > 0 || len(asMap(m["responseTemplates"])) > 0 {
 			return true
 		}
-		if s := str(m["statusCode"]); s != "" && s != pattern && !(pattern == "default" && s == "200") {
+		if s := str(m["statusCode"]); s != "" && s != pattern && (pattern != "default" || s != "200") {
 			return true
 		}
 	}

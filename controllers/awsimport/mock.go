@@ -41,7 +41,7 @@ func (c *converter) mockIntegration(po pathOp, raw map[string]any) integrationSp
 	mock := &v1alpha1.Mock{StatusCode: int32(status)}
 	resp := selectResponse(asMap(raw["responses"]), strconv.Itoa(status))
 	if resp != nil {
-		if n, err := strconv.Atoi(str(resp["statusCode"])); err == nil && n >= 100 && n <= 599 {
+		if n, err := strconv.ParseInt(str(resp["statusCode"]), 10, 32); err == nil && n >= 100 && n <= 599 {
 			mock.StatusCode = int32(n)
 		}
 		c.mockHeaders(po, mock, asMap(resp["responseParameters"]))

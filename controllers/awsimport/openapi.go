@@ -20,7 +20,7 @@ const (
 	extAuthType          = "x-amazon-apigateway-authtype"
 	extAuth              = "x-amazon-apigateway-auth"
 	extCORS              = "x-amazon-apigateway-cors"
-	extAPIKeySource      = "x-amazon-apigateway-api-key-source"
+	extAPIKeySource      = "x-amazon-apigateway-api-key-source" //nolint:gosec // an extension name, not a credential
 	extBinaryMediaTypes  = "x-amazon-apigateway-binary-media-types"
 	extGatewayResponses  = "x-amazon-apigateway-gateway-responses"
 	extRequestValidators = "x-amazon-apigateway-request-validators"

@@ -50,7 +50,7 @@ func (m *ServiceMap) Set(v string) error {
 		return fmt.Errorf("--service-map %q: want HOST_OR_FUNCTION=service:port", v)
 	}
 	name, portStr, ok := strings.Cut(target, ":")
-	port, err := strconv.Atoi(portStr)
+	port, err := strconv.ParseInt(portStr, 10, 32)
 	if !ok || err != nil || port < 1 || port > 65535 {
 		return fmt.Errorf("--service-map %q: want HOST_OR_FUNCTION=service:port with a port from 1 to 65535", v)
 	}

@@ -31,13 +31,12 @@ const (
 // templateAPI is one API a template defines: an OpenAPI document (given or
 // built from the template's resources) and its stage.
 type templateAPI struct {
-	id       string
-	name     string
-	doc      map[string]any
-	http     bool
-	stage    string
-	extras   stageExtras
-	resource map[string]any
+	id     string
+	name   string
+	doc    map[string]any
+	http   bool
+	stage  string
+	extras stageExtras
 }
 
 // templateImport holds the state of one template import.

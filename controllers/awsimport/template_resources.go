@@ -129,7 +129,7 @@ func (t *templateImport) samHTTPAuth(id string, a *templateAPI, auth map[string]
 	schemes := map[string]any{}
 	for name, raw := range asMap(auth["Authorizers"]) {
 		m := asMap(raw)
-		az := map[string]any{}
+		var az map[string]any
 		if jwt := asMap(m["JwtConfiguration"]); jwt != nil {
 			az = map[string]any{"type": "jwt", "jwtConfiguration": map[string]any{"issuer": jwt["issuer"], "audience": jwt["audience"]}, "identitySource": m["IdentitySource"]}
 		} else if arn := str(m["FunctionArn"]); arn != "" {
