@@ -153,7 +153,7 @@ func startGateway(t *testing.T, files map[string]string) *gateway {
 	g := &gateway{}
 	dp := dataplane.NewServer(dataplane.Options{Logger: logr.Discard(), AccessLog: io.Discard,
 		DenyEgress: upstream.DefaultDenyEgress(false), Metrics: prometheus.NewRegistry(),
-		GatewayThrottle: table.Throttle{RateLimit: 10000, BurstLimit: 5000}})
+		GatewayThrottle: table.Throttle{RateLimit: 10000, BurstLimit: 5000}, AllowHTTPJWKS: true})
 	t.Cleanup(dp.Close)
 	p, err := controllers.NewPipeline(translate.Options{DefaultDomain: testDomain}, dp, statusSink{g}, logr.Discard(), prometheus.NewRegistry())
 	if err != nil {
