@@ -61,7 +61,7 @@ func (c *converter) convertScheme(name string, ss *openapi3.SecurityScheme) (*sc
 		return &scheme{kind: schemeUnknown}, nil
 	}
 	a := v1alpha1.Authorizer{TypeMeta: typeMeta("Authorizer"),
-		ObjectMeta: objectMeta(dnsSubdomain(c.apiName+"-"+name), c.opts.Namespace)}
+		ObjectMeta: objectMeta(authorizerName(c.apiName, name), c.opts.Namespace)}
 	a.Spec.ApiName = c.apiName
 	typ := strings.ToLower(str(raw["type"]))
 	var authz v1alpha1.AuthorizationType
@@ -180,6 +180,17 @@ func (c *converter) turnpikeAuthorizer(a *v1alpha1.Authorizer, raw map[string]an
 		return true
 	}
 	return false
+}
+
+// authorizerName is "{api}-{scheme}", or the scheme's name when it already
+// starts with "{api}-" (as in Turnpike's own exports), so export and import
+// keep names.
+func authorizerName(api, scheme string) string {
+	n := dnsSubdomain(scheme)
+	if strings.HasPrefix(n, api+"-") {
+		return n
+	}
+	return dnsSubdomain(api + "-" + scheme)
 }
 
 var identityRE = regexp.MustCompile(`^\$(request\.(header|querystring)|context|stageVariables)\.[A-Za-z0-9._-]+$`)

@@ -18,6 +18,10 @@ var fixtureCases = []fixtureCase{
 	{file: "http-with-cors.yaml", opts: Options{Namespace: "shop", ServiceMap: ServiceMap{"MyLambdaFunction": {Name: "hello", Port: 8080}}}},
 	{file: "lambda-non-proxy.json", opts: Options{Namespace: "shop"}},
 	{file: "own/rest-features-sam.yaml", opts: Options{Namespace: "shop"}},
+	{file: "sam/api_gateway_responses.yaml", opts: Options{Namespace: "shop"}},
+	{file: "sam/http_api_cors.yaml", opts: Options{Namespace: "shop"}},
+	{file: "sam/api_request_model.yaml", opts: Options{Namespace: "shop"}},
+	{file: "sam/api_lambda_token_auth.yaml", opts: Options{Namespace: "shop", ServiceMap: ServiceMap{"MyAuthFunction": {Name: "authz", Port: 9000}}}},
 }
 
 // Every AWS sample imports; every object passes the CRD schema and CEL

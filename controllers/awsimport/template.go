@@ -156,8 +156,13 @@ func (t *templateAPI) addOperation(path, method string, op map[string]any) {
 	if strings.EqualFold(method, "ANY") {
 		key = extAnyMethod
 	}
-	if _, ok := item[key]; !ok {
+	existing := asMap(item[key])
+	switch {
+	case existing == nil:
 		item[key] = op
+	case existing[extIntegration] == nil:
+		// SAM puts an event's integration into the definition's operation.
+		existing[extIntegration] = op[extIntegration]
 	}
 }
 
@@ -166,7 +171,11 @@ func (t *templateAPI) addOperation(path, method string, op map[string]any) {
 func (t *templateAPI) addRouteKey(key string, op map[string]any) {
 	if key == "" || key == v1alpha1.DefaultRouteKey {
 		op["isDefaultRoute"] = true
-		t.addOperation("/$default", "ANY", op)
+		path := "/$default"
+		if _, ok := asMap(t.doc["paths"])["$default"]; ok {
+			path = "$default" // SAM's own spelling in a DefinitionBody
+		}
+		t.addOperation(path, "ANY", op)
 		return
 	}
 	method, path, ok := strings.Cut(key, " ")

@@ -37,10 +37,11 @@ func (t *templateImport) samAPI(id string, p map[string]any) {
 		a.setExt(extGatewayResponses, samGatewayResponses(v))
 	}
 	t.samMethodSettings(a, p)
+	samModels(a.doc, asMap(p["Models"]))
 	if auth := asMap(p["Auth"]); auth != nil {
 		t.samAuth(id, a, auth)
 	}
-	t.unsupportedProps(id, p, "AccessLogSetting", "CanarySetting", "Domain", "EndpointConfiguration", "TracingEnabled", "Models", "MinimumCompressionSize")
+	t.unsupportedProps(id, p, "AccessLogSetting", "CanarySetting", "Domain", "EndpointConfiguration", "TracingEnabled", "MinimumCompressionSize")
 }
 
 // samMethodSettings: the "/*" "*" method setting is the stage's default
@@ -65,22 +66,6 @@ func (t *templateImport) samMethodSettings(a *templateAPI, p map[string]any) {
 				}
 				a.extras.cache = &v1alpha1.StageCache{Enabled: true, TTLSeconds: ttl}
 			}
-		}
-	}
-}
-
-// samAuth carries over ApiKeyRequired and the authorizers of SAM's Auth.
-func (t *templateImport) samAuth(id string, a *templateAPI, auth map[string]any) {
-	if b, _ := auth["ApiKeyRequired"].(bool); b {
-		a.doc["security"] = append(anyList(a.doc["security"]), map[string]any{"api_key": []any{}})
-	}
-	for _, k := range sortedKeys(auth) {
-		switch k {
-		case "ApiKeyRequired":
-		case "UsagePlan":
-			t.samUsagePlan(id, asMap(auth[k]))
-		default:
-			t.rep.add("", "", id+".Auth."+k, "SAM's Auth is not carried over beyond ApiKeyRequired and UsagePlan; describe authorizers in DefinitionBody")
 		}
 	}
 }
@@ -344,12 +329,9 @@ func (t *templateImport) functionEvents(id string, res map[string]any) {
 				apiID = implicitRestAPI
 			}
 			op := lambdaOperation(arn, "")
-			if auth := asMap(ep["Auth"]); auth != nil {
-				if b, _ := auth["ApiKeyRequired"].(bool); b {
-					op["security"] = []any{map[string]any{"api_key": []any{}}}
-				}
-			}
-			t.api(apiID, false).addOperation(str(ep["Path"]), str(ep["Method"]), op)
+			a := t.api(apiID, false)
+			samEventOperation(a, op, ep)
+			a.addOperation(str(ep["Path"]), str(ep["Method"]), op)
 		case "HttpApi":
 			apiID := str(ep["ApiId"])
 			if apiID == "" {
@@ -508,7 +490,7 @@ func samGatewayResponses(m map[string]any) map[string]any {
 		if tpl := asMap(r["ResponseTemplates"]); tpl != nil {
 			gr["responseTemplates"] = tpl
 		}
-		out[typ] = gr
+		out[strings.ToUpper(typ)] = gr
 	}
 	return out
 }
