@@ -148,3 +148,178 @@ paths:
 		// with an explicit deny"; its Allow reaches the backend.
 	})
 }
+
+// OpenAPI 3.1 documents import like 3.0 ones; a 2020-12 body schema keeps
+// its keywords (const, type lists) when $refs are inlined.
+func TestOpenAPI31(t *testing.T) {
+	res := importYAML(t, `
+openapi: 3.1.0
+info: {title: pets31, version: "1"}
+x-amazon-apigateway-request-validators: {body: {validateRequestBody: true, validateRequestParameters: false}}
+paths:
+  /pets:
+    post:
+      x-amazon-apigateway-request-validator: body
+      requestBody:
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/Pet"}
+      responses: {}
+      x-amazon-apigateway-integration: {type: http_proxy, httpMethod: POST, uri: "http://backend.example.com/pets"}
+components:
+  schemas:
+    Kind: {const: dog}
+    Pet:
+      type: object
+      required: [kind]
+      properties:
+        kind: {$ref: "#/components/schemas/Kind"}
+        name: {type: [string, "null"]}
+`, Options{})
+	got := string(res.Routes[0].Spec.RequestValidation.BodySchema.Raw)
+	want := `{"properties":{"kind":{"const":"dog"},"name":{"type":["string","null"]}},"required":["kind"],"type":"object"}`
+	if got != want {
+		t.Errorf("bodySchema\n got %s\nwant %s", got, want)
+	}
+}
+
+// --basepath: ignore (AWS's default), prepend, split.
+func TestBasePathModes(t *testing.T) {
+	for mode, want := range map[string]string{"": "GET /validation", "ignore": "GET /validation", "prepend": "GET /v1/validation", "split": "GET /validation"} {
+		res := mustImport(t, "request-validation.json", Options{BasePath: mode})
+		if got := res.Routes[0].Spec.RouteKey; got != want {
+			t.Errorf("--basepath %q: %s, want %s", mode, got, want)
+		}
+	}
+	doc := `{"swagger": "2.0", "info": {"title": "b", "version": "1"}, "basePath": "/a/b/c",
+	  "paths": {"/e": {"get": {"responses": {}, "x-amazon-apigateway-integration": {"type": "mock"}}}}}`
+	for mode, want := range map[string]string{"prepend": "GET /a/b/c/e", "split": "GET /b/c/e", "ignore": "GET /e"} {
+		res, err := Import([]byte(doc), Options{BasePath: mode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := res.Routes[0].Spec.RouteKey; got != want {
+			t.Errorf("--basepath %s of /a/b/c: %s, want %s", mode, got, want)
+		}
+	}
+}
+
+// x-amazon-apigateway-any-method in Swagger 2.0: its $refs are resolved
+// like those of any operation, and its required parameters validated.
+func TestSwaggerAnyMethodRefs(t *testing.T) {
+	res := importYAML(t, `
+swagger: "2.0"
+info: {title: any, version: "1"}
+x-amazon-apigateway-request-validators: {params: {validateRequestParameters: true, validateRequestBody: false}}
+parameters:
+  tenant: {name: x-tenant, in: header, required: true, type: string}
+paths:
+  /{proxy+}:
+    x-amazon-apigateway-any-method:
+      x-amazon-apigateway-request-validator: params
+      parameters:
+        - {name: proxy, in: path, required: true, type: string}
+        - {$ref: "#/parameters/tenant"}
+      responses: {}
+      x-amazon-apigateway-integration:
+        type: http_proxy
+        uri: http://backend.example.com/{proxy}
+        requestParameters: {integration.request.path.proxy: method.request.path.proxy}
+`, Options{})
+	r := res.Routes[0].Spec
+	if r.RouteKey != "ANY /{proxy+}" || r.Integration.URI != "http://backend.example.com/{proxy}" {
+		t.Errorf("route: %+v", r)
+	}
+	if got := r.RequestValidation.RequiredParameters; !cmp.Equal(got, []string{"path.proxy", "header.x-tenant"}) {
+		t.Errorf("required parameters %v", got)
+	}
+}
+
+// A template: AWS::ApiGateway::RestApi with a Body, a usage plan naming it,
+// and an HTTP API built from ApiGatewayV2 resources with a JWT authorizer.
+func TestCloudFormationResources(t *testing.T) {
+	res := importYAML(t, `
+AWSTemplateFormatVersion: "2010-09-09"
+Parameters:
+  Issuer: {Type: String, Default: "https://issuer.example.com"}
+Resources:
+  Rest:
+    Type: AWS::ApiGateway::RestApi
+    Properties:
+      Name: orders
+      ApiKeySourceType: HEADER
+      Body:
+        openapi: 3.0.1
+        info: {title: ignored, version: "1"}
+        paths:
+          /orders:
+            get:
+              security: [{api_key: []}]
+              responses: {}
+              x-amazon-apigateway-integration: {type: http_proxy, httpMethod: GET, uri: "http://orders.example.com/orders"}
+  Plan:
+    Type: AWS::ApiGateway::UsagePlan
+    Properties:
+      UsagePlanName: Basic
+      ApiStages: [{ApiId: !Ref Rest, Stage: live}]
+      Throttle: {RateLimit: 10, BurstLimit: 20}
+      Quota: {Limit: 5000, Period: MONTH, Offset: 2}
+  Http:
+    Type: AWS::ApiGatewayV2::Api
+    Properties: {Name: users, ProtocolType: HTTP}
+  Jwt:
+    Type: AWS::ApiGatewayV2::Authorizer
+    Properties:
+      ApiId: !Ref Http
+      AuthorizerType: JWT
+      IdentitySource: [$request.header.Authorization]
+      JwtConfiguration: {Issuer: !Ref Issuer, Audience: [users-api]}
+  UsersIntegration:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties:
+      ApiId: !Ref Http
+      IntegrationType: HTTP_PROXY
+      IntegrationMethod: ANY
+      IntegrationUri: !Sub "http://users.example.com/${!stageVariables.version}/users"
+      PayloadFormatVersion: "1.0"
+  UsersRoute:
+    Type: AWS::ApiGatewayV2::Route
+    Properties:
+      ApiId: !Ref Http
+      RouteKey: GET /users
+      AuthorizationType: JWT
+      AuthorizerId: !Ref Jwt
+      AuthorizationScopes: [users/read]
+      Target: !Join [/, [integrations, !Ref UsersIntegration]]
+  Live:
+    Type: AWS::ApiGatewayV2::Stage
+    Properties:
+      ApiId: !Ref Http
+      StageName: live
+      StageVariables: {version: v2}
+      DefaultRouteSettings: {ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100}
+`, Options{Namespace: "shop"})
+	// APIs come in logical ID order: Http (users), then Rest (orders).
+	if len(res.Apis) != 2 || res.Apis[0].Name != "users" || res.Apis[1].Name != "orders" || res.Apis[0].Spec.Protocol != v1alpha1.ProtocolHTTP {
+		t.Fatalf("apis: %+v", res.Apis)
+	}
+	up := res.UsagePlans[0].Spec
+	if res.UsagePlans[0].Name != "basic" || up.ApiStages[0].ApiName != "orders" || up.ApiStages[0].Stage != "live" || up.Quota.Offset != 2 || up.Throttle.BurstLimit != 20 {
+		t.Errorf("usage plan: %+v", res.UsagePlans[0])
+	}
+	users := res.Stages[0].Spec
+	if users.StageName != "live" || users.Variables["version"] != "v2" || users.Throttle.RateLimit != 50 {
+		t.Errorf("users stage: %+v", users)
+	}
+	r := res.Routes[0].Spec
+	if r.RouteKey != "GET /users" || r.AuthorizerName != "users-jwt" || !cmp.Equal(r.AuthorizationScopes, []string{"users/read"}) ||
+		r.Integration.URI != "http://users.example.com/${stageVariables.version}/users" {
+		t.Errorf("users route: %+v", r)
+	}
+	if a := res.Authorizers[0].Spec; a.JWT.Issuer != "https://issuer.example.com" || !cmp.Equal(a.JWT.Audiences, []string{"users-api"}) {
+		t.Errorf("authorizer: %+v", a)
+	}
+	if !res.Routes[1].Spec.ApiKeyRequired {
+		t.Error("GET /orders: apiKeyRequired not set")
+	}
+}
