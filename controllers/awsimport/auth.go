@@ -251,8 +251,10 @@ func (c *converter) security(r *v1alpha1.Route, po pathOp) bool {
 				s = &scheme{kind: schemeAPIKey}
 			}
 			if s == nil {
-				c.report.add(po.path, po.method, "security."+name, "no such security scheme; the requirement is ignored")
-				continue
+				// AWS's samples name IAM "sigv4" without defining it; an
+				// undefined requirement is never dropped: the route would be open.
+				c.report.add(po.path, po.method, "security."+name, "no such security scheme (IAM authorization if it is sigv4); the route is not created rather than served open")
+				return false
 			}
 			switch s.kind {
 			case schemeAPIKey:

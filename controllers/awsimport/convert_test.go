@@ -323,3 +323,27 @@ Resources:
 		t.Error("GET /orders: apiKeyRequired not set")
 	}
 }
+
+// An operation whose security names an undefined scheme (AWS's samples name
+// IAM "sigv4" so) is not created: dropping the requirement would open it.
+func TestUndefinedSecuritySchemeFailsClosed(t *testing.T) {
+	res := importYAML(t, `
+swagger: "2.0"
+info: {title: s3ish, version: "1"}
+paths:
+  /a:
+    get:
+      security: [{sigv4: []}]
+      responses: {}
+      x-amazon-apigateway-integration: {type: http_proxy, uri: "http://b.example.com/a"}
+    x-amazon-apigateway-unknown-thing: {}
+`, Options{})
+	if len(res.Routes) != 0 {
+		t.Fatalf("the route was created: %+v", res.Routes)
+	}
+	want := "not carried over: /a: x-amazon-apigateway-unknown-thing: this extension is not supported\n" +
+		"not carried over: GET /a: security.sigv4: no such security scheme (IAM authorization if it is sigv4); the route is not created rather than served open\n"
+	if got := string(reportOf(t, res)); got != want {
+		t.Errorf("report:\n%s\nwant:\n%s", got, want)
+	}
+}

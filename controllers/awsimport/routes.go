@@ -21,6 +21,9 @@ func (c *converter) convertPaths() error {
 	seen := map[string]string{}
 	names := map[string]bool{}
 	var optionsCORS *v1alpha1.CORS
+	for _, path := range sortedKeys(c.doc.Paths.Map()) {
+		c.unhandledExtensions(c.doc.Paths.Value(path).Extensions, path, "")
+	}
 	for _, po := range operations(c.doc) {
 		routePath, key, ok, err := c.routeKey(po, prefix)
 		if err != nil {
