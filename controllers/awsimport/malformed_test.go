@@ -87,3 +87,36 @@ func TestBadOptionsAreRefused(t *testing.T) {
 		}
 	}
 }
+
+// A model that refers to itself, used or not, is a cycle too.
+func TestSelfReferencingModelIsACycle(t *testing.T) {
+	_, err := Import([]byte(`
+openapi: 3.0.1
+info: {title: tree, version: "1"}
+paths: {}
+components:
+  schemas:
+    Node: {type: object, properties: {children: {type: array, items: {$ref: "#/components/schemas/Node"}}}}
+`), Options{})
+	if err == nil || !strings.Contains(err.Error(), "components.schemas.Node: $ref cycle: #/components/schemas/Node -> #/components/schemas/Node") {
+		t.Fatalf("error = %v", err)
+	}
+}
+
+// AWS writes the stage of an OpenAPI 3 export as servers[0]'s {basePath}
+// variable, default "/prod"; prepend uses it once, without a doubled slash.
+func TestServerBasePathVariable(t *testing.T) {
+	res, err := Import([]byte(`
+openapi: 3.0.1
+info: {title: srv, version: "1"}
+servers: [{url: "https://abc.execute-api.us-east-1.amazonaws.com/{basePath}", variables: {basePath: {default: "/prod"}}}]
+paths:
+  /pets: {get: {responses: {}, x-amazon-apigateway-integration: {type: mock}}}
+`), Options{BasePath: BasePathPrepend})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Routes[0].Spec.RouteKey; got != "GET /prod/pets" {
+		t.Errorf("route key %q", got)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"path"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi2"
@@ -193,5 +194,11 @@ func basePathOf(doc *openapi3.T) string {
 	if err != nil {
 		return ""
 	}
-	return strings.TrimRight(u.Path, "/")
+	// AWS writes "https://host/{basePath}" with the default "/prod": clean
+	// the doubled slash.
+	p := path.Clean("/" + u.Path)
+	if p == "/" {
+		return ""
+	}
+	return p
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -249,15 +250,62 @@ func jsonPointer(root any, ptr string) (any, error) {
 	return cur, nil
 }
 
-// checkSchemaCycles inlines every schema of components.schemas once, so a
-// $ref cycle anywhere among the models is an error, as AWS refuses
-// recursive models.
+// checkSchemaCycles refuses a $ref cycle anywhere among the models, as AWS
+// refuses recursive models: a depth-first search over the graph of local
+// $refs from every schema of components.schemas, linear in its size.
 func checkSchemaCycles(root map[string]any) error {
+	const (
+		visiting = 1
+		done     = 2
+	)
+	state := map[string]int{}
+	var visit func(ref string, stack []string) error
+	visit = func(ref string, stack []string) error {
+		switch state[ref] {
+		case done:
+			return nil
+		case visiting:
+			i := slices.Index(stack, ref)
+			return fmt.Errorf("$ref cycle: %s", strings.Join(append(stack[i:], ref), " -> "))
+		}
+		state[ref] = visiting
+		target, err := jsonPointer(root, ref[1:])
+		if err != nil {
+			return fmt.Errorf("$ref %q: %w", ref, err)
+		}
+		for _, next := range localRefs(target) {
+			if err := visit(next, append(stack, ref)); err != nil {
+				return err
+			}
+		}
+		state[ref] = done
+		return nil
+	}
 	schemas := asMap(asMap(root["components"])["schemas"])
 	for _, name := range sortedKeys(schemas) {
-		if _, err := inlineRefs(map[string]any{"$ref": "#/components/schemas/" + strings.ReplaceAll(strings.ReplaceAll(name, "~", "~0"), "/", "~1")}, root, nil); err != nil {
+		ref := "#/components/schemas/" + strings.ReplaceAll(strings.ReplaceAll(name, "~", "~0"), "/", "~1")
+		if err := visit(ref, nil); err != nil {
 			return fmt.Errorf("components.schemas.%s: %w", name, err)
 		}
 	}
 	return nil
+}
+
+// localRefs lists the local $refs in v, in a stable order.
+func localRefs(v any) []string {
+	var out []string
+	switch x := v.(type) {
+	case map[string]any:
+		if ref, ok := x["$ref"].(string); ok && strings.HasPrefix(ref, "#") {
+			out = append(out, ref)
+		}
+		for _, k := range sortedKeys(x) {
+			out = append(out, localRefs(x[k])...)
+		}
+	case []any:
+		for _, e := range x {
+			out = append(out, localRefs(e)...)
+		}
+	}
+	return out
 }
