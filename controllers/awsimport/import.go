@@ -23,11 +23,36 @@ func Import(data []byte, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	var res *Result
 	if kind == kindTemplate {
-		return importTemplate(data, opts, stageSet)
+		res, err = importTemplate(data, opts, stageSet)
+	} else {
+		res, err = importDocument(js, kind, opts, &Report{}, nil)
 	}
-	rep := &Report{}
-	return importDocument(js, kind, opts, rep, nil)
+	if err != nil {
+		return nil, err
+	}
+	noteAPIKeys(res)
+	return res, nil
+}
+
+// noteAPIKeys notes the Apis whose Routes need API keys but whose stage no
+// imported UsagePlan covers: exports carry no plans or keys.
+func noteAPIKeys(res *Result) {
+	covered := map[string]bool{}
+	for _, up := range res.UsagePlans {
+		for _, s := range up.Spec.ApiStages {
+			covered[s.ApiName] = true
+		}
+	}
+	noted := map[string]bool{}
+	for _, r := range res.Routes {
+		api := r.Spec.ApiName
+		if r.Spec.ApiKeyRequired && !covered[api] && !noted[api] {
+			noted[api] = true
+			res.Report.note("Routes of Api %q require an API key, and no usage plan came with the source: create a UsagePlan for its stage and API key Secrets (docs/migrate-from-aws.md#api-keys), else they answer 403", api)
+		}
+	}
 }
 
 // stageExtras are Stage settings a template gives beside the document.
