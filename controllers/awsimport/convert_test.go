@@ -347,3 +347,44 @@ paths:
 		t.Errorf("report:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// A RestApi's AWS::ApiGateway::Stage gives the stage name, variables and
+// default throttle; WAF, backend client certificates and custom domains are
+// reported.
+func TestRestStageAndUnsupportedResources(t *testing.T) {
+	res := importYAML(t, `
+Resources:
+  Api:
+    Type: AWS::ApiGateway::RestApi
+    Properties:
+      Body:
+        swagger: "2.0"
+        info: {title: shop, version: "1"}
+        paths:
+          /a: {get: {responses: {}, x-amazon-apigateway-integration: {type: http_proxy, uri: "http://${stageVariables.host}/a"}}}
+  Prod:
+    Type: AWS::ApiGateway::Stage
+    Properties:
+      RestApiId: !Ref Api
+      StageName: prod
+      Variables: {host: backend.example.com}
+      ClientCertificateId: !Ref Cert
+      MethodSettings: [{ResourcePath: "/*", HttpMethod: "*", ThrottlingRateLimit: 7, ThrottlingBurstLimit: 9}]
+  Cert: {Type: AWS::ApiGateway::ClientCertificate}
+  Waf: {Type: AWS::WAFv2::WebACLAssociation, Properties: {ResourceArn: x, WebACLArn: y}}
+  Domain: {Type: AWS::ApiGateway::DomainName, Properties: {DomainName: api.example.com}}
+  Role: {Type: AWS::IAM::Role}
+`, Options{})
+	st := res.Stages[0].Spec
+	if st.StageName != "prod" || st.Variables["host"] != "backend.example.com" || st.Throttle == nil || st.Throttle.RateLimit != 7 {
+		t.Errorf("stage: %+v", st)
+	}
+	want := `not carried over: API: Cert (AWS::ApiGateway::ClientCertificate): client certificates for backends are not supported
+not carried over: API: Domain (AWS::ApiGateway::DomainName): custom domains are not carried over; set Stage.spec.domains (docs/custom-domains.md)
+not carried over: API: Prod.ClientCertificateId: client certificates for backends are not supported
+not carried over: API: Waf (AWS::WAFv2::WebACLAssociation): WAF is not supported; put a WAF in front of the gateway
+`
+	if got := string(reportOf(t, res)); got != want {
+		t.Errorf("report:\n%s\nwant:\n%s", got, want)
+	}
+}

@@ -209,3 +209,19 @@ func TestProbeSAMExamples(t *testing.T) {
 		// the example sets neither ValidateBody nor ValidateParameters).
 	})
 }
+
+// AWS's Lambda non-proxy export (Calc): its aws integrations with VTL are
+// not carried over, so no route exists. AWS would run Calc; Turnpike
+// answers as REST does for a path without a route, and the report says
+// why (its golden file).
+func TestProbeLambdaNonProxyExportHasNoRoutes(t *testing.T) {
+	res := mustImport(t, "lambda-non-proxy.json", Options{Namespace: "shop"})
+	if len(res.Routes) != 0 || len(res.Report.Items) != 3 {
+		t.Fatalf("routes %d, report items %d", len(res.Routes), len(res.Report.Items))
+	}
+	g := startGateway(t, files(t, res))
+	resp, body := g.do(t, "GET", "lambdagate", "shop", "/calc?operand1=1&operand2=2&operator=add", nil, "")
+	if resp.StatusCode != 403 || body != `{"message":"Missing Authentication Token"}` {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+}

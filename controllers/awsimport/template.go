@@ -3,6 +3,7 @@ package awsimport
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/awslabs/goformation/v7/intrinsics"
@@ -23,6 +24,7 @@ const (
 	typeV2Stage           = "AWS::ApiGatewayV2::Stage"
 	typeV2Authorizer      = "AWS::ApiGatewayV2::Authorizer"
 	typeV2Overrides       = "AWS::ApiGatewayV2::ApiGatewayManagedOverrides"
+	typeRestStage         = "AWS::ApiGateway::Stage"
 	// SAM's implicit APIs, made from Function events without an API id.
 	implicitRestAPI = "ServerlessRestApi"
 	implicitHTTPAPI = "ServerlessHttpApi"
@@ -104,9 +106,37 @@ func (t *templateImport) collect() error {
 			t.v2Stage(asMap(res["Properties"]))
 		case typeV2Overrides:
 			t.v2Overrides(id, asMap(res["Properties"]))
+		case typeRestStage:
+			t.restStage(id, asMap(res["Properties"]))
+		default:
+			t.otherResource(id, str(res["Type"]))
 		}
 	}
 	return nil
+}
+
+// handledTypes are the resource types the import reads.
+var handledTypes = []string{typeServerlessAPI, typeServerlessHTTPAPI, typeServerlessFn, typeRestAPI, typeUsagePlan,
+	typeV2API, typeV2Route, typeV2Integration, typeV2Stage, typeV2Authorizer, typeV2Overrides, typeRestStage,
+	// Read through the resources above, or nothing to carry over:
+	"AWS::ApiGateway::Deployment", "AWS::ApiGatewayV2::Deployment", "AWS::ApiGateway::UsagePlanKey", "AWS::ApiGateway::ApiKey", "AWS::ApiGateway::Account"}
+
+// otherResource reports API Gateway, WAF and client certificate resources
+// that the import does not carry over; other resources (functions, roles,
+// tables) are not part of an API and are ignored.
+func (t *templateImport) otherResource(id, typ string) {
+	switch {
+	case slices.Contains(handledTypes, typ):
+	case strings.HasPrefix(typ, "AWS::WAFv2::") || strings.HasPrefix(typ, "AWS::WAFRegional::"):
+		t.rep.add("", "", id+" ("+typ+")", "WAF is not supported; put a WAF in front of the gateway")
+	case typ == "AWS::ApiGateway::ClientCertificate":
+		t.rep.add("", "", id+" ("+typ+")", "client certificates for backends are not supported")
+	case strings.HasPrefix(typ, "AWS::ApiGateway::DomainName") || strings.HasPrefix(typ, "AWS::ApiGatewayV2::DomainName") ||
+		typ == "AWS::ApiGateway::BasePathMapping" || typ == "AWS::ApiGatewayV2::ApiMapping":
+		t.rep.add("", "", id+" ("+typ+")", "custom domains are not carried over; set Stage.spec.domains (docs/custom-domains.md)")
+	case strings.HasPrefix(typ, "AWS::ApiGateway::") || strings.HasPrefix(typ, "AWS::ApiGatewayV2::"):
+		t.rep.add("", "", id+" ("+typ+")", "this resource type is not carried over")
+	}
 }
 
 // api returns the API of logical ID id, creating it.

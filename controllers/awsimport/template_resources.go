@@ -315,6 +315,24 @@ func (t *templateImport) v2Stage(p map[string]any) {
 	}
 }
 
+// restStage reads an AWS::ApiGateway::Stage of a RestApi: its name,
+// variables and method settings.
+func (t *templateImport) restStage(id string, p map[string]any) {
+	a, ok := t.apis[str(p["RestApiId"])]
+	if !ok {
+		return
+	}
+	if s := str(p["StageName"]); s != "" {
+		a.stage = s
+	}
+	a.extras.variables = stringMap(p["Variables"])
+	t.samMethodSettings(a, p)
+	if p["ClientCertificateId"] != nil {
+		t.rep.add("", "", id+".ClientCertificateId", "client certificates for backends are not supported")
+	}
+	t.unsupportedProps(id, p, "AccessLogSetting", "CanarySetting", "TracingEnabled")
+}
+
 // functionEvents adds the Api and HttpApi events of a SAM function.
 func (t *templateImport) functionEvents(id string, res map[string]any) {
 	props := asMap(res["Properties"])
