@@ -120,3 +120,19 @@ paths:
 		t.Errorf("route key %q", got)
 	}
 }
+
+// More paths AWS rejects.
+func TestPathsAWSRejects(t *testing.T) {
+	for path, want := range map[string]string{
+		"pets":           `a path must start with "/"`,
+		"/pets//food":    "empty path segment",
+		"/pets/../admin": `path segment ".."`,
+		"/pets/{id":      "is neither a literal nor a whole {variable}",
+		"/a/{id}/b/{id}": "the variable {id} appears twice",
+	} {
+		doc := `{"openapi": "3.0.1", "info": {"title": "p", "version": "1"}, "paths": {"` + path + `": {"get": {"responses": {}, "x-amazon-apigateway-integration": {"type": "mock"}}}}}`
+		if _, err := Import([]byte(doc), Options{}); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want %q", path, err, want)
+		}
+	}
+}

@@ -169,7 +169,14 @@ func checkAWSPath(p string) error {
 		return nil
 	}
 	segs := strings.Split(p[1:], "/")
+	seen := map[string]bool{}
 	for i, seg := range segs {
+		if name := strings.Trim(seg, "{}+"); awsVarSegRE.MatchString(seg) {
+			if seen[name] {
+				return fmt.Errorf("the variable {%s} appears twice; AWS rejects %q", name, p)
+			}
+			seen[name] = true
+		}
 		switch {
 		case seg == "":
 			return fmt.Errorf("empty path segment; AWS rejects %q", p)
