@@ -388,3 +388,35 @@ not carried over: API: Waf (AWS::WAFv2::WebACLAssociation): WAF is not supported
 		t.Errorf("report:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// --service-map keys: a Lambda function's ARN, and a VPC link target ARN.
+func TestServiceMapByARN(t *testing.T) {
+	res := importYAML(t, `
+openapi: 3.0.1
+info: {title: arns, version: "1"}
+x-amazon-apigateway-importexport-version: "1.0"
+paths:
+  /fn:
+    get:
+      responses: {}
+      x-amazon-apigateway-integration: {type: AWS_PROXY, httpMethod: POST, payloadFormatVersion: "2.0", uri: "arn:aws:lambda:eu-west-1:111122223333:function:orders:live"}
+  /vpc:
+    get:
+      responses: {}
+      x-amazon-apigateway-integration: {type: HTTP_PROXY, httpMethod: ANY, connectionType: VPC_LINK, connectionId: abc123, payloadFormatVersion: "1.0",
+        uri: "arn:aws:elasticloadbalancing:eu-west-1:111122223333:listener/app/users/50dc6c495c0c9188/0467ef3c8400ae65"}
+`, Options{ServiceMap: ServiceMap{
+		"arn:aws:lambda:eu-west-1:111122223333:function:orders": {Name: "orders", Port: 8080},
+		"arn:aws:elasticloadbalancing:eu-west-1:111122223333:listener/app/users/50dc6c495c0c9188/0467ef3c8400ae65": {Name: "users", Port: 80},
+	}})
+	fn, vpc := res.Routes[0].Spec.Integration, res.Routes[1].Spec.Integration
+	if fn.Type != v1alpha1.IntegrationTypeFunction || fn.Service.Name != "orders" || fn.PayloadFormatVersion != "2.0" {
+		t.Errorf("function: %+v", fn)
+	}
+	if vpc.Type != v1alpha1.IntegrationTypeService || vpc.Service.Name != "users" || vpc.Service.Port != 80 {
+		t.Errorf("vpc link: %+v", vpc)
+	}
+	if len(res.Report.Notes) != 0 || len(res.Report.Items) != 0 {
+		t.Errorf("report:\n%s", reportOf(t, res))
+	}
+}

@@ -56,7 +56,7 @@ func (c *converter) integration(po pathOp, routePath string) (integrationSpec, e
 	if n, ok := raw["timeoutInMillis"].(float64); ok && n > 0 {
 		spec.in.TimeoutMillis = int32(min(max(n, 50), 300000))
 	}
-	c.integrationLeftovers(po, raw, typ)
+	c.integrationLeftovers(po, raw, typ, spec.in.Type)
 	return spec, nil
 }
 
@@ -89,8 +89,15 @@ func (c *converter) integrationObject(po pathOp) (map[string]any, error) {
 // httpIntegration: http_proxy, and http (non-proxy) served as a proxy.
 func (c *converter) httpIntegration(po pathOp, routePath string, raw map[string]any, typ string) integrationSpec {
 	uri := str(raw["uri"])
+	if t, ok := c.opts.ServiceMap[uri]; ok && !strings.HasPrefix(uri, "http") {
+		// A VPC link's target (a load balancer listener or Cloud Map
+		// service ARN) mapped to a Service.
+		in := v1alpha1.Integration{Type: v1alpha1.IntegrationTypeService, Service: &v1alpha1.IntegrationService{Name: t.Name, Port: t.Port}}
+		c.requestParameters(po, raw, &in)
+		return integrationSpec{in: in}
+	}
 	if !regexp.MustCompile(`^(https?://|[$][{]stageVariables[.])`).MatchString(uri) {
-		c.report.add(po.path, po.method, extIntegration+".uri", "%q is not an http:// or https:// URL; the route is not created", uri)
+		c.report.add(po.path, po.method, extIntegration+".uri", "%q is not an http:// or https:// URL (map a VPC link target with --service-map); the route is not created", uri)
 		return integrationSpec{skip: true}
 	}
 	in := v1alpha1.Integration{Type: v1alpha1.IntegrationTypeHTTPProxy, URI: uri}
@@ -199,7 +206,7 @@ func awsService(uri string) string {
 
 // integrationLeftovers reports the integration properties that are not
 // carried over.
-func (c *converter) integrationLeftovers(po pathOp, raw map[string]any, typ string) {
+func (c *converter) integrationLeftovers(po pathOp, raw map[string]any, typ string, got v1alpha1.IntegrationType) {
 	proxy := typ == typeHTTPProxy || typ == typeAWSProxy
 	for _, k := range sortedKeys(raw) {
 		where := extIntegration + "." + k
@@ -228,7 +235,7 @@ func (c *converter) integrationLeftovers(po pathOp, raw map[string]any, typ stri
 			c.report.add(po.path, po.method, where, "this property is not supported")
 		}
 	}
-	if typ == typeHTTPProxy || typ == typeHTTP {
+	if (typ == typeHTTPProxy || typ == typeHTTP) && got != v1alpha1.IntegrationTypeService {
 		if id := str(raw["connectionId"]); id != "" {
 			c.report.add(po.path, po.method, extIntegration+".connectionId", "VPC link %q does not apply; the URI's host is dialled (or its --service-map Service)", id)
 		}
