@@ -406,7 +406,7 @@ paths:
       x-amazon-apigateway-integration: {type: HTTP_PROXY, httpMethod: ANY, connectionType: VPC_LINK, connectionId: abc123, payloadFormatVersion: "1.0",
         uri: "arn:aws:elasticloadbalancing:eu-west-1:111122223333:listener/app/users/50dc6c495c0c9188/0467ef3c8400ae65"}
 `, Options{ServiceMap: ServiceMap{
-		"arn:aws:lambda:eu-west-1:111122223333:function:orders": {Name: "orders", Port: 8080},
+		"arn:aws:lambda:eu-west-1:111122223333:function:orders":                                                    {Name: "orders", Port: 8080},
 		"arn:aws:elasticloadbalancing:eu-west-1:111122223333:listener/app/users/50dc6c495c0c9188/0467ef3c8400ae65": {Name: "users", Port: 80},
 	}})
 	fn, vpc := res.Routes[0].Spec.Integration, res.Routes[1].Spec.Integration
