@@ -56,7 +56,12 @@ func (c *converter) integration(po pathOp, routePath string) (integrationSpec, e
 	if n, ok := raw["timeoutInMillis"].(float64); ok && n > 0 {
 		spec.in.TimeoutMillis = int32(min(max(n, 50), 300000))
 	}
-	c.integrationLeftovers(po, raw, typ, spec.in.Type)
+	c.integrationLeftovers(po, raw, typ)
+	if (typ == typeHTTPProxy || typ == typeHTTP) && spec.in.Type != v1alpha1.IntegrationTypeService {
+		if id := str(raw["connectionId"]); id != "" {
+			c.report.add(po.path, po.method, extIntegration+".connectionId", "VPC link %q does not apply; the URI's host is dialled (or its --service-map Service)", id)
+		}
+	}
 	return spec, nil
 }
 
@@ -206,7 +211,7 @@ func awsService(uri string) string {
 
 // integrationLeftovers reports the integration properties that are not
 // carried over.
-func (c *converter) integrationLeftovers(po pathOp, raw map[string]any, typ string, got v1alpha1.IntegrationType) {
+func (c *converter) integrationLeftovers(po pathOp, raw map[string]any, typ string) {
 	proxy := typ == typeHTTPProxy || typ == typeAWSProxy
 	for _, k := range sortedKeys(raw) {
 		where := extIntegration + "." + k
@@ -233,11 +238,6 @@ func (c *converter) integrationLeftovers(po pathOp, raw map[string]any, typ stri
 			"connectionId", "requestParameters", "responseParameters", "cacheKeyParameters", "integrationSubtype":
 		default:
 			c.report.add(po.path, po.method, where, "this property is not supported")
-		}
-	}
-	if (typ == typeHTTPProxy || typ == typeHTTP) && got != v1alpha1.IntegrationTypeService {
-		if id := str(raw["connectionId"]); id != "" {
-			c.report.add(po.path, po.method, extIntegration+".connectionId", "VPC link %q does not apply; the URI's host is dialled (or its --service-map Service)", id)
 		}
 	}
 }
