@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/go-logr/logr"
@@ -188,9 +189,25 @@ func (g *gateway) do(t *testing.T, method, api, ns, target string, header http.H
 // backend is an httptest server that records the last request it got and
 // answers 200 with a JSON body naming the path it saw.
 type backend struct {
-	srv  *httptest.Server
-	last *http.Request
-	body string
+	srv *httptest.Server
+	mu  sync.Mutex
+	// last and lastBody are the last request and its body (under mu).
+	last     *http.Request
+	lastBody string
+}
+
+// req is the last request the backend got (nil before the first).
+func (b *backend) req() *http.Request {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.last
+}
+
+// body is the body of the last request.
+func (b *backend) body() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.lastBody
 }
 
 func newBackend(t *testing.T) *backend {
@@ -198,7 +215,9 @@ func newBackend(t *testing.T) *backend {
 	b := &backend{}
 	b.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		b.last, b.body = r.Clone(context.Background()), string(body)
+		b.mu.Lock()
+		b.last, b.lastBody = r.Clone(context.Background()), string(body)
+		b.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintf(w, `{"path":%q,"query":%q}`, r.URL.EscapedPath(), r.URL.RawQuery)
 	}))

@@ -87,7 +87,7 @@ func TestProbeJWTAuthorizer(t *testing.T) {
 			t.Errorf("%s: %d %s, want %d %s", tc.name, resp.StatusCode, body, tc.status, tc.body)
 		}
 	}
-	if be.last == nil || be.last.URL.Path != "/pets" {
+	if be.req() == nil || be.req().URL.Path != "/pets" {
 		t.Errorf("the backend did not get the authorized request")
 	}
 }

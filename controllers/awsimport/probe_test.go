@@ -26,16 +26,16 @@ func TestProbeHTTPPetStore(t *testing.T) {
 	api := "example-pet-store"
 
 	resp, body := g.do(t, "GET", api, "shop", "/pets?type=dog&page=2", nil, "")
-	if resp.StatusCode != 200 || be.last.URL.Path != "/petstore/pets" || be.last.URL.RawQuery != "type=dog&page=2" {
-		t.Fatalf("GET /pets: %d %s; backend saw %s?%s", resp.StatusCode, body, be.last.URL.Path, be.last.URL.RawQuery)
+	if resp.StatusCode != 200 || be.req().URL.Path != "/petstore/pets" || be.req().URL.RawQuery != "type=dog&page=2" {
+		t.Fatalf("GET /pets: %d %s; backend saw %s?%s", resp.StatusCode, body, be.req().URL.Path, be.req().URL.RawQuery)
 	}
 	resp, body = g.do(t, "GET", api, "shop", "/pets/42", nil, "")
-	if resp.StatusCode != 200 || be.last.URL.Path != "/petstore/pets/42" {
-		t.Fatalf("GET /pets/42: %d %s; backend saw %s", resp.StatusCode, body, be.last.URL.Path)
+	if resp.StatusCode != 200 || be.req().URL.Path != "/petstore/pets/42" {
+		t.Fatalf("GET /pets/42: %d %s; backend saw %s", resp.StatusCode, body, be.req().URL.Path)
 	}
 	resp, _ = g.do(t, "POST", api, "shop", "/pets", http.Header{"Content-Type": {"application/json"}}, `{"type":"dog","price":249.99}`)
-	if resp.StatusCode != 200 || be.last.Method != "POST" || be.body != `{"type":"dog","price":249.99}` {
-		t.Fatalf("POST /pets: %d; backend saw %s %q", resp.StatusCode, be.last.Method, be.body)
+	if resp.StatusCode != 200 || be.req().Method != "POST" || be.body() != `{"type":"dog","price":249.99}` {
+		t.Fatalf("POST /pets: %d; backend saw %s %q", resp.StatusCode, be.req().Method, be.body())
 	}
 	// AWS HTTP APIs answer an unknown route 404 {"message":"Not Found"}.
 	resp, body = g.do(t, "DELETE", api, "shop", "/pets/42", nil, "")
@@ -66,10 +66,10 @@ func TestProbeHTTPParameterMapping(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("GET: %d %s", resp.StatusCode, body)
 	}
-	if be.last.URL.Path != "/petstore/pets" || be.last.URL.RawQuery != "x=1" {
-		t.Errorf("backend saw %s?%s, want the integration URI's path /petstore/pets and the query", be.last.URL.Path, be.last.URL.RawQuery)
+	if be.req().URL.Path != "/petstore/pets" || be.req().URL.RawQuery != "x=1" {
+		t.Errorf("backend saw %s?%s, want the integration URI's path /petstore/pets and the query", be.req().URL.Path, be.req().URL.RawQuery)
 	}
-	if id := be.last.Header.Get("header1"); id == "" || id != resp.Header.Get("apigw-requestid") {
+	if id := be.req().Header.Get("header1"); id == "" || id != resp.Header.Get("apigw-requestid") {
 		t.Errorf("backend header1 = %q, want the request id %q", id, resp.Header.Get("apigw-requestid"))
 	}
 	if got := resp.Header.Get("header2"); got != "value2" {
@@ -148,8 +148,8 @@ stringData: {key: ` + key + `}
 	withKey := http.Header{"X-Api-Key": {key}}
 
 	resp, body := g.do(t, "POST", "shop", "shop", "/prod/orders/7/items?x=1", withKey, `{"n":1}`)
-	if resp.StatusCode != 200 || be.last.URL.Path != "/orders/7/items" || be.last.URL.RawQuery != "x=1" || be.last.Method != "POST" {
-		t.Fatalf("ANY /{proxy+}: %d %s; backend saw %s %s?%s", resp.StatusCode, body, be.last.Method, be.last.URL.Path, be.last.URL.RawQuery)
+	if resp.StatusCode != 200 || be.req().URL.Path != "/orders/7/items" || be.req().URL.RawQuery != "x=1" || be.req().Method != "POST" {
+		t.Fatalf("ANY /{proxy+}: %d %s; backend saw %s %s?%s", resp.StatusCode, body, be.req().Method, be.req().URL.Path, be.req().URL.RawQuery)
 	}
 	if resp.Header.Get("RateLimit-Limit") == "" {
 		t.Errorf("no RateLimit-Limit header under the usage plan: %v", resp.Header)
