@@ -68,18 +68,16 @@ func (c *converter) requestParameters(po pathOp, raw map[string]any, in *v1alpha
 			pathVars[m[2]] = val
 		}
 	}
-	for k, v := range asMap(raw["responseParameters"]) {
-		c.responseParameters(po, in, k, asMap(v))
+	rp := asMap(raw["responseParameters"])
+	for _, k := range sortedKeys(rp) {
+		c.responseParameters(po, in, k, asMap(rp[k]))
 	}
 	c.pathParameters(po, in, pathVars)
 }
 
 // setMapping adds one request mapping, unless the CRD would refuse it.
 func (c *converter) setMapping(po pathOp, in *v1alpha1.Integration, where, key, val string) {
-	if _, name, ok := strings.Cut(key, ".header."); ok || strings.Contains(key, ":header.") {
-		if !ok {
-			_, name, _ = strings.Cut(key, "header.")
-		}
+	if _, name, ok := strings.Cut(key, ":header."); ok {
 		if reservedHeaderRE.MatchString(strings.ToLower(name)) {
 			c.report.add(po.path, po.method, where, "the header %q is reserved and cannot be mapped", name)
 			return

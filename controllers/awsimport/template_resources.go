@@ -1,7 +1,6 @@
 package awsimport
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -112,8 +111,9 @@ func (t *templateImport) samHTTPAPI(id string, p map[string]any) {
 // samHTTPAuth converts SAM HttpApi JWT and Lambda authorizers.
 func (t *templateImport) samHTTPAuth(id string, a *templateAPI, auth map[string]any) {
 	schemes := map[string]any{}
-	for name, raw := range asMap(auth["Authorizers"]) {
-		m := asMap(raw)
+	authorizers := asMap(auth["Authorizers"])
+	for _, name := range sortedKeys(authorizers) {
+		m := asMap(authorizers[name])
 		var az map[string]any
 		if jwt := asMap(m["JwtConfiguration"]); jwt != nil {
 			az = map[string]any{"type": "jwt", "jwtConfiguration": map[string]any{"issuer": jwt["issuer"], "audience": jwt["audience"]}, "identitySource": m["IdentitySource"]}
@@ -539,4 +539,3 @@ func anyList(v any) []any {
 	return l
 }
 
-var _ = fmt.Sprint
