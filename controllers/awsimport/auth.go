@@ -172,14 +172,24 @@ func (c *converter) turnpikeAuthorizer(a *v1alpha1.Authorizer, raw map[string]an
 	if a.Spec.JWT != nil && spec.JWT != nil {
 		a.Spec.JWT.JWKSURI, a.Spec.JWT.Algorithms = spec.JWT.JWKSURI, spec.JWT.Algorithms
 	}
-	if a.Spec.Request != nil && spec.Request != nil && (spec.Request.Service != nil || spec.Request.URI != "" || spec.Request.Function != nil) {
-		a.Spec.Request.Service, a.Spec.Request.URI, a.Spec.Request.Function = spec.Request.Service, spec.Request.URI, spec.Request.Function
-		if spec.Request.TimeoutMillis != 0 {
-			a.Spec.Request.TimeoutMillis = spec.Request.TimeoutMillis
-		}
-		return true
+	r := spec.Request
+	if a.Spec.Request == nil || r == nil {
+		return false
 	}
-	return false
+	if r.PayloadFormatVersion != "" {
+		a.Spec.Request.PayloadFormatVersion = r.PayloadFormatVersion
+	}
+	if r.EnableSimpleResponses {
+		a.Spec.Request.EnableSimpleResponses = true
+	}
+	if r.TimeoutMillis != 0 {
+		a.Spec.Request.TimeoutMillis = r.TimeoutMillis
+	}
+	if r.Service == nil && r.URI == "" && r.Function == nil {
+		return false
+	}
+	a.Spec.Request.Service, a.Spec.Request.URI, a.Spec.Request.Function = r.Service, r.URI, r.Function
+	return true
 }
 
 // authorizerName is "{api}-{scheme}", or the scheme's name when it already

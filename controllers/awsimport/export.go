@@ -305,14 +305,16 @@ func (e *exporter) security(op *openapi3.Operation, r v1alpha1.Route, authorizer
 	return nil
 }
 
-// scheme writes an Authorizer as a security scheme.
+// scheme writes an Authorizer as a security scheme. What AWS's authorizer
+// object cannot say (a Service or URI target, the JWKS URI and algorithms,
+// a REST authorizer's payload format) goes into x-turnpike-authorizer.
 func (e *exporter) scheme(a v1alpha1.Authorizer) {
-	s := &openapi3.SecurityScheme{Type: "apiKey", Name: "Authorization", In: "header", Extensions: map[string]any{}}
+	rest := e.api.Spec.Protocol == v1alpha1.ProtocolREST
+	s := &openapi3.SecurityScheme{Type: "apiKey", Name: identityHeader(a.Spec.IdentitySources), In: "header", Extensions: map[string]any{}}
 	az := map[string]any{}
-	extra := v1alpha1.AuthorizerSpec{}
+	extra := map[string]any{}
 	if len(a.Spec.IdentitySources) > 0 {
-		s.Name = identityHeader(a.Spec.IdentitySources)
-		az["identitySource"] = strings.Join(a.Spec.IdentitySources, ",")
+		az["identitySource"] = identitySourceOut(a.Spec.IdentitySources, rest)
 	}
 	switch a.Spec.Type {
 	case v1alpha1.AuthorizerJWT:
@@ -321,14 +323,12 @@ func (e *exporter) scheme(a v1alpha1.Authorizer) {
 		az["type"] = "jwt"
 		az["jwtConfiguration"] = map[string]any{"issuer": a.Spec.JWT.Issuer, "audience": nonNil(a.Spec.JWT.Audiences)}
 		if a.Spec.JWT.JWKSURI != "" || len(a.Spec.JWT.Algorithms) > 0 {
-			extra.JWT = &v1alpha1.JWTAuthorizer{JWKSURI: a.Spec.JWT.JWKSURI, Algorithms: a.Spec.JWT.Algorithms}
+			extra["jwt"] = v1alpha1.JWTAuthorizer{JWKSURI: a.Spec.JWT.JWKSURI, Algorithms: a.Spec.JWT.Algorithms}
 		}
 	case v1alpha1.AuthorizerRequest:
 		r := a.Spec.Request
 		s.Extensions[extAuthType] = "custom"
 		az["type"] = "request"
-		az["authorizerPayloadFormatVersion"] = r.PayloadFormatVersion
-		az["enableSimpleResponses"] = r.EnableSimpleResponses
 		if r.ResultTTLSeconds != nil {
 			az["authorizerResultTtlInSeconds"] = *r.ResultTTLSeconds
 		}
@@ -337,13 +337,43 @@ func (e *exporter) scheme(a v1alpha1.Authorizer) {
 			fn = r.Function.Name
 		}
 		az["authorizerUri"] = fmt.Sprintf("arn:aws:apigateway:%s:lambda:path/2015-03-31/functions/arn:aws:lambda:%s:%s:function:%s/invocations", fakeRegion, fakeRegion, fakeAccount, fn)
-		extra.Request = &v1alpha1.RequestAuthorizer{Service: r.Service, URI: r.URI, Function: r.Function, TimeoutMillis: r.TimeoutMillis}
+		target := v1alpha1.RequestAuthorizer{Service: r.Service, URI: r.URI, Function: r.Function, TimeoutMillis: r.TimeoutMillis}
+		if rest {
+			// A REST authorizer is payload 1.0 with IAM-policy answers;
+			// anything else is Turnpike's own.
+			if r.PayloadFormatVersion != "" && r.PayloadFormatVersion != "1.0" {
+				target.PayloadFormatVersion = r.PayloadFormatVersion
+			}
+			target.EnableSimpleResponses = r.EnableSimpleResponses
+		} else {
+			az["authorizerPayloadFormatVersion"] = r.PayloadFormatVersion
+			az["enableSimpleResponses"] = r.EnableSimpleResponses
+		}
+		extra["request"] = target
 	}
-	if extra.JWT != nil || extra.Request != nil {
+	if len(extra) > 0 {
 		az[extTurnpikeAuthorizer] = extra
 	}
 	s.Extensions[extAuthorizer] = az
 	e.doc.Components.SecuritySchemes[a.Name] = &openapi3.SecuritySchemeRef{Value: s}
+}
+
+// identitySourceOut writes identity sources as AWS does: REST's
+// "method.request.header.X, context.y" form, HTTP's "$request.header.X".
+func identitySourceOut(sources []string, rest bool) string {
+	if !rest {
+		return strings.Join(sources, ",")
+	}
+	out := make([]string, len(sources))
+	for i, src := range sources {
+		switch {
+		case strings.HasPrefix(src, "$request."):
+			out[i] = "method." + strings.TrimPrefix(src, "$")
+		default:
+			out[i] = strings.TrimPrefix(src, "$")
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 func nonNil(s []string) []string {
