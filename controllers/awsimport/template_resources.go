@@ -538,4 +538,3 @@ func anyList(v any) []any {
 	l, _ := v.([]any)
 	return l
 }
-
