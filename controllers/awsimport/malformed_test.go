@@ -75,6 +75,7 @@ func TestBadOptionsAreRefused(t *testing.T) {
 		{Options{Stage: "prod/x"}, "--stage"},
 		{Options{BasePath: "strip"}, "--basepath"},
 		{Options{Name: "Pet Store"}, "--name"},
+		{Options{Namespace: "Shop"}, "--namespace"},
 	} {
 		if _, err := Import(doc, tc.opts); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: error %v does not name %s", tc.opts, err, tc.want)

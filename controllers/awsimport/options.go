@@ -90,6 +90,9 @@ func (o *Options) normalise() error {
 	default:
 		return fmt.Errorf("--basepath %q: want ignore, prepend or split", o.BasePath)
 	}
+	if o.Namespace != "" && (len(o.Namespace) > 63 || !serviceNameRE.MatchString(o.Namespace)) {
+		return fmt.Errorf("--namespace %q: a namespace is a DNS label (lower-case letters, digits and '-', at most 63)", o.Namespace)
+	}
 	if o.Name != "" && o.Name != dnsLabel(o.Name) {
 		return fmt.Errorf("--name %q: an Api name is a DNS label (lower-case letters, digits and '-', at most 63), e.g. %q", o.Name, dnsLabel(o.Name))
 	}
