@@ -41,7 +41,10 @@ type ServiceTarget struct {
 // ServiceMap maps hosts and function names or ARNs to Services.
 type ServiceMap map[string]ServiceTarget
 
-var serviceNameRE = regexp.MustCompile(`^[a-z]([-a-z0-9]*[a-z0-9])?$`)
+var (
+	serviceNameRE = regexp.MustCompile(`^[a-z]([-a-z0-9]*[a-z0-9])?$`)     // DNS-1035 label
+	namespaceRE   = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`) // DNS-1123 label
+)
 
 // Set parses one --service-map entry, KEY=service:port.
 func (m *ServiceMap) Set(v string) error {
@@ -90,7 +93,7 @@ func (o *Options) normalise() error {
 	default:
 		return fmt.Errorf("--basepath %q: want ignore, prepend or split", o.BasePath)
 	}
-	if o.Namespace != "" && (len(o.Namespace) > 63 || !serviceNameRE.MatchString(o.Namespace)) {
+	if o.Namespace != "" && (len(o.Namespace) > 63 || !namespaceRE.MatchString(o.Namespace)) {
 		return fmt.Errorf("--namespace %q: a namespace is a DNS label (lower-case letters, digits and '-', at most 63)", o.Namespace)
 	}
 	if o.Name != "" && o.Name != dnsLabel(o.Name) {
