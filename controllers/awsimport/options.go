@@ -42,7 +42,7 @@ type ServiceTarget struct {
 type ServiceMap map[string]ServiceTarget
 
 var (
-	serviceNameRE = regexp.MustCompile(`^[a-z]([-a-z0-9]*[a-z0-9])?$`)     // DNS-1035 label
+	serviceNameRE = regexp.MustCompile(`^[a-z]([-a-z0-9]*[a-z0-9])?$`)    // DNS-1035 label
 	namespaceRE   = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`) // DNS-1123 label
 )
 
