@@ -141,12 +141,7 @@ paths:
 	if r := res.Routes[0].Spec; r.AuthorizationType != v1alpha1.AuthorizationCustom || r.AuthorizerName != "auth-tok" {
 		t.Errorf("GET /a: %+v", r)
 	}
-	t.Run("probe", func(t *testing.T) {
-		t.Skip("needs issue 13: Lambda authorizer")
-		// AWS: GET /a without Authorization is 401 Unauthorized; the function's
-		// Deny policy is 403 "User is not authorized to access this resource
-		// with an explicit deny"; its Allow reaches the backend.
-	})
+	// Probes of a Lambda authorizer: TestProbeSAMExamples/api_lambda_token_auth.
 }
 
 // OpenAPI 3.1 documents import like 3.0 ones; a 2020-12 body schema keeps

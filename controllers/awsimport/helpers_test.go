@@ -3,6 +3,7 @@ package awsimport
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -252,4 +253,38 @@ endpoints:
   - addresses: ["127.0.0.1"]
     conditions: {ready: true}
 `, name, ns, b.port())
+}
+
+// function stands in for a Lambda container image: the Runtime Interface
+// Emulator's invocation endpoint, answering each event with handle's result.
+type function struct {
+	backend
+	evMu    sync.Mutex
+	lastEvt map[string]any
+}
+
+func newFunction(t *testing.T, handle func(event map[string]any) map[string]any) *function {
+	t.Helper()
+	f := &function{}
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.URL.Path != "/2015-03-31/functions/function/invocations" {
+			http.NotFound(w, r)
+			return
+		}
+		var ev map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&ev)
+		f.evMu.Lock()
+		f.lastEvt = ev
+		f.evMu.Unlock()
+		_ = json.NewEncoder(w).Encode(handle(ev))
+	}))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+// event is the last event the function got.
+func (f *function) event() map[string]any {
+	f.evMu.Lock()
+	defer f.evMu.Unlock()
+	return f.lastEvt
 }

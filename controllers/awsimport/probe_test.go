@@ -1,6 +1,7 @@
 package awsimport
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -96,7 +97,15 @@ func TestProbeHTTPWithCORS(t *testing.T) {
 	}
 	t.Run("lambda", func(t *testing.T) {
 		t.Skip("needs issue 13: FUNCTION")
-		// AWS: GET / runs the function, which answers 200 "Hello from Lambda!".
+		fn := newFunction(t, func(map[string]any) map[string]any {
+			return map[string]any{"statusCode": 200, "body": `"Hello from Lambda!"`}
+		})
+		g := startGateway(t, files(t, res, fn.serviceYAML("hello", "shop")))
+		// AWS: GET / runs the function (payload 2.0), which answers "Hello from Lambda!".
+		resp, body := g.do(t, "GET", api, "shop", "/", nil, "")
+		if resp.StatusCode != 200 || body != `"Hello from Lambda!"` || fn.event()["version"] != "2.0" {
+			t.Fatalf("%d %s; event %v", resp.StatusCode, body, fn.event())
+		}
 	})
 }
 
@@ -180,8 +189,12 @@ stringData: {key: ` + key + `}
 // FUNCTION integration, Lambda authorizers or gateway responses waits.
 func TestProbeSAMExamples(t *testing.T) {
 	t.Run("http_api_cors", func(t *testing.T) {
-		res := mustImport(t, "sam/http_api_cors.yaml", Options{Namespace: "shop"})
-		g := startGateway(t, files(t, res))
+		res := mustImport(t, "sam/http_api_cors.yaml", Options{Namespace: "shop", ServiceMap: ServiceMap{"HttpApiFunction": {Name: "fn", Port: 80}}})
+		fn := newFunction(t, func(ev map[string]any) map[string]any {
+			b, _ := json.Marshal(ev)
+			return map[string]any{"statusCode": 200, "body": string(b), "headers": map[string]any{}}
+		})
+		g := startGateway(t, files(t, res, fn.serviceYAML("fn", "shop")))
 		resp, _ := g.do(t, "OPTIONS", "myapi", "shop", "/anything", http.Header{"Origin": {"https://foo.com"},
 			"Access-Control-Request-Method": {"GET"}, "Access-Control-Request-Headers": {"x-apigateway-header"}}, "")
 		if resp.StatusCode != 204 || resp.Header.Get("Access-Control-Allow-Origin") != "https://foo.com" {
@@ -189,24 +202,64 @@ func TestProbeSAMExamples(t *testing.T) {
 		}
 		t.Run("function", func(t *testing.T) {
 			t.Skip("needs issue 13: FUNCTION")
-			// AWS: GET /anything runs the function, which answers 200 with the event as JSON.
+			// AWS: the $default route runs the function, which answers with the event.
+			resp, body := g.do(t, "GET", "myapi", "shop", "/anything?x=1", nil, "")
+			if resp.StatusCode != 200 || !strings.Contains(body, `"routeKey":"$default"`) || !strings.Contains(body, `"rawPath":"/anything"`) {
+				t.Fatalf("%d %s", resp.StatusCode, body)
+			}
 		})
 	})
 	t.Run("api_gateway_responses", func(t *testing.T) {
 		t.Skip("needs issue 15: gateway responses")
-		// AWS: GET /Prod/nothing is 403 {"message":"Missing Authentication Token"}
-		// with Access-Control-Allow-Origin: * and Access-Control-Expose-Headers:
-		// WWW-Authenticate from the DEFAULT_4XX gateway response.
+		res := mustImport(t, "sam/api_gateway_responses.yaml", Options{Namespace: "shop"})
+		g := startGateway(t, files(t, res))
+		// AWS: a path without a route is 403 Missing Authentication Token, with
+		// the DEFAULT_4XX gateway response's headers.
+		resp, body := g.do(t, "GET", "myapi", "shop", "/Prod/nothing", nil, "")
+		if resp.StatusCode != 403 || body != `{"message":"Missing Authentication Token"}` ||
+			resp.Header.Get("Access-Control-Allow-Origin") != "*" || resp.Header.Get("Access-Control-Expose-Headers") != "WWW-Authenticate" {
+			t.Fatalf("%d %s %v", resp.StatusCode, body, resp.Header)
+		}
 	})
 	t.Run("api_lambda_token_auth", func(t *testing.T) {
 		t.Skip("needs issue 13: Lambda authorizer")
-		// AWS: GET /Prod/users without Authorization is 401 {"message":"Unauthorized"};
-		// the authorizer function's Allow policy reaches MyFunction.
+		res := mustImport(t, "sam/api_lambda_token_auth.yaml", Options{Namespace: "shop",
+			ServiceMap: ServiceMap{"MyAuthFunction": {Name: "authz", Port: 80}, "MyFunction": {Name: "fn", Port: 80}}})
+		authz := newFunction(t, func(ev map[string]any) map[string]any {
+			effect := "Deny"
+			if ev["authorizationToken"] == "allow" {
+				effect = "Allow"
+			}
+			return map[string]any{"principalId": "user", "policyDocument": map[string]any{"Version": "2012-10-17",
+				"Statement": []any{map[string]any{"Action": "execute-api:Invoke", "Effect": effect, "Resource": ev["methodArn"]}}}}
+		})
+		fn := newFunction(t, func(map[string]any) map[string]any { return map[string]any{"statusCode": 200, "body": "users"} })
+		g := startGateway(t, files(t, res, authz.serviceYAML("authz", "shop"), fn.serviceYAML("fn", "shop")))
+		// AWS: no token 401; a Deny policy 403 with REST's explicit-deny message; Allow reaches the function.
+		if resp, body := g.do(t, "GET", "myapi", "shop", "/Prod/users", nil, ""); resp.StatusCode != 401 || body != `{"message":"Unauthorized"}` {
+			t.Errorf("no token: %d %s", resp.StatusCode, body)
+		}
+		if resp, body := g.do(t, "GET", "myapi", "shop", "/Prod/users", http.Header{"Authorization": {"deny"}}, ""); resp.StatusCode != 403 ||
+			body != `{"message":"User is not authorized to access this resource with an explicit deny"}` {
+			t.Errorf("deny: %d %s", resp.StatusCode, body)
+		}
+		if resp, body := g.do(t, "GET", "myapi", "shop", "/Prod/users", http.Header{"Authorization": {"allow"}}, ""); resp.StatusCode != 200 || body != "users" {
+			t.Errorf("allow: %d %s", resp.StatusCode, body)
+		}
 	})
 	t.Run("api_request_model", func(t *testing.T) {
 		t.Skip("needs issue 13: FUNCTION")
-		// AWS: POST /prod/post reaches MyLambdaFunction (the model is not validated:
-		// the example sets neither ValidateBody nor ValidateParameters).
+		res := mustImport(t, "sam/api_request_model.yaml", Options{Namespace: "shop", ServiceMap: ServiceMap{"MyLambdaFunction": {Name: "fn", Port: 80}}})
+		fn := newFunction(t, func(ev map[string]any) map[string]any {
+			return map[string]any{"statusCode": 200, "body": str(ev["body"])}
+		})
+		g := startGateway(t, files(t, res, fn.serviceYAML("fn", "shop")))
+		// AWS: the model is not validated (neither ValidateBody nor ValidateParameters),
+		// so any body reaches the function (payload 1.0).
+		resp, body := g.do(t, "POST", "myapi", "shop", "/prod/post", http.Header{"Content-Type": {"application/json"}}, `{"username":"u"}`)
+		if resp.StatusCode != 200 || body != `{"username":"u"}` || fn.event()["httpMethod"] != "POST" {
+			t.Fatalf("%d %s", resp.StatusCode, body)
+		}
 	})
 }
 
