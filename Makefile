@@ -71,6 +71,7 @@ fuzz: ## Run each fuzz target for FUZZTIME (seed corpora are committed in the te
 	go test -run='^$$' -fuzz='^FuzzParsePath$$' -fuzztime=$(FUZZTIME) ./dataplane/
 	go test -run='^$$' -fuzz='^FuzzTranslate$$' -fuzztime=$(FUZZTIME) ./controllers/translate/
 	go test -run='^$$' -fuzz='^FuzzDecodeResponse$$' -fuzztime=$(FUZZTIME) ./dataplane/lambda/
+	go test -run='^$$' -fuzz='^FuzzImport$$' -fuzztime=$(FUZZTIME) ./controllers/awsimport/
 
 .PHONY: helm
 helm: $(HELM) ## Build the helm CLI from the Go module proxy into bin/ (test/helm uses it).
@@ -89,6 +90,7 @@ deps: ## Install the Debian packages the tests use (iproute2 for network namespa
 .PHONY: testdata
 testdata: ## Regenerate golden files.
 	go test ./controllers/translate/... -update
+	go test ./controllers/awsimport/... -update
 
 ##@ Build
 
