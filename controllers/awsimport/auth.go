@@ -119,11 +119,16 @@ func (c *converter) cognitoAuthorizer(a *v1alpha1.Authorizer, name string, raw m
 	return v1alpha1.AuthorizationJWT, nil
 }
 
-// lambdaAuthorizer converts a TOKEN or REQUEST Lambda authorizer into a
-// REQUEST Authorizer calling the function (Authorizer.spec.request.function).
+// lambdaAuthorizer converts a TOKEN or REQUEST Lambda authorizer into an
+// Authorizer of the same type calling the function
+// (Authorizer.spec.request.function): a TOKEN authorizer keeps its TOKEN
+// event, so a handler written for it runs unchanged.
 func (c *converter) lambdaAuthorizer(a *v1alpha1.Authorizer, name, typ string, raw map[string]any) (v1alpha1.AuthorizationType, error) {
 	where := "components.securitySchemes." + name + "." + extAuthorizer
 	a.Spec.Type = v1alpha1.AuthorizerRequest
+	if typ == "token" {
+		a.Spec.Type = v1alpha1.AuthorizerToken
+	}
 	r := &v1alpha1.RequestAuthorizer{PayloadFormatVersion: "1.0"}
 	if c.protocol == v1alpha1.ProtocolHTTP {
 		r.PayloadFormatVersion = payloadFormat(str(raw["authorizerPayloadFormatVersion"]), "2.0")

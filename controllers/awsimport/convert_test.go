@@ -125,7 +125,7 @@ paths:
 		byName[a.Name] = a.Spec
 	}
 	tok := byName["auth-tok"]
-	if tok.Type != v1alpha1.AuthorizerRequest || tok.Request.Function == nil || tok.Request.Function.Name != "authz" || tok.Request.Function.Port != 9000 ||
+	if tok.Type != v1alpha1.AuthorizerToken || tok.Request.Function == nil || tok.Request.Function.Name != "authz" || tok.Request.Function.Port != 9000 ||
 		*tok.Request.ResultTTLSeconds != 60 || tok.Request.PayloadFormatVersion != "1.0" || !cmp.Equal(tok.IdentitySources, []string{"$request.header.Authorization"}) {
 		t.Errorf("token authorizer: %+v %+v", tok, tok.Request)
 	}

@@ -325,10 +325,10 @@ func (e *exporter) scheme(a v1alpha1.Authorizer) {
 		if a.Spec.JWT.JWKSURI != "" || len(a.Spec.JWT.Algorithms) > 0 {
 			extra["jwt"] = v1alpha1.JWTAuthorizer{JWKSURI: a.Spec.JWT.JWKSURI, Algorithms: a.Spec.JWT.Algorithms}
 		}
-	case v1alpha1.AuthorizerRequest:
+	case v1alpha1.AuthorizerRequest, v1alpha1.AuthorizerToken:
 		r := a.Spec.Request
 		s.Extensions[extAuthType] = "custom"
-		az["type"] = "request"
+		az["type"] = strings.ToLower(string(a.Spec.Type))
 		if r.ResultTTLSeconds != nil {
 			az["authorizerResultTtlInSeconds"] = *r.ResultTTLSeconds
 		}

@@ -81,7 +81,7 @@ func TestProbeHTTPParameterMapping(t *testing.T) {
 // AWS's HTTP API CORS template: the preflight is the gateway's; the
 // $default route is a Lambda function.
 func TestProbeHTTPWithCORS(t *testing.T) {
-	res := mustImport(t, "http-with-cors.yaml", Options{Namespace: "shop", ServiceMap: ServiceMap{"MyLambdaFunction": {Name: "hello", Port: 8080}}})
+	res := mustImport(t, "http-with-cors.yaml", Options{Namespace: "shop", ServiceMap: ServiceMap{"MyLambdaFunction": {Name: "hello", Port: 80}}})
 	g := startGateway(t, files(t, res))
 	api := "lambda-api-with-cors"
 	resp, _ := g.do(t, "OPTIONS", api, "shop", "/", http.Header{"Origin": {"https://www.example.com"},
@@ -96,7 +96,6 @@ func TestProbeHTTPWithCORS(t *testing.T) {
 		t.Fatalf("preflight from another origin was allowed: %v", resp.Header)
 	}
 	t.Run("lambda", func(t *testing.T) {
-		t.Skip("needs issue 13: FUNCTION")
 		fn := newFunction(t, func(map[string]any) map[string]any {
 			return map[string]any{"statusCode": 200, "body": `"Hello from Lambda!"`}
 		})
@@ -236,8 +235,7 @@ func TestProbeSAMExamples(t *testing.T) {
 			t.Fatalf("preflight: %d %v", resp.StatusCode, resp.Header)
 		}
 		t.Run("function", func(t *testing.T) {
-			t.Skip("needs issue 13: FUNCTION")
-			// AWS: the $default route runs the function, which answers with the event.
+				// AWS: the $default route runs the function, which answers with the event.
 			resp, body := g.do(t, "GET", "myapi", "shop", "/anything?x=1", nil, "")
 			if resp.StatusCode != 200 || !strings.Contains(body, `"routeKey":"$default"`) || !strings.Contains(body, `"rawPath":"/anything"`) {
 				t.Fatalf("%d %s", resp.StatusCode, body)
@@ -257,7 +255,6 @@ func TestProbeSAMExamples(t *testing.T) {
 		}
 	})
 	t.Run("api_lambda_token_auth", func(t *testing.T) {
-		t.Skip("needs issue 13: Lambda authorizer")
 		res := mustImport(t, "sam/api_lambda_token_auth.yaml", Options{Namespace: "shop",
 			ServiceMap: ServiceMap{"MyAuthFunction": {Name: "authz", Port: 80}, "MyFunction": {Name: "fn", Port: 80}}})
 		authz := newFunction(t, func(ev map[string]any) map[string]any {
@@ -283,7 +280,6 @@ func TestProbeSAMExamples(t *testing.T) {
 		}
 	})
 	t.Run("api_request_model", func(t *testing.T) {
-		t.Skip("needs issue 13: FUNCTION")
 		res := mustImport(t, "sam/api_request_model.yaml", Options{Namespace: "shop", ServiceMap: ServiceMap{"MyLambdaFunction": {Name: "fn", Port: 80}}})
 		fn := newFunction(t, func(ev map[string]any) map[string]any {
 			return map[string]any{"statusCode": 200, "body": str(ev["body"])}
