@@ -1,9 +1,13 @@
 package proxy
 
 import (
+	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
+	"net/textproto"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -33,6 +37,9 @@ func newTransport(d *net.Dialer) *http.Transport {
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: 1 * time.Second,
 		DisableCompression:    true,
+		// The direct path's bound (connpool.go); it also bounds the
+		// headers of all 1xx responses together (a 1xx flood).
+		MaxResponseHeaderBytes: maxResponseHeaderBytes,
 	}
 }
 
@@ -57,24 +64,65 @@ func (b *bufferPool) Put(buf []byte) {
 	}
 }
 
+// limit1xx bounds the informational (1xx) responses a backend may send
+// before its final one on the ReverseProxy path, as the direct path does
+// (max1xx): ReverseProxy relays every 1xx and http.Transport leaves their
+// number to whoever sees them, so without this a backend could stream 1xx
+// responses until the integration timeout. Past the bound the transport
+// fails the attempt (a 502).
+func limit1xx(ctx context.Context) context.Context {
+	var n atomic.Int32
+	return httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		Got1xxResponse: func(int, textproto.MIMEHeader) error {
+			if n.Add(1) > max1xx {
+				return errors.New("backend sent more than 5 informational (1xx) responses")
+			}
+			return nil
+		},
+	})
+}
+
 // trackedBody wraps the client's request body for the transport. Close does
 // nothing, so a failed attempt (the transport closes the body on a dial
 // error) leaves the body usable for the next endpoint; the server closes the
 // real body when the handler returns. It records whether any Read happened
-// (then a retry would lose bytes) and the first read error (to tell a body
-// over the limit from a backend failure). Reads happen on the transport's
-// goroutine, hence the atomics. All methods accept a nil receiver (no body).
+// (then a retry would lose bytes), whether a Read is waiting on the client
+// now, and the first read error (to tell the client's fault, a body over the
+// limit, malformed or late, from a backend failure). Reads happen on the
+// transport's goroutine, hence the atomics. All methods accept a nil
+// receiver (no body).
+//
+// The body must arrive within the integration timeout, as on the direct
+// path: the first Read puts that deadline on the client's connection (w's
+// ResponseController), and the end of the body removes it, so a response
+// streamed after the body is never cut by it. After a read error the
+// deadline stays: what remains of the body is not waited for (the server
+// closes the connection after the answer).
 type trackedBody struct {
-	rc    io.ReadCloser
-	read  atomic.Bool
-	fault atomic.Pointer[error]
+	rc       io.ReadCloser
+	w        http.ResponseWriter // the client's; nil: no deadline
+	deadline time.Time
+	read     atomic.Bool
+	reading  atomic.Bool
+	ended    atomic.Bool
+	fault    atomic.Pointer[error]
 }
 
 // Read implements io.Reader.
 func (b *trackedBody) Read(p []byte) (int, error) {
-	b.read.Store(true)
+	if !b.read.Swap(true) && b.w != nil {
+		_ = http.NewResponseController(b.w).SetReadDeadline(b.deadline) // unsupported only by test writers
+	}
+	b.reading.Store(true)
 	n, err := b.rc.Read(p)
-	if err != nil && err != io.EOF {
+	b.reading.Store(false)
+	switch {
+	case err == io.EOF:
+		if !b.ended.Swap(true) && b.w != nil {
+			_ = http.NewResponseController(b.w).SetReadDeadline(time.Time{})
+		}
+	case err != nil:
+		b.ended.Store(true)
 		b.fault.CompareAndSwap(nil, &err)
 	}
 	return n, err
@@ -84,6 +132,10 @@ func (b *trackedBody) Read(p []byte) (int, error) {
 func (b *trackedBody) Close() error { return nil }
 
 func (b *trackedBody) touched() bool { return b != nil && b.read.Load() }
+
+// waiting reports a Read blocked on the client right now: when the
+// integration times out meanwhile, the client was the one too slow.
+func (b *trackedBody) waiting() bool { return b != nil && b.reading.Load() && !b.ended.Load() }
 
 func (b *trackedBody) readErr() error {
 	if b == nil {
