@@ -68,18 +68,32 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
-// boundBodyDrain serves h, then puts a read deadline on an HTTP/1 request
-// whose body may be left unread: net/http reads up to 256 KiB of it after
-// the handler returns (to reuse the connection) with no deadline of its
-// own, so a refused request's slow body could hold the connection forever.
-// A body that was read to its end is unaffected (the server replaces the
-// deadline before the next request).
+// boundBodyDrain serves h, then bounds what net/http reads of a request
+// body the handler may have left unread. net/http reads up to 256 KiB of it
+// after the handler returns (to reuse the connection) with no deadline of
+// its own, so a refused request's slow body could hold the connection
+// forever: the read gets bodyDrainTimeout. A request that asked for
+// "Expect: 100-continue" and was answered without reading its body must
+// not be read at all (the client waits for the 100 Continue that never
+// comes): the body the server gave the handler is put back, because the
+// server recognises that case only on its own body type (the handler
+// replaces it with a MaxBytesReader) and otherwise holds the response
+// until the body arrives; the read then fails at once and the connection
+// is closed after the response. A body read to its end is unaffected (the
+// server replaces the deadline before the next request).
 func boundBodyDrain(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body := r.Body
 		h.ServeHTTP(w, r)
-		if r.ProtoMajor == 1 && r.Body != nil && r.Body != http.NoBody {
-			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(bodyDrainTimeout))
+		if r.ProtoMajor != 1 || body == nil || body == http.NoBody {
+			return
 		}
+		r.Body = body
+		deadline := time.Now().Add(bodyDrainTimeout)
+		if _, expects := r.Header["Expect"]; expects {
+			deadline = time.Now()
+		}
+		_ = http.NewResponseController(w).SetReadDeadline(deadline)
 	})
 }
 

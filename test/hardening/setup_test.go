@@ -166,7 +166,7 @@ type accessEntry struct {
 	Status           int    `json:"status"`
 	Path             string `json:"path"`
 	HTTPMethod       string `json:"httpMethod"`
-	IntegrationError string `json:"integrationError"`
+	IntegrationError string `json:"integrationErrorMessage"`
 	ErrorMessage     string `json:"errorMessage"`
 	IntegrationStat  int    `json:"integrationStatus"`
 }
@@ -175,13 +175,18 @@ type accessEntry struct {
 // waiting up to 2 s for at least want of them.
 func (e *env) accessLog(t *testing.T, want int) []accessEntry {
 	t.Helper()
-	var out []accessEntry
+	return e.accessLogWhere(t, func(es []accessEntry) bool { return len(es) >= want })
+}
+
+// accessLogWhere returns the access log entries written since the last
+// call once ok accepts them, or after 2 s.
+func (e *env) accessLogWhere(t *testing.T, ok func([]accessEntry) bool) []accessEntry {
+	t.Helper()
 	deadline := time.Now().Add(2 * time.Second)
 	for {
 		all := e.gw.Access.String()
-		lines := strings.Split(strings.TrimSpace(all[e.accessSince:]), "\n")
-		out = out[:0]
-		for _, l := range lines {
+		var out []accessEntry
+		for _, l := range strings.Split(strings.TrimSpace(all[e.accessSince:]), "\n") {
 			if l == "" {
 				continue
 			}
@@ -191,7 +196,7 @@ func (e *env) accessLog(t *testing.T, want int) []accessEntry {
 			}
 			out = append(out, a)
 		}
-		if len(out) >= want || time.Now().After(deadline) {
+		if ok(out) || time.Now().After(deadline) {
 			e.accessSince = len(all)
 			return out
 		}
