@@ -16,7 +16,7 @@ import (
 // Gateway is the built turnpike binary running as a subprocess with loopback
 // listeners (test/hardening, test/chaos).
 type Gateway struct {
-	Cmd                                  *exec.Cmd
+	Cmd                                 *exec.Cmd
 	HTTP, HTTPS, Health, Admin, Metrics string
 	// Log is the process's log (stderr); Access its access log (stdout).
 	Log, Access *Buffer
