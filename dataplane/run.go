@@ -5,10 +5,12 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log"
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -69,32 +71,62 @@ func (l Limits) withDefaults() Limits {
 }
 
 // boundBodyDrain serves h, then bounds what net/http reads of a request
-// body the handler may have left unread. net/http reads up to 256 KiB of it
-// after the handler returns (to reuse the connection) with no deadline of
-// its own, so a refused request's slow body could hold the connection
-// forever: the read gets bodyDrainTimeout. A request that asked for
-// "Expect: 100-continue" and was answered without reading its body must
-// not be read at all (the client waits for the 100 Continue that never
-// comes): the body the server gave the handler is put back, because the
-// server recognises that case only on its own body type (the handler
-// replaces it with a MaxBytesReader) and otherwise holds the response
-// until the body arrives; the read then fails at once and the connection
-// is closed after the response. A body read to its end is unaffected (the
-// server replaces the deadline before the next request).
+// body the handler left unread. net/http reads up to 256 KiB of it, after
+// the handler returns and before the response headers go out (to reuse the
+// connection), with no deadline of its own, so a refused request's slow
+// body could hold the connection, and the answer, forever. After the
+// handler:
+//   - a body read to its end: nothing to do;
+//   - a body whose read failed (late, malformed, cut short, over the limit):
+//     the rest is not read at all; the connection closes after the answer;
+//   - an unread body the client announced with "Expect: 100-continue": the
+//     same (the client waits for a 100 Continue that never comes);
+//   - any other unread rest: read for at most bodyDrainTimeout.
+//
+// The body the server gave the handler is put back first: the server
+// recognises the Expect case only on its own body type, and the handler
+// replaces it (with a MaxBytesReader, and here with watchedBody).
 func boundBodyDrain(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body := r.Body
-		h.ServeHTTP(w, r)
-		if r.ProtoMajor != 1 || body == nil || body == http.NoBody {
+		if r.ProtoMajor != 1 || r.Body == nil || r.Body == http.NoBody {
+			h.ServeHTTP(w, r)
 			return
 		}
+		body := &watchedBody{ReadCloser: r.Body}
 		r.Body = body
-		deadline := time.Now().Add(bodyDrainTimeout)
-		if _, expects := r.Header["Expect"]; expects {
+		h.ServeHTTP(w, r)
+		r.Body = body.ReadCloser
+		var deadline time.Time
+		_, expects := r.Header["Expect"]
+		switch {
+		case body.eof.Load():
+			return
+		case body.failed.Load(), expects && !body.read.Load():
 			deadline = time.Now()
+		default:
+			deadline = time.Now().Add(bodyDrainTimeout)
 		}
 		_ = http.NewResponseController(w).SetReadDeadline(deadline)
 	})
+}
+
+// watchedBody records how reading a request body went. Reads may happen on
+// another goroutine (the transport's), hence the atomics.
+type watchedBody struct {
+	io.ReadCloser
+	read, eof, failed atomic.Bool
+}
+
+func (b *watchedBody) Read(p []byte) (int, error) {
+	b.read.Store(true)
+	n, err := b.ReadCloser.Read(p)
+	switch {
+	case err == io.EOF:
+		b.eof.Store(true)
+	case err != nil:
+		b.failed.Store(true)
+	}
+	return n, err
 }
 
 // Listeners are sockets handed to Run (tests, socket activation). A nil field

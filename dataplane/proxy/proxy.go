@@ -215,6 +215,7 @@ func (f *Forwarder) Forward(w http.ResponseWriter, r *http.Request, t *Target) (
 	if r.Body != nil && r.Body != http.NoBody {
 		body = &trackedBody{rc: r.Body, w: w, deadline: c.start.Add(timeout)}
 		out.Body = body
+		defer body.finish()
 	}
 	x := exchange{w: w, out: out, c: c, body: body, ctx: tctx, timeout: timeout}
 	return f.dispatch(&x, in)

@@ -97,11 +97,15 @@ func limit1xx(ctx context.Context) context.Context {
 // ResponseController), and the end of the body removes it, so a response
 // streamed after the body is never cut by it. After a read error the
 // deadline stays: what remains of the body is not waited for (the server
-// closes the connection after the answer).
+// closes the connection after the answer). The transport may still read
+// the body after Forward returned (a backend that answered early); from
+// then on (finish) w, which may already serve another request, is never
+// touched.
 type trackedBody struct {
 	rc       io.ReadCloser
-	w        http.ResponseWriter // the client's; nil: no deadline
 	deadline time.Time
+	mu       sync.Mutex
+	w        http.ResponseWriter // the client's; nil: no deadline (after finish, or test writers)
 	read     atomic.Bool
 	reading  atomic.Bool
 	ended    atomic.Bool
@@ -110,22 +114,41 @@ type trackedBody struct {
 
 // Read implements io.Reader.
 func (b *trackedBody) Read(p []byte) (int, error) {
-	if !b.read.Swap(true) && b.w != nil {
-		_ = http.NewResponseController(b.w).SetReadDeadline(b.deadline) // unsupported only by test writers
+	if !b.read.Swap(true) {
+		b.setDeadline(b.deadline)
 	}
 	b.reading.Store(true)
 	n, err := b.rc.Read(p)
 	b.reading.Store(false)
 	switch {
 	case err == io.EOF:
-		if !b.ended.Swap(true) && b.w != nil {
-			_ = http.NewResponseController(b.w).SetReadDeadline(time.Time{})
+		if !b.ended.Swap(true) {
+			b.setDeadline(time.Time{})
 		}
 	case err != nil:
 		b.ended.Store(true)
 		b.fault.CompareAndSwap(nil, &err)
 	}
 	return n, err
+}
+
+// setDeadline sets the client connection's read deadline while Forward runs.
+func (b *trackedBody) setDeadline(t time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.w != nil {
+		_ = http.NewResponseController(b.w).SetReadDeadline(t) // unsupported only by test writers
+	}
+}
+
+// finish is called when Forward returns: the body no longer touches w.
+func (b *trackedBody) finish() {
+	if b == nil {
+		return
+	}
+	b.mu.Lock()
+	b.w = nil
+	b.mu.Unlock()
 }
 
 // Close implements io.Closer and does nothing (see the type's comment).

@@ -216,4 +216,28 @@ func (e *env) metric(t *testing.T, name string) float64 {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-var _ = fmt.Sprintf
+
+
+// clientSockets counts the established TCP connections whose local end is
+// the gateway's HTTP listener (from /proc/net/tcp: the server side of every
+// client connection the kernel holds for it, accepted or in the backlog).
+func (e *env) clientSockets(t *testing.T) int {
+	t.Helper()
+	data, err := os.ReadFile("/proc/net/tcp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := strconv.Atoi(port(e.gw.HTTP))
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := fmt.Sprintf(":%04X", p)
+	n := 0
+	for _, line := range strings.Split(string(data), "\n")[1:] {
+		f := strings.Fields(line)
+		if len(f) > 3 && strings.HasSuffix(f[1], local) && f[3] == "01" {
+			n++
+		}
+	}
+	return n
+}
