@@ -24,6 +24,12 @@ const tlsHost = "api.example.com"
 // tlsFixture returns the YAML of a TLS Secret and a Stage serving the
 // fixture's Api on tlsHost (basePath v1), and the roots that trust it.
 func tlsFixture(t *testing.T) (string, *x509.CertPool) {
+	y, roots, _ := tlsFixtureCert(t)
+	return y, roots
+}
+
+// tlsFixtureCert is tlsFixture that also returns the certificate.
+func tlsFixtureCert(t *testing.T) (string, *x509.CertPool, tls.Certificate) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -43,6 +49,10 @@ func tlsFixture(t *testing.T) (string, *x509.CertPool) {
 	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kd})
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(certPEM)
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
 	y := fmt.Sprintf(`apiVersion: v1
 kind: Secret
 metadata: {name: api-tls, namespace: shop}
@@ -61,7 +71,7 @@ spec:
   stageName: secure
   domains: [{hostname: %s, basePath: v1, tls: {secretName: api-tls}}]
 `, indent(string(certPEM), "    "), indent(string(keyPEM), "    "), tlsHost)
-	return y, roots
+	return y, roots, cert
 }
 
 func indent(s, pre string) string {

@@ -52,6 +52,14 @@ func Build(t testing.TB, pkg string) string {
 	return bin
 }
 
+// UseBuilt makes Build return bin for pkg (a binary built by a parent test
+// process, e.g. one that re-runs a test inside a network namespace).
+func UseBuilt(pkg, bin string) {
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	built[pkg] = bin
+}
+
 // RemoveBuilt deletes the binaries Build made; call it from TestMain after
 // m.Run.
 func RemoveBuilt() {
