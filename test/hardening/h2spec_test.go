@@ -16,8 +16,8 @@ import (
 
 	"github.com/summerwind/h2spec/config"
 	"github.com/summerwind/h2spec/generic"
-	h2spechttp2 "github.com/summerwind/h2spec/http2"
 	"github.com/summerwind/h2spec/hpack"
+	h2spechttp2 "github.com/summerwind/h2spec/http2"
 	"github.com/summerwind/h2spec/spec"
 
 	"github.com/turnpike-io/turnpike/test/harness"
