@@ -69,6 +69,10 @@ test: deps envtest helm check-generated ## Unit, golden, dataplane, standalone, 
 	go test $(GO_TEST_FLAGS) -race ./dataplane/... ./controllers/ ./controllers/translate/...
 	$(MAKE) fuzz FUZZTIME=10s
 
+.PHONY: chaos
+chaos: deps envtest ## Faults under load with real processes (test/chaos, ~5 min): SIGTERM, API server outage, Redis restart, endpoint churn, table swaps.
+	TURNPIKE_CHAOS=1 go test $(GO_TEST_FLAGS) -v ./test/chaos/
+
 FUZZTIME ?= 30s
 .PHONY: fuzz
 fuzz: ## Run each fuzz target for FUZZTIME, e.g. make fuzz FUZZTIME=10m (corpora: f.Add seeds and each package's testdata/fuzz).

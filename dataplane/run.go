@@ -52,7 +52,7 @@ const (
 // body the handler did not read (a refused request's) before it answers the
 // next request on the connection; a client that sends it slower loses the
 // connection instead of holding it.
-const bodyDrainTimeout = 5 * time.Second
+const bodyDrainTimeout = time.Second
 
 func (l Limits) withDefaults() Limits {
 	if l.MaxConnections == 0 {

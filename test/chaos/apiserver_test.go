@@ -2,18 +2,12 @@ package chaos
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -137,10 +131,11 @@ func TestAPIServerDownForTwoMinutesChangesNothing(t *testing.T) {
 	t.Cleanup(authz.Close)
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, r.URL.Path) }))
 	t.Cleanup(backend.Close)
-	certPEM, keyPEM, roots := selfSigned(t, "api.example.com")
+	certPEM, keyPEM := harness.SelfSignedPEM(t, "api.example.com")
+	roots := harness.Roots(certPEM)
 	objects := strings.NewReplacer("ISSUER", issuer, "AUTHZ", authz.URL, "BACKEND", backend.URL).Replace(clusterObjects) +
 		fmt.Sprintf("---\napiVersion: v1\nkind: Secret\nmetadata: {name: api-tls, namespace: shop}\ntype: kubernetes.io/tls\nstringData:\n  tls.crt: |\n%s\n  tls.key: |\n%s\n",
-			indent(certPEM), indent(keyPEM))
+			indent(string(certPEM)), indent(string(keyPEM)))
 	c.apply(t, objects)
 	g := harness.StartGateway(t, harness.GatewayConfig{Args: []string{"serve", "--kubeconfig=" + c.kubeconfig, "--leader-elect=false"},
 		Extra: []string{"--deny-egress-cidrs=169.254.0.0/16", "--allow-http-jwks"}})
@@ -276,7 +271,7 @@ func (c *cluster) apply(t *testing.T, doc string) {
 	harness.Eventually(t, 60*time.Second, "kubectl apply", func() error {
 		out, err := exec.Command("kubectl", "--kubeconfig", c.kubeconfig, "apply", "-f", f).CombinedOutput()
 		if err != nil {
-			return fmt.Errorf("%v: %s", err, out)
+			return fmt.Errorf("%w: %s", err, out)
 		}
 		return nil
 	})
@@ -311,30 +306,6 @@ func jwtIssuer(t *testing.T) (string, string) {
 		t.Fatal(err)
 	}
 	return srv.URL, token
-}
-
-// selfSigned returns a certificate for host, its key (PEM) and roots that
-// trust it.
-func selfSigned(t *testing.T, host string) (string, string, *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tpl := &x509.Certificate{SerialNumber: big.NewInt(3), Subject: pkix.Name{CommonName: host}, DNSNames: []string{host},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kd, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(certPEM)
-	return string(certPEM), string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kd})), roots
 }
 
 func indent(s string) string {

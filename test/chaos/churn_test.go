@@ -122,4 +122,3 @@ func checkChurn(t *testing.T, arr *arrivals, changes []change, names []string) {
 		t.Errorf("a removed endpoint got requests %v after its removal was written, want under 1 s", worst)
 	}
 }
-

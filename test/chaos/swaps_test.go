@@ -87,7 +87,12 @@ func TestHundredTableSwapsASecondUnderLoad(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ran := make(chan error, 1)
 	go func() { ran <- s.Run(ctx, dataplane.Listeners{HTTP: ln}) }()
-	t.Cleanup(func() { cancel(); <-ran })
+	t.Cleanup(func() {
+		cancel()
+		if err := <-ran; err != nil {
+			t.Errorf("dataplane run: %v", err)
+		}
+	})
 
 	var swaps atomic.Int64
 	stop := make(chan struct{})

@@ -107,8 +107,9 @@ func TestSlowHeadersAreCutOffAtTheHeaderTimeout(t *testing.T) {
 // TestSlowBodiesAreCutOff sends request bodies one byte every 500 ms: a
 // forwarded body must arrive within the integration timeout (5 s in the
 // fixture) or the client gets 408 and loses the connection, on both
-// forwarding paths; a refused request's body is read for at most 5 s after
-// the answer.
+// forwarding paths; the unread body of a refused request is waited for at
+// most 1 s (net/http reads it before sending the answer, to keep the
+// connection), then the answer goes out and the connection closes.
 func TestSlowBodiesAreCutOff(t *testing.T) {
 	e := start(t, "")
 	cases := []struct {
@@ -167,8 +168,12 @@ func TestSlowBodiesAreCutOff(t *testing.T) {
 			worstAnswer, worstClose = max(worstAnswer, r.answer), max(worstClose, r.closed)
 		}
 		t.Logf("slow body, %s: %d connections answered %d within %v, closed within %v", c.name, perCase, c.status, worstAnswer.Round(time.Millisecond), worstClose.Round(time.Millisecond))
-		if worstClose > 8*time.Second {
-			t.Errorf("%s: a connection stayed open %v", c.name, worstClose)
+		limit := 7 * time.Second // the integration timeout of 5 s, and scheduling slack
+		if c.status == 404 {
+			limit = 3 * time.Second // the drain bound of 1 s
+		}
+		if worstClose > limit {
+			t.Errorf("%s: a connection stayed open %v, want under %v", c.name, worstClose, limit)
 		}
 	}
 	if n := e.metric(t, "turnpike_upstream_errors_total"); n != 0 {

@@ -214,8 +214,6 @@ func (e *env) metric(t *testing.T, name string) float64 {
 	return v
 }
 
-func itoa(n int) string { return strconv.Itoa(n) }
-
 // clientSockets counts the established TCP connections whose local end is
 // the gateway's HTTP listener (from /proc/net/tcp: the server side of every
 // client connection the kernel holds for it, accepted or in the backlog).

@@ -1,19 +1,15 @@
 package hardening
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/turnpike-io/turnpike/test/harness"
 )
 
 // tlsHost is the custom domain served over TLS (HTTP/2 and HTTP/1.1) by the
@@ -31,24 +27,8 @@ func tlsFixture(t *testing.T) (string, *x509.CertPool) {
 // tlsFixtureCert is tlsFixture that also returns the certificate.
 func tlsFixtureCert(t *testing.T) (string, *x509.CertPool, tls.Certificate) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: tlsHost}, DNSNames: []string{tlsHost},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kd, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kd})
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(certPEM)
+	certPEM, keyPEM := harness.SelfSignedPEM(t, tlsHost)
+	roots := harness.Roots(certPEM)
 	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
 		t.Fatal(err)

@@ -26,6 +26,8 @@ func RepoRoot() string {
 var (
 	buildMu sync.Mutex
 	built   = map[string]string{}
+	// borrowed are binaries of another process (UseBuilt): never removed.
+	borrowed = map[string]bool{}
 )
 
 // Build compiles the main package pkg (a path relative to the module root,
@@ -53,11 +55,13 @@ func Build(t testing.TB, pkg string) string {
 }
 
 // UseBuilt makes Build return bin for pkg (a binary built by a parent test
-// process, e.g. one that re-runs a test inside a network namespace).
+// process, e.g. one that re-runs a test inside a network namespace);
+// RemoveBuilt leaves it to its owner.
 func UseBuilt(pkg, bin string) {
 	buildMu.Lock()
 	defer buildMu.Unlock()
 	built[pkg] = bin
+	borrowed[pkg] = true
 }
 
 // RemoveBuilt deletes the binaries Build made; call it from TestMain after
@@ -66,7 +70,9 @@ func RemoveBuilt() {
 	buildMu.Lock()
 	defer buildMu.Unlock()
 	for pkg, bin := range built {
-		_ = os.RemoveAll(filepath.Dir(bin))
+		if !borrowed[pkg] {
+			_ = os.RemoveAll(filepath.Dir(bin))
+		}
 		delete(built, pkg)
 	}
 }
