@@ -118,7 +118,9 @@ func checkChurn(t *testing.T, arr *arrivals, changes []change, names []string) {
 	}
 	t.Logf("endpoint churn: %d EndpointSlice rewrites; %d requests reached a backend after the write that removed it, the last %v after that write",
 		len(changes)-1, stale, worst.Round(time.Millisecond))
-	if worst > time.Second {
-		t.Errorf("a removed endpoint got requests %v after its removal was written, want under 1 s", worst)
+	// Standalone mode sees a change within a second (docs/standalone.md),
+	// plus slack for a loaded machine.
+	if worst > 1500*time.Millisecond {
+		t.Errorf("a removed endpoint got requests %v after its removal was written, want under 1.5 s", worst)
 	}
 }
