@@ -130,7 +130,7 @@ func (f *Forwarder) prepare(o *outbound, x *exchange) {
 // readBody reads a small request body whole into o, once per request and
 // before any backend connection is taken, with the integration deadline on
 // the client's connection as a streamed body has it (trackedBody). A failure
-// is the client's (clientBodyFailure): 408 when the body did not arrive in
+// is the client's (ClientBodyFailure): 408 when the body did not arrive in
 // time, 413 over the Api's limit, 400 otherwise.
 func readBody(o *outbound, in *http.Request, w http.ResponseWriter, deadline time.Time, timeout time.Duration) *Failure {
 	if in.Body == nil || in.Body == http.NoBody {
@@ -147,7 +147,7 @@ func readBody(o *outbound, in *http.Request, w http.ResponseWriter, deadline tim
 			err = cmp.Or(rerr, errors.New("request body longer than its Content-Length"))
 		}
 	}
-	if f := clientBodyFailure(err); f != nil {
+	if f := ClientBodyFailure(err); f != nil {
 		// After a deadline the deadline stays: the server closes the
 		// connection after the answer.
 		if f.Status == http.StatusRequestTimeout {

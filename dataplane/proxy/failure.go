@@ -46,17 +46,17 @@ func isRefused(err error) bool { return errors.Is(err, syscall.ECONNREFUSED) }
 // over the errors it provokes (a DNS lookup or dial cut short by the
 // deadline).
 func classify(x *exchange, err error, target string) *Failure {
-	if f := clientBodyFailure(x.body.readErr()); f != nil {
+	if f := ClientBodyFailure(x.body.readErr()); f != nil {
 		return f
 	}
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
-		return clientBodyFailure(err)
+		return ClientBodyFailure(err)
 	}
 	timedOut := errors.Is(err, errTimeout) || errors.Is(context.Cause(x.ctx), errTimeout)
 	if timedOut && x.body.waiting() {
 		// The transport was still waiting for the client's body.
-		return clientBodyFailure(os.ErrDeadlineExceeded)
+		return ClientBodyFailure(os.ErrDeadlineExceeded)
 	}
 	bad := func(cause string) *Failure {
 		return &Failure{Status: http.StatusBadGateway, Message: msgBadGateway, Hint: target + ": " + err.Error(), Cause: cause}
@@ -86,15 +86,16 @@ func classify(x *exchange, err error, target string) *Failure {
 	return bad("upstream error")
 }
 
-// clientBodyFailure is the Failure for an error reading the client's request
-// body, nil for none. These are the client's faults, never the
+// ClientBodyFailure is the Failure for an error reading the client's request
+// body, nil for none (exported for the dataplane's other body readers, e.g.
+// the parameter-mapping step). These are the client's faults, never the
 // integration's: 413 over the Api's limit, 408 when the body did not arrive
 // within the integration timeout, 400 for anything else (malformed or
 // truncated chunked framing, a body shorter than its Content-Length, a
 // connection reset). Their Cause is empty on purpose: the access log's
 // integration error and turnpike_upstream_errors_total count only failures
 // of the backend; the hint says what happened.
-func clientBodyFailure(err error) *Failure {
+func ClientBodyFailure(err error) *Failure {
 	if err == nil {
 		return nil
 	}
