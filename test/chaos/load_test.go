@@ -35,6 +35,19 @@ func TestMain(m *testing.M) {
 // host is the default endpoint of the fixtures' Api.
 const host = "pets.shop.execute-api.localhost"
 
+// apiAndStage starts every standalone fixture: the Api pets and its stage
+// prod in namespace shop.
+const apiAndStage = `apiVersion: turnpike.io/v1alpha1
+kind: Api
+metadata: {name: pets, namespace: shop}
+---
+apiVersion: turnpike.io/v1alpha1
+kind: Stage
+metadata: {name: prod, namespace: shop}
+spec: {apiName: pets}
+---
+`
+
 // tally counts the results of an attack. judge decides per result: "" is a
 // success, anything else the failure's description.
 type tally struct {

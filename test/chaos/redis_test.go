@@ -11,16 +11,7 @@ import (
 	"github.com/turnpike-io/turnpike/test/redis/redistest"
 )
 
-const keyedFixture = `apiVersion: turnpike.io/v1alpha1
-kind: Api
-metadata: {name: pets, namespace: shop}
----
-apiVersion: turnpike.io/v1alpha1
-kind: Stage
-metadata: {name: prod, namespace: shop}
-spec: {apiName: pets}
----
-apiVersion: turnpike.io/v1alpha1
+const keyedFixture = apiAndStage + `apiVersion: turnpike.io/v1alpha1
 kind: Route
 metadata: {name: keyed, namespace: shop}
 spec:

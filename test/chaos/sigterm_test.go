@@ -16,16 +16,7 @@ import (
 
 // serviceFixture is an Api whose routes go to a plain HTTP backend (SERVICE,
 // loopback EndpointSlice; standalone mode takes loopback addresses).
-const serviceFixture = `apiVersion: turnpike.io/v1alpha1
-kind: Api
-metadata: {name: pets, namespace: shop}
----
-apiVersion: turnpike.io/v1alpha1
-kind: Stage
-metadata: {name: prod, namespace: shop}
-spec: {apiName: pets}
----
-apiVersion: turnpike.io/v1alpha1
+const serviceFixture = apiAndStage + `apiVersion: turnpike.io/v1alpha1
 kind: Route
 metadata: {name: all, namespace: shop}
 spec:

@@ -19,16 +19,7 @@ import (
 	"github.com/turnpike-io/turnpike/dataplane/table"
 )
 
-const mockFixture = `apiVersion: turnpike.io/v1alpha1
-kind: Api
-metadata: {name: pets, namespace: shop}
----
-apiVersion: turnpike.io/v1alpha1
-kind: Stage
-metadata: {name: prod, namespace: shop}
-spec: {apiName: pets}
----
-apiVersion: turnpike.io/v1alpha1
+const mockFixture = apiAndStage + `apiVersion: turnpike.io/v1alpha1
 kind: Route
 metadata: {name: pets, namespace: shop}
 spec:
