@@ -12,10 +12,6 @@ import (
 	"github.com/turnpike-io/turnpike/dataplane/proxy"
 )
 
-// msgBodyTimeout answers a request body that did not arrive within the
-// integration timeout: the message of an integration timeout (api.md).
-const msgBodyTimeout = "Endpoint request timed out"
-
 // bufferBody reads the whole request body (bounded by limitBody's reader)
 // and puts a replay of it in its place. The read has the integration's
 // timeout as its deadline, as a streamed body has when it is forwarded: a
@@ -34,19 +30,18 @@ func (x *exchange) bufferBody(purpose string) ([]byte, bool) {
 	deadline := rc.SetReadDeadline(time.Now().Add(timeout)) == nil // not supported: test writers only
 	b, err := io.ReadAll(x.r.Body)
 	if err != nil {
-		// The deadline stays: whatever the server still reads of this body
-		// fails at once, and it closes the connection after the answer.
+		// The client's failure, never the integration's (408 slow, 413 too
+		// large, 400 broken framing; no integration cause): the same rule
+		// as the forwarder's. The deadline stays: whatever the server still
+		// reads of this body fails at once, and it closes the connection
+		// after the answer.
+		f := proxy.ClientBodyFailure(err)
+		x.clientFailed = true
+		hint := f.Hint
 		if errors.Is(err, os.ErrDeadlineExceeded) {
-			x.target.Cause = "request body timeout"
-			x.fail(http.StatusGatewayTimeout, msgBodyTimeout,
-				fmt.Sprintf("the request body, %s, did not arrive within the integration timeout of %v", purpose, timeout))
-			return nil, false
+			hint = fmt.Sprintf("the request body, %s, did not arrive within the integration timeout of %v", purpose, timeout)
 		}
-		if tooBig, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			x.fail(http.StatusRequestEntityTooLarge, msgTooLarge, fmt.Sprintf("the request body is larger than this Api's limit of %d bytes", tooBig.Limit))
-			return nil, false
-		}
-		x.fail(http.StatusBadRequest, msgBadRequest, "the request body could not be read: "+err.Error())
+		x.fail(f.Status, f.Message, hint)
 		return nil, false
 	}
 	if deadline {

@@ -71,6 +71,9 @@ type exchange struct {
 
 	errMessage, errHint string
 	target              Target
+	// clientFailed is set when the client failed while sending its body
+	// (400, 408, 413): not the integration's failure, not its latency.
+	clientFailed bool
 	// reached is the index in chain of the last step whose request side ran:
 	// the response side runs for the steps up to it.
 	reached int

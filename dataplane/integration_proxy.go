@@ -12,6 +12,7 @@ func (x *exchange) forward() {
 		if x.target.Cause == "" {
 			x.target.Cause = f.Cause
 		}
+		x.clientFailed = f.Cause == "" // proxy.ClientBodyFailure: the client's body failed
 		x.endIntegrationSpan()
 		x.fail(f.Status, f.Message, f.Hint)
 	}

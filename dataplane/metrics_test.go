@@ -66,3 +66,24 @@ turnpike_upstream_errors_total{api="pets",cause="connection refused",namespace="
 		t.Fatalf("want 8 request and 3 integration latency samples, got %v", counts)
 	}
 }
+
+// A request whose client failed while sending its body (the forwarder's
+// Failure without a cause: 400, 408, 413) is counted, but is neither an
+// integration error nor an integration latency sample.
+func TestAClientBodyFailureIsNotAnIntegrationSample(t *testing.T) {
+	reg := prometheus.NewPedanticRegistry()
+	fwd := &fakeForwarder{respond: func(http.ResponseWriter, *http.Request, *Target) *Failure {
+		return &Failure{Status: 408, Message: "Request Timeout", Hint: "slow body"}
+	}}
+	s := NewServer(Options{Forwarder: fwd, Metrics: reg})
+	s.Swap(mustTable(t, testApi(table.ProtocolHTTP, stage("prod", serviceRoute("POST /svc")))))
+	if w := do(s, "POST", "/prod/svc", strings.NewReader("x")); w.Code != 408 {
+		t.Fatalf("status %d", w.Code)
+	}
+	if n := testutil.CollectAndCount(reg, "turnpike_integration_duration_seconds"); n != 0 {
+		t.Fatalf("%d integration latency series for a client failure", n)
+	}
+	if n := testutil.CollectAndCount(reg, "turnpike_upstream_errors_total"); n != 0 {
+		t.Fatalf("%d upstream error series for a client failure", n)
+	}
+}

@@ -3,6 +3,7 @@ package dataplane
 import (
 	"errors"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/turnpike-io/turnpike/dataplane/urlpath"
 )
@@ -14,8 +15,8 @@ var errBadPath = errors.New("bad path")
 // requestPath is a request path split once, at "/", on its escaped form.
 //
 // Invariants: raw[i] is the segment exactly as the client escaped it and
-// dec[i] its decoded value; no segment is empty, ".", "..", holds a "/", "\"
-// or NUL once decoded. Matching uses dec only; forwarding uses the escaped
+// dec[i] its decoded value; no segment is empty, ".", "..", starts with ".;"
+// or "..;", holds a "/", "\" or NUL, or is invalid UTF-8 once decoded. Matching uses dec only; forwarding uses the escaped
 // text only, so a path is decoded exactly once and never re-encoded.
 type requestPath struct {
 	// escaped is the whole escaped path, starting with "/".
@@ -97,6 +98,17 @@ func decodeSegment(seg string) (string, string, error) {
 	}
 	if d == "." || d == ".." {
 		return "", `the path has a "." or ".." segment`, errBadPath
+	}
+	if strings.HasPrefix(d, ".;") || strings.HasPrefix(d, "..;") {
+		// Servlet containers (Tomcat, Jetty) strip ";params" and read what is
+		// left as a dot segment: "/a/..;/b" would reach "/b" behind a route
+		// that only "/a/..;" matched.
+		return "", `the path has a ".;" or "..;" segment, which some servers read as a dot segment`, errBadPath
+	}
+	if !utf8.ValidString(d) {
+		// Overlong forms (%c0%ae for ".") are decoded to dots by lenient
+		// decoders; one canonical path means valid UTF-8 only.
+		return "", "the path is not valid UTF-8 once percent-decoded", errBadPath
 	}
 	return d, "", nil
 }

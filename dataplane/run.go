@@ -137,9 +137,6 @@ type Listeners struct {
 	// HTTPS carries TLS to custom domains (plain TCP: Run adds TLS); nil is
 	// opened from Options.HTTPSAddr when that is set.
 	HTTPS net.Listener
-	// Limits bound what clients may hold on the HTTP and HTTPS listeners
-	// (limits.go); zero fields get the defaults.
-	Limits Limits
 }
 
 // Run serves traffic and health until ctx is cancelled (SIGTERM), then shuts
@@ -169,7 +166,7 @@ func (s *Server) Run(ctx context.Context, l Listeners) error {
 			return fmt.Errorf("listen on %s: %w", s.opts.HTTPSAddr, err)
 		}
 	}
-	lim := l.Limits.withDefaults()
+	lim := s.opts.Limits.withDefaults()
 	conns := connlimit.New(lim.MaxConnections)
 	traffic := boundBodyDrain(s)
 	servers := []*http.Server{s.newHTTPServer(traffic, lim, conns)}

@@ -73,6 +73,9 @@ type Options struct {
 	// AllowHTTPJWKS is --allow-http-jwks: JWT authorizers may fetch keys
 	// over http:// from loopback hosts (tests, local development).
 	AllowHTTPJWKS bool
+	// Limits bound what clients may hold on the HTTP and HTTPS listeners
+	// (run.go); zero fields get the defaults.
+	Limits Limits
 	// FunctionQueue bounds the invocations waiting per function
 	// (--function-queue-length); zero means function.DefaultMaxQueue.
 	FunctionQueue int

@@ -19,8 +19,15 @@ func (x *exchange) observe() {
 		Method:             c.HTTPMethod,
 		Status:             c.Status,
 		Duration:           c.ResponseLatency,
-		Integrated:         x.target.Integration != nil,
+		Integrated:         x.integrated(),
 		IntegrationLatency: c.IntegrationLatency,
 		Cause:              c.IntegrationError,
 	})
+}
+
+// integrated reports whether an integration was called and answered or
+// failed: a request the client failed while sending its body (400, 408,
+// 413, no integration cause) is not the integration's latency.
+func (x *exchange) integrated() bool {
+	return x.target.Integration != nil && !x.clientFailed
 }

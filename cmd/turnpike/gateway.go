@@ -69,6 +69,7 @@ func newGateway(f *commonFlags, serveMode bool, log logr.Logger, accessLog io.Wr
 		TrustedProxies: f.trustedProxies,
 		AllowHTTPJWKS:  f.allowHTTPJWKS,
 		FunctionQueue:  f.functionQueue,
+		Limits:         f.limits.limits(),
 		Metrics:        reg,
 		Tracing:        tr,
 		Limiter:        limiter,
@@ -110,7 +111,7 @@ func (g *gateway) run(ctx context.Context, source func(context.Context) error) e
 		srcErr <- err
 		cancel()
 	}()
-	dpErr := g.dp.Run(ctx, dataplane.Listeners{Limits: g.flags.limits.limits()})
+	dpErr := g.dp.Run(ctx, dataplane.Listeners{})
 	cancel()
 	g.flushTraces()
 	if err := <-srcErr; err != nil && !errors.Is(err, context.Canceled) {

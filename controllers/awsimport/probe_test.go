@@ -235,7 +235,7 @@ func TestProbeSAMExamples(t *testing.T) {
 			t.Fatalf("preflight: %d %v", resp.StatusCode, resp.Header)
 		}
 		t.Run("function", func(t *testing.T) {
-				// AWS: the $default route runs the function, which answers with the event.
+			// AWS: the $default route runs the function, which answers with the event.
 			resp, body := g.do(t, "GET", "myapi", "shop", "/anything?x=1", nil, "")
 			if resp.StatusCode != 200 || !strings.Contains(body, `"routeKey":"$default"`) || !strings.Contains(body, `"rawPath":"/anything"`) {
 				t.Fatalf("%d %s", resp.StatusCode, body)
