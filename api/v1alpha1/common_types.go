@@ -96,3 +96,22 @@ const (
 	// (wrong type, malformed, expired, not for the hostname, or an unreadable ca.crt).
 	ReasonInvalidCertificate = "InvalidCertificate"
 )
+
+// Condition reasons of what the running replicas serve (issue 19).
+const (
+	// ReasonNoHTTPSListener: a custom domain has tls, but the gateway runs
+	// without an HTTPS listener (--https-addr is empty).
+	ReasonNoHTTPSListener = "NoHTTPSListener"
+	// ReasonExternalNameService: a SERVICE integration names a Service of type
+	// ExternalName, which has no endpoints; HTTP_PROXY reaches such names.
+	ReasonExternalNameService = "ExternalNameService"
+	// ReasonEgressDenied: an HTTP_PROXY uri names an address the gateway may
+	// not dial (--deny-egress-cidrs), so requests answer 502.
+	ReasonEgressDenied = "EgressDenied"
+	// ReasonNoApiKeys: a UsagePlan's apiKeySelector matches no API key, so no
+	// request is admitted under it (Ready stays True).
+	ReasonNoApiKeys = "NoApiKeys"
+	// ReasonGracePeriodExpired: Reconciling is False because the object waited
+	// longer than the grace period; Stalled says for what.
+	ReasonGracePeriodExpired = "GracePeriodExpired"
+)

@@ -16,7 +16,8 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata/*.out.yaml from the translator's output")
 
-// testOptions are the options of every golden case.
+// testOptions are the options of every golden case; a case may change
+// some of them in a "kind: Options" document (caseOptions).
 var testOptions = Options{DefaultDomain: "execute-api.localhost", Now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 
 // golden is what a case's .out.yaml holds: the Result (table and statuses)
@@ -25,6 +26,8 @@ type golden struct {
 	Table        *table.Table       `json:"table"`
 	Statuses     []ObjectStatus     `json:"statuses"`
 	EndpointSets table.EndpointSets `json:"endpointSets,omitempty"`
+	// NextChange is Result.NextChange (omitted when zero).
+	NextChange time.Time `json:"nextChange,omitzero"`
 }
 
 func TestGolden(t *testing.T) {
@@ -36,11 +39,19 @@ func TestGolden(t *testing.T) {
 		name := strings.TrimSuffix(filepath.Base(in), ".in.yaml")
 		t.Run(name, func(t *testing.T) {
 			s := loadCase(t, in)
-			res := Translate(s, testOptions)
+			data, err := os.ReadFile(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts, err := caseOptions(data)
+			if err != nil {
+				t.Fatalf("%s: Options: %v", in, err)
+			}
+			res := Translate(s, opts)
 			if res.Err != nil {
 				t.Fatalf("table.New rejected the translator's table (translator bug): %v", res.Err)
 			}
-			got, err := yaml.Marshal(golden{Table: res.Table, Statuses: res.Statuses, EndpointSets: EndpointSets(s)})
+			got, err := yaml.Marshal(golden{Table: res.Table, Statuses: res.Statuses, EndpointSets: EndpointSets(s), NextChange: res.NextChange})
 			if err != nil {
 				t.Fatal(err)
 			}
