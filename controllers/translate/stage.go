@@ -3,8 +3,8 @@ package translate
 import (
 	"cmp"
 	"maps"
-	"slices"
 	"regexp"
+	"slices"
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
