@@ -44,7 +44,7 @@ func runServe(ctx context.Context, f *serveFlags, log logr.Logger, accessLog io.
 	}
 	log.Info("serve mode", "namespace", f.namespace, "leaderElect", f.leaderElect, "http", f.httpAddr)
 	return g.run(ctx, func(ctx context.Context) error {
-		return cluster.Run(ctx, cfg, opts, p, sw, log.WithName("cluster"))
+		return cluster.Run(ctx, cfg, opts, p, sw, log.WithName("cluster"), g.reg)
 	})
 }
 

@@ -1,18 +1,21 @@
 // Package cluster is the in-cluster source of the gateway (`turnpike serve`):
-// informers on the API server feed the shared controllers.Pipeline, and a
-// leader-elected StatusWriter writes the conditions back.
+// watches on the API server (client-go Reflectors, watch.go) feed the shared
+// controllers.Pipeline, and a leader-elected StatusWriter writes the
+// conditions back.
 //
 // Invariants:
 //   - Every replica watches and translates: nothing here waits for leadership,
 //     and losing the status lease (for example during an API-server outage)
 //     never stops the dataplane or the process.
-//   - No snapshot is built before every informer, the two Secret informers
-//     included, has synced, so the first table is complete and a fresh replica
-//     is not ready before it has one.
-//   - Informer caches survive API-server outages; relists only produce events,
-//     and unchanged snapshots are skipped, so an outage never empties the table.
-//   - Secrets are cached through two informers filtered by type; API-key values
-//     are replaced by their SHA-256 in the informer transform.
+//   - No snapshot is built before every watch, the two Secret watches
+//     included, has listed its resource, so the first table is complete and a
+//     fresh replica is not ready before it has one.
+//   - The watches' stores survive API-server outages; relists replace their
+//     contents at once, and unchanged snapshots are skipped, so an outage
+//     never empties the table. After an outage every watch retries at least
+//     once a second, so edits apply within seconds of the API server's return.
+//   - Secrets are watched twice, filtered by type; API-key values are replaced
+//     by their SHA-256 before they are stored.
 package cluster
 
 import (

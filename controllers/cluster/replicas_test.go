@@ -39,7 +39,7 @@ func startTrackedReplica(t *testing.T, ns string, opts Options) (*harness, *Repl
 	h.pipeline, err = controllers.NewPipeline(translate.Options{DefaultDomain: "example.test"}, rep, h.writer, log, reg)
 	require.NoError(t, err)
 	h.snaps = &recordingApplier{next: h.pipeline}
-	h.source, err = NewSource(restCfg, opts, h.snaps, log)
+	h.source, err = NewSource(restCfg, opts, h.snaps, log, reg)
 	require.NoError(t, err)
 	require.NoError(t, h.source.Manager().Add(h.writer))
 	ctx, cancel := context.WithCancel(context.Background())
