@@ -4,7 +4,8 @@ import "net/http"
 
 // HealthHandler serves /healthz (200 while the process runs: liveness must
 // not fail for reasons a restart cannot fix) and /readyz (200 once the first
-// table is in place and until shutdown begins, 503 otherwise).
+// table is in place and until shutdown begins, 503 otherwise; a 200 lists
+// Options.Warnings after "ok").
 func (s *Server) HealthHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -17,7 +18,13 @@ func (s *Server) HealthHandler() http.Handler {
 		case !s.swapped.Load():
 			writePlain(w, http.StatusServiceUnavailable, "no routing table yet\n")
 		default:
-			writePlain(w, http.StatusOK, "ok\n")
+			body := "ok\n"
+			if s.opts.Warnings != nil {
+				for _, warning := range s.opts.Warnings() {
+					body += "warning: " + warning + "\n"
+				}
+			}
+			writePlain(w, http.StatusOK, body)
 		}
 	})
 	return mux

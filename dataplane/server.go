@@ -77,6 +77,10 @@ type Options struct {
 	// Tracing, when set, records a span per request, authorizer call and
 	// integration call (dataplane/tracing.FromEnv); nil records none.
 	Tracing *tracing.Tracer
+	// Warnings, when set, lists problems that do not stop this replica from
+	// serving (readiness stays true) but that an operator must see, such as
+	// a status writer that cannot write; /readyz prints them after "ok".
+	Warnings func() []string
 }
 
 // Defaults of the Options (api.md flags).

@@ -13,7 +13,6 @@ import (
 
 	"github.com/turnpike-io/turnpike/controllers"
 	"github.com/turnpike-io/turnpike/controllers/cluster"
-	"github.com/turnpike-io/turnpike/controllers/translate"
 )
 
 // runServe runs in a cluster: every replica watches the API server and serves
@@ -26,7 +25,9 @@ func runServe(ctx context.Context, f *serveFlags, log logr.Logger, accessLog io.
 		return err
 	}
 	g := newGateway(&f.commonFlags, true, log, accessLog)
-	opts := cluster.Options{Namespace: f.namespace, LeaderElect: f.leaderElect, LeaseNamespace: f.leaseNamespace}
+	// One identity for both Leases of this process (status and replica).
+	opts := cluster.Options{Namespace: f.namespace, LeaderElect: f.leaderElect, LeaseNamespace: f.leaseNamespace,
+		Identity: cluster.NewIdentity(), NoHTTPSListener: f.httpsAddr == ""}
 	sw, err := cluster.NewStatusWriter(cfg, opts, g.reg, log.WithName("status"))
 	if err != nil {
 		return err
@@ -38,7 +39,8 @@ func runServe(ctx context.Context, f *serveFlags, log logr.Logger, accessLog io.
 		return err
 	}
 	sw.TrackReplicas(rep)
-	p, err := controllers.NewPipeline(translate.Options{DefaultDomain: f.defaultDomain, SharedLimits: f.redisURL != ""}, rep, sw, log.WithName("pipeline"), g.reg)
+	g.warnings = sw.Warnings
+	p, err := controllers.NewPipeline(g.translateOptions(), rep, sw, log.WithName("pipeline"), g.reg)
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,7 @@ import (
 func runStandalone(ctx context.Context, f *standaloneFlags, log logr.Logger, accessLog io.Writer) error {
 	g := newGateway(&f.commonFlags, false, log, accessLog)
 	sink := &logSink{log: log.WithName("status")}
-	p, err := controllers.NewPipeline(translate.Options{DefaultDomain: f.defaultDomain, SharedLimits: f.redisURL != ""}, g.dp, sink, log.WithName("pipeline"), g.reg)
+	p, err := controllers.NewPipeline(g.translateOptions(), g.dp, sink, log.WithName("pipeline"), g.reg)
 	if err != nil {
 		return err
 	}

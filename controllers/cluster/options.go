@@ -49,7 +49,8 @@ type Options struct {
 	LeaseNamespace string
 	// LeaseName defaults to DefaultLeaseName.
 	LeaseName string
-	// Identity of this replica in the Lease; defaults to hostname_uuid.
+	// Identity of this replica in both its Leases; defaults to NewIdentity()
+	// (set it once per process: each default is a new random id).
 	Identity string
 	// LeaseDuration, RenewDeadline and RetryPeriod tune leader election
 	// (client-go semantics); zero means the Default* values.
@@ -58,6 +59,10 @@ type Options struct {
 	// before building a snapshot; MaxDelay bounds the wait under a steady
 	// stream of events. Zero means DefaultHoldOff / DefaultMaxDelay.
 	HoldOff, MaxDelay time.Duration
+	// NoHTTPSListener: this replica runs without an HTTPS listener; its
+	// replica Lease says so, so status.dataplane does not count it as
+	// serving the Apis that have TLS domains like a replica that has one.
+	NoHTTPSListener bool
 	// ReplicaLeaseDuration is how long a replica Lease (replicas.go) stays
 	// valid without renewal, ReplicaRenewPeriod how often it is renewed, and
 	// ReplicaPollPeriod how often the status leader reads them. Zero means
@@ -65,13 +70,20 @@ type Options struct {
 	ReplicaLeaseDuration, ReplicaRenewPeriod, ReplicaPollPeriod time.Duration
 }
 
+// NewIdentity is a replica identity: hostname_uuid. A process makes one and
+// uses it for both its Leases (status and replica), so Options passed to
+// NewStatusWriter and NewReplicas must share it.
+func NewIdentity() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s_%s", cmp.Or(host, "turnpike"), uuid.NewUUID())
+}
+
 // withDefaults fills the zero fields of o.
 func (o Options) withDefaults() Options {
 	o.LeaseNamespace = cmp.Or(o.LeaseNamespace, os.Getenv("POD_NAMESPACE"), DefaultLeaseNamespace)
 	o.LeaseName = cmp.Or(o.LeaseName, DefaultLeaseName)
 	if o.Identity == "" {
-		host, _ := os.Hostname()
-		o.Identity = fmt.Sprintf("%s_%s", cmp.Or(host, "turnpike"), uuid.NewUUID())
+		o.Identity = NewIdentity()
 	}
 	o.LeaseDuration = cmp.Or(o.LeaseDuration, DefaultLeaseDuration)
 	o.RenewDeadline = cmp.Or(o.RenewDeadline, DefaultRenewDeadline)

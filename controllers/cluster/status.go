@@ -49,6 +49,8 @@ type StatusWriter struct {
 
 	// events emits Events on rejections (events.go).
 	events rejectionEvents
+	// blocked says why this replica does not campaign (leader.go); guarded by mu.
+	blocked string
 
 	signal chan struct{}
 }
