@@ -147,24 +147,115 @@ func (o *observedListWatch) Watch(opts metav1.ListOptions) (watch.Interface, err
 	return o.WatchWithContext(context.Background(), opts)
 }
 
+// ListWithContext lists, within the recovery limit after an outage (see
+// WatchWithContext).
 func (o *observedListWatch) ListWithContext(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-	obj, err := o.inner.ListWithContext(ctx, opts)
-	o.report(ctx, err)
+	cctx, cut, cancel := o.callContext(ctx)
+	defer cancel()
+	obj, err := o.inner.ListWithContext(cctx, opts)
+	if cut() && ctx.Err() == nil {
+		obj, err = nil, o.heldBack("list")
+	}
+	o.report(ctx, err, false)
 	return obj, err
 }
 
+// WatchWithContext starts a watch. After an outage the reflector lists again
+// rather than resume its old watch, and no call waits long on a server that
+// is still starting:
+//   - A failed watch call is returned as an error the reflector does not
+//     retry in place (relistError), so it lists again: edits made during the
+//     outage arrive with that list.
+//   - While the resource recovers from an outage (health.recoveryLimit), a
+//     list or watch call that has not answered within the limit is dropped
+//     and retried, and the limit doubles. A kube-apiserver holds requests
+//     that reach it early in its start for several seconds (until about four
+//     seconds after /readyz turns ok), while requests sent a moment later
+//     are answered at once; without the limit an edit made right after the
+//     API server is ready would wait for those held requests.
 func (o *observedListWatch) WatchWithContext(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
-	w, err := o.inner.WatchWithContext(ctx, opts)
-	o.report(ctx, err)
-	return w, err
+	cctx, cut, cancel := o.callContext(ctx)
+	w, err := o.inner.WatchWithContext(cctx, opts)
+	held := cut()
+	switch {
+	case ctx.Err() != nil:
+		cancel()
+		return w, err
+	case held:
+		if err == nil {
+			w.Stop()
+		}
+		err = o.heldBack("watch")
+	}
+	o.report(ctx, err, true)
+	if err != nil {
+		cancel()
+		return nil, relistError{err.Error()}
+	}
+	return &cancelOnStop{Interface: w, cancel: cancel}, nil
 }
 
-func (o *observedListWatch) report(ctx context.Context, err error) {
+// callContext is the context of one call: ctx, or during a recovery a child
+// that is cancelled when the recovery limit passes. cut stops that clock and
+// reports whether it ran out (and then doubles the limit); cancel releases
+// the child (for a watch, when the watch stops).
+func (o *observedListWatch) callContext(ctx context.Context) (cctx context.Context, cut func() bool, cancel context.CancelFunc) {
+	limit := o.health.recoveryLimit(o.resource)
+	if limit == 0 {
+		return ctx, func() bool { return false }, func() {}
+	}
+	cctx, cancel = context.WithCancel(ctx)
+	timer := time.AfterFunc(limit, cancel)
+	return cctx, func() bool {
+		if timer.Stop() {
+			return false
+		}
+		o.health.heldBack(o.resource)
+		return true
+	}, cancel
+}
+
+func (o *observedListWatch) heldBack(call string) error {
+	return heldBackError{fmt.Sprintf("%s of %s not answered within the recovery limit after an outage; retrying", call, o.resource)}
+}
+
+// heldBackError is a call dropped for taking longer than the recovery limit:
+// the API server answers, so it does not count as a failure.
+type heldBackError struct{ msg string }
+
+func (e heldBackError) Error() string { return e.msg }
+
+// cancelOnStop releases the watch's own context when the reflector stops it.
+type cancelOnStop struct {
+	watch.Interface
+	cancel context.CancelFunc
+}
+
+func (c *cancelOnStop) Stop() {
+	c.Interface.Stop()
+	c.cancel()
+}
+
+// IsWatchListSemanticsUnSupported turns client-go's streaming lists off for
+// these watches: a streaming list is a watch, which a restarting API server
+// holds back (see WatchWithContext), while a plain list is served at once.
+func (o *observedListWatch) IsWatchListSemanticsUnSupported() bool { return true }
+
+// relistError carries the message of a failed watch call but not its type,
+// so the reflector does not take it for a connection refusal (retried in
+// place) and lists again.
+type relistError struct{ msg string }
+
+func (e relistError) Error() string { return e.msg }
+
+func (o *observedListWatch) report(ctx context.Context, err error, isWatch bool) {
 	switch {
 	case err == nil:
-		o.health.ok(o.resource)
+		o.health.ok(o.resource, isWatch)
 	case ctx.Err() != nil || errors.Is(err, context.Canceled):
 		// shutting down
+	case errors.As(err, new(heldBackError)):
+		// retried at once with a longer limit (callContext)
 	default:
 		o.health.failed(o.resource, err)
 	}

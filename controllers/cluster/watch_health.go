@@ -32,6 +32,43 @@ type resourceHealth struct {
 	up     bool
 	listed bool      // up at least once
 	lostAt time.Time // when it was last known current (after listed)
+	// recovering: a call failed and no watch was established since; limit
+	// bounds each call meanwhile (doubling when a call runs out of it), and
+	// relistedAt is the first successful list of the recovery.
+	recovering bool
+	limit      time.Duration
+	relistedAt time.Time
+}
+
+// Recovery limits: the first call after an outage may take
+// initialRecoveryLimit, each call that runs out of time doubles it, and
+// recoveryWindow after the first successful list calls are no longer limited
+// (behind a proxy that holds a watch's headers until its first event, a
+// watch is never quick).
+const (
+	initialRecoveryLimit = time.Second
+	recoveryWindow       = 30 * time.Second
+)
+
+// recoveryLimit is how long a call of resource may take while it recovers
+// from an outage; 0 when it is not recovering (no limit).
+func (h *watchHealth) recoveryLimit(resource string) time.Duration {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	r := h.resources[resource]
+	if r == nil || !r.recovering || (!r.relistedAt.IsZero() && h.now().Sub(r.relistedAt) >= recoveryWindow) {
+		return 0
+	}
+	return r.limit
+}
+
+// heldBack records that a call of resource ran out of its recovery limit.
+func (h *watchHealth) heldBack(resource string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if r := h.resources[resource]; r != nil {
+		r.limit *= 2
+	}
 }
 
 func newWatchHealth(log logr.Logger, resources []string) *watchHealth {
@@ -42,13 +79,22 @@ func newWatchHealth(log logr.Logger, resources []string) *watchHealth {
 	return h
 }
 
-// ok records a successful call for resource; the last watch to come back
-// ends the outage and says so.
-func (h *watchHealth) ok(resource string) {
+// ok records a successful list or watch call for resource; the last watch
+// to come back ends the outage and says so.
+func (h *watchHealth) ok(resource string, isWatch bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	r := h.resources[resource]
-	if r == nil || r.up {
+	if r == nil {
+		return
+	}
+	switch {
+	case isWatch:
+		r.recovering = false
+	case r.recovering && r.relistedAt.IsZero():
+		r.relistedAt = h.now()
+	}
+	if r.up {
 		return
 	}
 	r.up, r.listed = true, true
@@ -72,6 +118,9 @@ func (h *watchHealth) failed(resource string, err error) {
 	wasUp := r.up
 	if wasUp {
 		r.lostAt = now
+	}
+	if !r.recovering {
+		r.recovering, r.limit, r.relistedAt = true, initialRecoveryLimit, time.Time{}
 	}
 	r.up = false
 	if !h.lostSince.IsZero() {

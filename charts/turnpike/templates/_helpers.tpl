@@ -121,6 +121,7 @@ Whole seconds (rounded up) of a Go duration made of h, m, s and ms terms
 {{- include "turnpike.flag" (list "default-domain" $g.defaultDomain) }}
 {{- include "turnpike.flag" (list "trusted-proxies" $g.trustedProxies) }}
 {{- include "turnpike.flag" (list "deny-egress-cidrs" $g.denyEgressCidrs) }}
+{{- include "turnpike.flag" (list "allow-link-local-egress" $g.allowLinkLocalEgress) }}
 {{- include "turnpike.flag" (list "shutdown-delay" $g.shutdownDelay) }}
 {{- include "turnpike.flag" (list "drain-timeout" $g.drainTimeout) }}
 {{- include "turnpike.flag" (list "log-format" $g.logFormat) }}
