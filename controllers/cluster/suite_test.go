@@ -237,6 +237,12 @@ func (l *logLines) matching(parts ...string) []string {
 // startReplica runs a replica until the test ends. opts.Namespace is set to ns.
 func startReplica(t *testing.T, ns string, opts Options) *harness {
 	t.Helper()
+	return startReplicaWith(t, ns, opts, translate.Options{DefaultDomain: "example.test"})
+}
+
+// startReplicaWith is startReplica with the translator's options.
+func startReplicaWith(t *testing.T, ns string, opts Options, topts translate.Options) *harness {
+	t.Helper()
 	opts.Namespace = ns
 	reg := prometheus.NewRegistry()
 	h := &harness{ns: ns, dp: &recordingDataplane{}, reg: reg, logs: &logLines{}}
@@ -244,7 +250,7 @@ func startReplica(t *testing.T, ns string, opts Options) *harness {
 	var err error
 	h.writer, err = NewStatusWriter(restCfg, opts, reg, log)
 	require.NoError(t, err)
-	h.pipeline, err = controllers.NewPipeline(translate.Options{DefaultDomain: "example.test"}, h.dp, h.writer, log, reg)
+	h.pipeline, err = controllers.NewPipeline(topts, h.dp, h.writer, log, reg)
 	require.NoError(t, err)
 	h.snaps = &recordingApplier{next: h.pipeline}
 	h.source, err = NewSource(restCfg, opts, h.snaps, log, reg)
