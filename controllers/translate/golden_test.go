@@ -38,15 +38,7 @@ func TestGolden(t *testing.T) {
 	for _, in := range inputs {
 		name := strings.TrimSuffix(filepath.Base(in), ".in.yaml")
 		t.Run(name, func(t *testing.T) {
-			s := loadCase(t, in)
-			data, err := os.ReadFile(in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			opts, err := caseOptions(data)
-			if err != nil {
-				t.Fatalf("%s: Options: %v", in, err)
-			}
+			s, opts := loadCaseWithOptions(t, in)
 			res := Translate(s, opts)
 			if res.Err != nil {
 				t.Fatalf("table.New rejected the translator's table (translator bug): %v", res.Err)
@@ -75,6 +67,13 @@ func TestGolden(t *testing.T) {
 
 func loadCase(t testing.TB, path string) *Snapshot {
 	t.Helper()
+	s, _ := loadCaseWithOptions(t, path)
+	return s
+}
+
+// loadCaseWithOptions reads a case's snapshot and its options (caseOptions).
+func loadCaseWithOptions(t testing.TB, path string) (*Snapshot, Options) {
+	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +82,11 @@ func loadCase(t testing.TB, path string) *Snapshot {
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
-	return s
+	opts, err := caseOptions(data)
+	if err != nil {
+		t.Fatalf("%s: Options: %v", path, err)
+	}
+	return s, opts
 }
 
 // generic turns YAML into maps and slices, so go-cmp prints a structural diff.

@@ -114,7 +114,11 @@ Whole seconds (rounded up) of a Go duration made of h, m, s and ms terms
 {{- $g := .Values.gateway -}}
 - serve
 {{- include "turnpike.flag" (list "http-addr" $g.httpAddr) }}
+{{- if $g.httpsAddr }}
 {{- include "turnpike.flag" (list "https-addr" $g.httpsAddr) }}
+{{- else }}
+- "--https-addr="
+{{- end }}
 {{- include "turnpike.flag" (list "metrics-addr" $g.metricsAddr) }}
 {{- include "turnpike.flag" (list "health-addr" $g.healthAddr) }}
 {{- include "turnpike.flag" (list "admin-addr" $g.adminAddr) }}
