@@ -115,7 +115,7 @@ func steadyTraffic(t *testing.T, g *gatewayProcess, path string) func() (sent, f
 // server is ever signalled.
 func killAPIServer(t *testing.T, c *cluster) {
 	t.Helper()
-	port := c.env.ControlPlane.APIServer.SecureServing.Port
+	port := c.env.ControlPlane.APIServer.Port
 	pid := 0
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
@@ -167,7 +167,7 @@ func waitAPIServerReady(t *testing.T, c *cluster) time.Time {
 	harness.Eventually(t, 60*time.Second, "API server /readyz", func() error {
 		out, err := c.clientset.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(context.Background())
 		if err != nil {
-			return fmt.Errorf("%v: %s", err, out)
+			return fmt.Errorf("%w: %s", err, out)
 		}
 		ready = time.Now()
 		return nil
