@@ -32,7 +32,7 @@ const DefaultGracePeriod = 5 * time.Minute
 // changes (Result.NextChange), so the pipeline translates again then.
 // Without Options.Now nothing ever times out.
 func (tr *translator) waitedTooLong(gen int64, stored []metav1.Condition, w *issue) bool {
-	if tr.now.IsZero() {
+	if tr.now.IsZero() || tr.grace < 0 {
 		return false
 	}
 	if st := meta.FindStatusCondition(stored, v1alpha1.ConditionStalled); st != nil &&

@@ -41,7 +41,8 @@ type Options struct {
 	Now time.Time
 	// GracePeriod is how long an object may wait for a reference that may
 	// still appear before it is reported Stalled (grace.go); zero means
-	// DefaultGracePeriod.
+	// DefaultGracePeriod, negative never (standalone mode, which has no
+	// stored status to date a wait from).
 	GracePeriod time.Duration
 	// NoHTTPSListener: the gateway runs without an HTTPS listener
 	// (--https-addr ""). Custom domains with tls are then not served over
