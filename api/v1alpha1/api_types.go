@@ -203,6 +203,9 @@ type Api struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
+	// The Api's settings; an Api without a spec gets every default
+	// (protocol HTTP, ...), so its PROTOCOL column is never blank.
+	// +kubebuilder:default={}
 	Spec   ApiSpec   `json:"spec,omitempty"`
 	Status ApiStatus `json:"status,omitempty"`
 }

@@ -51,6 +51,10 @@ func columns(t *testing.T, c *cluster, args ...string) []string {
 }
 
 const statusObjects = `apiVersion: turnpike.io/v1alpha1
+kind: Api
+metadata: {name: lonely, namespace: shop}
+---
+apiVersion: turnpike.io/v1alpha1
 kind: UsagePlan
 metadata: {name: empty, namespace: shop}
 spec:
@@ -113,6 +117,11 @@ func TestServeModeStatusSaysWhatTheGatewayServes(t *testing.T) {
 	}
 
 	applyYAML(t, c, statusObjects)
+	waitCondition(t, c, "tpapi/lonely", "shop", "Ready", "True/Ready")
+	// NAME PROTOCOL ENDPOINT ROUTES READY AGE
+	if cols := columns(t, c, "tpapi", "lonely", "-n", "shop"); len(cols) < 4 || cols[3] != "0" {
+		t.Errorf("ROUTES column of an Api without Routes: %v", cols)
+	}
 	waitCondition(t, c, "tpplan/empty", "shop", "Ready", "True/NoApiKeys")
 	if cols := columns(t, c, "tpplan", "empty", "-n", "shop"); len(cols) < 2 || cols[1] != "0" {
 		t.Errorf("KEYS column of a plan without keys: %v", cols)
