@@ -255,7 +255,8 @@ func (o *observedListWatch) report(ctx context.Context, err error, isWatch bool)
 	case ctx.Err() != nil || errors.Is(err, context.Canceled):
 		// shutting down
 	case errors.As(err, new(heldBackError)):
-		// retried at once with a longer limit (callContext)
+		// the API server answers, just slowly: the reflector retries after
+		// its short backoff, with a doubled limit (callContext)
 	default:
 		o.health.failed(o.resource, err)
 	}
