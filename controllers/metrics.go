@@ -15,6 +15,8 @@ type pipelineMetrics struct {
 	routes          prometheus.Gauge
 	generation      prometheus.Gauge
 	applied         prometheus.Gauge
+	timed           prometheus.Counter
+	nextChange      prometheus.Gauge
 }
 
 func newPipelineMetrics(reg prometheus.Registerer) (*pipelineMetrics, error) {
@@ -48,12 +50,20 @@ func newPipelineMetrics(reg prometheus.Registerer) (*pipelineMetrics, error) {
 			Name: "turnpike_table_apply_timestamp_seconds",
 			Help: "Unix time at which the table being served was swapped in.",
 		}),
+		timed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "turnpike_timed_translations_total",
+			Help: "Translations run because time changed a result (a certificate became valid or expired, a grace period ended) with no other change.",
+		}),
+		nextChange: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "turnpike_next_timed_translation_timestamp_seconds",
+			Help: "Unix time of the next translation that time alone will cause (0: none scheduled).",
+		}),
 	}
 	if reg == nil {
 		return m, nil
 	}
 	var errs []error
-	for _, c := range []prometheus.Collector{m.duration, m.translations, m.skipped, m.endpointUpdates, m.routes, m.generation, m.applied} {
+	for _, c := range []prometheus.Collector{m.duration, m.translations, m.skipped, m.endpointUpdates, m.routes, m.generation, m.applied, m.timed, m.nextChange} {
 		errs = append(errs, reg.Register(c))
 	}
 	return m, errors.Join(errs...)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/utils/clock"
 
 	"github.com/turnpike-io/turnpike/controllers/translate"
 	"github.com/turnpike-io/turnpike/dataplane/table"
@@ -53,6 +54,11 @@ type TranslateFunc func(*translate.Snapshot, translate.Options) translate.Result
 //   - A snapshot whose fingerprint equals the last translated one is not
 //     translated again, so status-only writes (which bump resourceVersion) and
 //     relists after an API-server outage cause no swap.
+//   - Time is the one input the fingerprint cannot see: the translator
+//     reports in Result.NextChange when its output would change on its own
+//     (a certificate expires, a grace period ends), and the pipeline keeps one
+//     timer for that moment, which translates the latest snapshot again
+//     bypassing the fingerprint. Nothing is translated on a blind period.
 //
 // Concurrency: Apply serialises itself with a mutex, so it is safe to call from
 // several goroutines, but the sources call it from one goroutine (their
@@ -65,7 +71,17 @@ type Pipeline struct {
 	translate TranslateFunc
 	metrics   *pipelineMetrics
 
-	mu              sync.Mutex
+	// clock gives translations their Options.Now and runs the NextChange
+	// timer; the real clock unless WithClock.
+	clock clock.WithDelayedExecution
+
+	mu sync.Mutex
+	// last is the latest snapshot applied (translated or not): the timer
+	// translates it again.
+	last *translate.Snapshot
+	// timer fires at timerAt (Result.NextChange of the last translation).
+	timer           clock.Timer
+	timerAt         time.Time
 	fingerprint     [sha256.Size]byte
 	haveFingerprint bool
 	endpoints       table.EndpointSets
@@ -77,16 +93,25 @@ type Pipeline struct {
 	ready     chan struct{}
 }
 
+// PipelineOption changes how a Pipeline is built.
+type PipelineOption func(*Pipeline)
+
+// WithClock makes the pipeline read the time from c and arm its NextChange
+// timer on c (tests pass a fake clock to drive expiry).
+func WithClock(c clock.WithDelayedExecution) PipelineOption {
+	return func(p *Pipeline) { p.clock = c }
+}
+
 // NewPipeline returns a Pipeline that translates with translate.Translate and
 // registers its metrics on reg (use controller-runtime's metrics.Registry or the
 // registry cmd serves on /metrics). sink may be nil (statuses are then dropped).
-func NewPipeline(opts translate.Options, dp Dataplane, sink StatusSink, log logr.Logger, reg prometheus.Registerer) (*Pipeline, error) {
-	return NewPipelineWith(translate.Translate, opts, dp, sink, log, reg)
+func NewPipeline(opts translate.Options, dp Dataplane, sink StatusSink, log logr.Logger, reg prometheus.Registerer, o ...PipelineOption) (*Pipeline, error) {
+	return NewPipelineWith(translate.Translate, opts, dp, sink, log, reg, o...)
 }
 
 // NewPipelineWith is NewPipeline with another translate function (tests wrap
 // the real translator to count or fail calls).
-func NewPipelineWith(fn TranslateFunc, opts translate.Options, dp Dataplane, sink StatusSink, log logr.Logger, reg prometheus.Registerer) (*Pipeline, error) {
+func NewPipelineWith(fn TranslateFunc, opts translate.Options, dp Dataplane, sink StatusSink, log logr.Logger, reg prometheus.Registerer, o ...PipelineOption) (*Pipeline, error) {
 	if dp == nil || fn == nil {
 		return nil, fmt.Errorf("pipeline: dataplane and translate function are required")
 	}
@@ -94,10 +119,14 @@ func NewPipelineWith(fn TranslateFunc, opts translate.Options, dp Dataplane, sin
 	if err != nil {
 		return nil, err
 	}
-	return &Pipeline{
+	p := &Pipeline{
 		opts: opts, dp: dp, sink: sink, log: log, translate: fn, metrics: m,
-		ready: make(chan struct{}),
-	}, nil
+		clock: clock.RealClock{}, ready: make(chan struct{}),
+	}
+	for _, opt := range o {
+		opt(p)
+	}
+	return p, nil
 }
 
 // Ready is closed once the first table has been swapped in. Readiness of the
@@ -124,6 +153,7 @@ func (p *Pipeline) Generation() int64 {
 func (p *Pipeline) Apply(snap *translate.Snapshot) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.last = snap
 
 	// Endpoints first, so routes of a new table find their endpoints in place.
 	eps := translate.EndpointSets(snap)
@@ -140,22 +170,30 @@ func (p *Pipeline) Apply(snap *translate.Snapshot) {
 		p.metrics.skipped.Inc()
 		return
 	}
+	if p.translateLocked(snap) {
+		p.fingerprint, p.haveFingerprint = fp, err == nil
+	}
+}
 
-	start := time.Now()
+// translateLocked translates snap at the clock's now, swaps the table in and
+// publishes the statuses, then arms the timer for the result's NextChange.
+// It reports whether the table was swapped in. p.mu must be held.
+func (p *Pipeline) translateLocked(snap *translate.Snapshot) bool {
+	start := p.clock.Now()
 	opts := p.opts
-	opts.Now = start // certificates of custom domains must be valid now
+	opts.Now = start // certificates must be valid now; grace periods end
 	res := p.translate(snap, opts)
-	p.metrics.duration.Observe(time.Since(start).Seconds())
+	p.metrics.duration.Observe(p.clock.Since(start).Seconds())
 	p.translations++
+	p.arm(res.NextChange)
 	if res.Err != nil || res.Table == nil {
 		p.metrics.translations.WithLabelValues("error").Inc()
 		p.log.Error(res.Err, "translation produced an invalid table; keeping the last good table")
-		return
+		return false
 	}
 	p.metrics.translations.WithLabelValues("ok").Inc()
 
 	p.dp.Swap(res.Table)
-	p.fingerprint, p.haveFingerprint = fp, err == nil
 	p.generation++
 	p.metrics.routes.Set(float64(res.Table.RouteCount()))
 	p.metrics.generation.Set(float64(p.generation))
@@ -165,11 +203,57 @@ func (p *Pipeline) Apply(snap *translate.Snapshot) {
 		close(p.ready)
 	})
 	p.log.V(1).Info("table swapped", "generation", p.generation, "routes", res.Table.RouteCount(),
-		"duration", time.Since(start))
+		"duration", p.clock.Since(start))
 
 	if p.sink != nil {
 		p.sink.Publish(res.Statuses)
 	}
+	return true
+}
+
+// arm keeps one timer for at (zero: none). A timer already set for at stays.
+// p.mu must be held.
+func (p *Pipeline) arm(at time.Time) {
+	if at.Equal(p.timerAt) && (p.timer != nil || at.IsZero()) {
+		return
+	}
+	if p.timer != nil {
+		p.timer.Stop()
+		p.timer = nil
+	}
+	p.timerAt = at
+	if at.IsZero() {
+		p.metrics.nextChange.Set(0)
+		return
+	}
+	p.metrics.nextChange.Set(float64(at.UnixNano()) / 1e9)
+	// The callback starts a goroutine: a fake clock runs it while holding
+	// its own lock, and the translation reads that clock.
+	p.timer = p.clock.AfterFunc(max(at.Sub(p.clock.Now()), 0), func() { go p.fire(at) })
+}
+
+// fire translates the latest snapshot again because time reached at, a
+// moment at which the last translation said its output changes.
+func (p *Pipeline) fire(at time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !at.Equal(p.timerAt) || p.last == nil {
+		return // re-armed meanwhile, or stopped
+	}
+	p.timer, p.timerAt = nil, time.Time{}
+	p.metrics.timed.Inc()
+	p.log.V(1).Info("translating again: a time-dependent fact changed", "at", at)
+	fp, err := Fingerprint(p.last)
+	if p.translateLocked(p.last) {
+		p.fingerprint, p.haveFingerprint = fp, err == nil
+	}
+}
+
+// Stop stops the NextChange timer; Apply arms it again.
+func (p *Pipeline) Stop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.arm(time.Time{})
 }
 
 // endpointSetsEqual compares two endpoint sets (each list sorted by the

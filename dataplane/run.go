@@ -204,12 +204,16 @@ func (s *Server) Run(ctx context.Context, l Listeners) error {
 	return errors.Join(failed, err)
 }
 
-// shutdown turns readiness off, waits ShutdownDelay (when wait is set), then
-// drains the traffic server and stops the health server last, so probes see
-// 503 rather than a refused connection while draining.
+// shutdown turns readiness off, waits ShutdownDelay (when wait is set and
+// the server ever became ready: endpoints never listed a replica that was
+// not ready, so nothing routes to it), then drains the traffic server and
+// stops the health server last, so probes see 503 rather than a refused
+// connection while draining.
 func (s *Server) shutdown(servers []*http.Server, wait bool) error {
 	s.stopping.Store(true)
-	if wait && s.opts.ShutdownDelay > 0 {
+	if !s.swapped.Load() {
+		s.log.Info("shutting down a gateway that never became ready: no shutdown delay")
+	} else if wait && s.opts.ShutdownDelay > 0 {
 		s.log.Info("shutting down: not ready, still serving", "delay", s.opts.ShutdownDelay)
 		time.Sleep(s.opts.ShutdownDelay)
 	}

@@ -85,6 +85,10 @@ type Options struct {
 	// Tracing, when set, records a span per request, authorizer call and
 	// integration call (dataplane/tracing.FromEnv); nil records none.
 	Tracing *tracing.Tracer
+	// Warnings, when set, lists problems that do not stop this replica from
+	// serving (readiness stays true) but that an operator must see, such as
+	// a status writer that cannot write; /readyz prints them after "ok".
+	Warnings func() []string
 }
 
 // Defaults of the Options (api.md flags).
@@ -196,7 +200,7 @@ func (s *Server) readiness() (bool, string) {
 
 // HealthHandler serves /healthz and /readyz (dataplane/admin); Run serves
 // it on the health listener.
-func (s *Server) HealthHandler() http.Handler { return admin.HealthHandler(s.readiness) }
+func (s *Server) HealthHandler() http.Handler { return admin.HealthHandler(s.readiness, s.opts.Warnings) }
 
 // AdminHandler serves the admin listener's endpoints (dataplane/admin): the
 // table in effect, usage-plan usage and the profiler.

@@ -22,44 +22,48 @@ const (
 // +kubebuilder:validation:XValidation:rule="self.type != 'JWT' || !has(self.request)",message="request applies only to types REQUEST and TOKEN"
 // +kubebuilder:validation:XValidation:rule="self.type != 'TOKEN' || (has(self.identitySources) && size(self.identitySources) == 1 && self.identitySources[0].startsWith('$request.header.'))",message="a TOKEN authorizer takes its token from exactly one header: identitySources must be one $request.header.NAME"
 type AuthorizerSpec struct {
-	// apiName is the Api in this namespace the authorizer belongs to.
+	// The Api in this namespace the authorizer belongs to.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
 	ApiName string `json:"apiName"`
-	// type: JWT, REQUEST, or TOKEN (AWS REST's token authorizer: the event
-	// is {type: TOKEN, authorizationToken, methodArn}).
+	// JWT, REQUEST, or TOKEN (AWS REST's token authorizer: the event is
+	// {type: TOKEN, authorizationToken, methodArn}).
 	Type AuthorizerType `json:"type"`
-	// identitySources: $request.header.X, $request.querystring.X, $context.X, $stageVariables.X.
+	// Where the identity is read: $request.header.X, $request.querystring.X,
+	// $context.X or $stageVariables.X. A REQUEST authorizer is not called
+	// when one is missing (401).
 	// +kubebuilder:validation:MaxItems=10
 	// +kubebuilder:validation:items:MaxLength=256
 	// +kubebuilder:validation:items:Pattern=`^\$(request\.(header|querystring)|context|stageVariables)\.[A-Za-z0-9._-]+$`
 	// +optional
 	IdentitySources []string `json:"identitySources,omitempty"`
-	// jwt configures a JWT authorizer.
+	// Configures a JWT authorizer.
 	// +optional
 	JWT *JWTAuthorizer `json:"jwt,omitempty"`
-	// request configures a REQUEST or TOKEN authorizer.
+	// Configures a REQUEST or TOKEN authorizer.
 	// +optional
 	Request *RequestAuthorizer `json:"request,omitempty"`
 }
 
 // JWTAuthorizer validates bearer JWTs against an issuer's keys.
 type JWTAuthorizer struct {
-	// issuer must equal the token's iss.
+	// Must equal the token's iss.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=2048
 	// +kubebuilder:validation:XValidation:rule="self.startsWith('https://') || self.startsWith('http://')",message="issuer must be an http:// or https:// URL"
 	Issuer string `json:"issuer"`
-	// audiences: aud must match one; client_id is used only when aud is absent.
+	// Audiences accepted: the token's aud must match one; client_id is used
+	// only when aud is absent.
 	// +kubebuilder:validation:MaxItems=50
 	// +kubebuilder:validation:items:MaxLength=512
 	// +optional
 	Audiences []string `json:"audiences,omitempty"`
-	// jwksUri: default discovered from {issuer}/.well-known/openid-configuration.
+	// The URL of the issuer's keys; by default discovered from
+	// {issuer}/.well-known/openid-configuration.
 	// +kubebuilder:validation:MaxLength=2048
 	// +optional
 	JWKSURI string `json:"jwksUri,omitempty"`
-	// algorithms allowed; "none" and HS* are never accepted.
+	// The signature algorithms allowed; "none" and HS* are never accepted.
 	// +kubebuilder:validation:MaxItems=9
 	// +kubebuilder:validation:items:Enum=RS256;RS384;RS512;PS256;PS384;PS512;ES256;ES384;ES512;EdDSA
 	// +optional
@@ -69,33 +73,35 @@ type JWTAuthorizer struct {
 // RequestAuthorizer is a Lambda-style authorizer: an HTTP call-out.
 // +kubebuilder:validation:XValidation:rule="(has(self.service) ? 1 : 0) + (has(self.uri) ? 1 : 0) + (has(self.function) ? 1 : 0) == 1",message="set exactly one of request.service, request.uri and request.function"
 type RequestAuthorizer struct {
-	// service: the authorizer runs behind a Service of this namespace.
+	// The authorizer runs behind a Service of this namespace.
 	// +optional
 	Service *AuthorizerService `json:"service,omitempty"`
-	// function: a Service of this namespace running a Lambda authorizer image
-	// (the Runtime Interface Emulator's invocation path); the AWS authorizer
-	// event is invoked as on AWS Lambda.
+	// A Service of this namespace running a Lambda authorizer image (the
+	// Runtime Interface Emulator's invocation path); the AWS authorizer event
+	// is invoked as on AWS Lambda, one invocation per endpoint at a time.
 	// +optional
 	Function *AuthorizerFunction `json:"function,omitempty"`
-	// uri: the authorizer's URL.
+	// The authorizer's URL.
 	// +kubebuilder:validation:MaxLength=2048
 	// +optional
 	URI string `json:"uri,omitempty"`
-	// payloadFormatVersion: "1.0" or "2.0".
+	// The AWS authorizer event format: "1.0" or "2.0".
 	// +kubebuilder:validation:Enum="1.0";"2.0"
 	// +kubebuilder:default="2.0"
 	// +optional
 	PayloadFormatVersion string `json:"payloadFormatVersion,omitempty"`
-	// enableSimpleResponses: {"isAuthorized": bool, "context": {...}}; else an IAM policy.
+	// When true the authorizer answers {"isAuthorized": bool, "context": {...}};
+	// otherwise an IAM policy.
 	// +optional
 	EnableSimpleResponses bool `json:"enableSimpleResponses,omitempty"`
-	// resultTtlSeconds: answers cached by identity-source values; 0 = off.
+	// How long answers are cached, by identity-source values, in seconds;
+	// 0 turns the cache off.
 	// +kubebuilder:default=300
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=3600
 	// +optional
 	ResultTTLSeconds *int32 `json:"resultTtlSeconds,omitempty"`
-	// timeoutMillis of the call.
+	// How long the call may take, in milliseconds.
 	// +kubebuilder:default=10000
 	// +kubebuilder:validation:Minimum=50
 	// +kubebuilder:validation:Maximum=30000
@@ -105,15 +111,15 @@ type RequestAuthorizer struct {
 
 // AuthorizerService is a Service port and path of a REQUEST authorizer.
 type AuthorizerService struct {
-	// name of the Service.
+	// The Service's name.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=63
 	Name string `json:"name"`
-	// port is the Service port.
+	// The Service port.
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=65535
 	Port int32 `json:"port"`
-	// path the request is sent to.
+	// The path the request is sent to.
 	// +kubebuilder:validation:MaxLength=1024
 	// +kubebuilder:validation:Pattern=`^/`
 	// +optional
@@ -122,11 +128,11 @@ type AuthorizerService struct {
 
 // AuthorizerFunction is a Service port running a Lambda authorizer image.
 type AuthorizerFunction struct {
-	// name of the Service.
+	// The Service's name.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=63
 	Name string `json:"name"`
-	// port is the Service port of the Runtime Interface Emulator (usually 8080).
+	// The Service port of the Runtime Interface Emulator (usually 8080).
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=65535
 	Port int32 `json:"port"`
@@ -140,7 +146,7 @@ type AuthorizerStatus struct {
 // Authorizer authorizes requests of the Routes that name it.
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
-// +kubebuilder:resource:categories=turnpike
+// +kubebuilder:resource:categories=turnpike,shortName=tpauthz
 // +kubebuilder:printcolumn:name="Api",type=string,JSONPath=`.spec.apiName`
 // +kubebuilder:printcolumn:name="Type",type=string,JSONPath=`.spec.type`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`

@@ -5,11 +5,11 @@ import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 // Throttle is a token bucket: rateLimit tokens per second refill a bucket of
 // burstLimit tokens; each request takes one. Integers only, as in the whole API.
 type Throttle struct {
-	// rateLimit is the steady-state rate in requests per second.
+	// The steady-state rate in requests per second.
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=1000000
 	RateLimit int32 `json:"rateLimit"`
-	// burstLimit is the bucket size: how many requests may arrive at once.
+	// The bucket size: how many requests may arrive at once.
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=1000000
 	BurstLimit int32 `json:"burstLimit"`
@@ -17,11 +17,11 @@ type Throttle struct {
 
 // ServiceReference names a Service port in the object's own namespace.
 type ServiceReference struct {
-	// name of the Service.
+	// The Service's name.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=63
 	Name string `json:"name"`
-	// port is the Service port (spec.ports[].port); endpoints are matched by the
+	// The Service port (spec.ports[].port); endpoints are matched by the
 	// port's name, so the Service's targetPort may differ.
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=65535
@@ -30,14 +30,17 @@ type ServiceReference struct {
 
 // CommonStatus is embedded in every kind's status.
 type CommonStatus struct {
-	// conditions: Ready summarises; Accepted, ResolvedRefs and Programmed explain;
-	// Reconciling and Stalled follow the kstatus conventions read by Argo CD and Flux.
+	// Ready summarises; Accepted, ResolvedRefs and Programmed explain;
+	// Reconciling and Stalled follow the kstatus conventions read by Argo CD
+	// and Flux (Reconciling's lastTransitionTime is when the wait for the
+	// current generation began; after a grace period of 5 minutes the
+	// gateway reports Stalled instead).
 	// +listType=map
 	// +listMapKey=type
 	// +kubebuilder:validation:MaxItems=16
 	// +optional
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
-	// observedGeneration is the metadata.generation the conditions describe.
+	// The metadata.generation the conditions describe.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 }
@@ -95,4 +98,23 @@ const (
 	// ReasonInvalidCertificate: a custom domain's Secret holds no usable certificate
 	// (wrong type, malformed, expired, not for the hostname, or an unreadable ca.crt).
 	ReasonInvalidCertificate = "InvalidCertificate"
+)
+
+// Condition reasons of what the running replicas serve (issue 19).
+const (
+	// ReasonNoHTTPSListener: a custom domain has tls, but the gateway runs
+	// without an HTTPS listener (--https-addr is empty).
+	ReasonNoHTTPSListener = "NoHTTPSListener"
+	// ReasonExternalNameService: a SERVICE integration names a Service of type
+	// ExternalName, which has no endpoints; HTTP_PROXY reaches such names.
+	ReasonExternalNameService = "ExternalNameService"
+	// ReasonEgressDenied: an HTTP_PROXY uri names an address the gateway may
+	// not dial (--deny-egress-cidrs), so requests answer 502.
+	ReasonEgressDenied = "EgressDenied"
+	// ReasonNoApiKeys: a UsagePlan's apiKeySelector matches no API key, so no
+	// request is admitted under it (Ready stays True).
+	ReasonNoApiKeys = "NoApiKeys"
+	// ReasonGracePeriodExpired: Reconciling is False because the object waited
+	// longer than the grace period; Stalled says for what.
+	ReasonGracePeriodExpired = "GracePeriodExpired"
 )

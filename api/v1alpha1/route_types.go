@@ -39,11 +39,11 @@ const DefaultTimeoutMillis = 29000
 // +kubebuilder:validation:XValidation:rule="self.authorizationType != 'NONE' || !has(self.authorizerName) || size(self.authorizerName) == 0",message="authorizerName must be empty when authorizationType is NONE"
 // +kubebuilder:validation:XValidation:rule="self.authorizationType == 'JWT' || !has(self.authorizationScopes) || size(self.authorizationScopes) == 0",message="authorizationScopes apply only to authorizationType JWT"
 type RouteSpec struct {
-	// apiName is the Api in this namespace that the route belongs to.
+	// The Api in this namespace that the route belongs to.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
 	ApiName string `json:"apiName"`
-	// routeKey is "METHOD /path" (METHOD: GET, POST, PUT, PATCH, DELETE, HEAD,
+	// "METHOD /path" (METHOD: GET, POST, PUT, PATCH, DELETE, HEAD,
 	// OPTIONS or ANY; path segments literal, {var}, or a last greedy {var+}),
 	// "$default", or for WEBSOCKET Apis "$connect", "$disconnect" or an action name.
 	// +kubebuilder:validation:MinLength=1
@@ -54,39 +54,39 @@ type RouteSpec struct {
 	// +kubebuilder:validation:XValidation:rule="!self.matches('/[.][.]?(/|$)')",message="path segments '.' and '..' are not allowed"
 	// +kubebuilder:validation:XValidation:rule="self.contains(' ') || self.startsWith('$') || self.matches('^[A-Za-z0-9_.:-]+$')",message="a WebSocket action name is letters, digits, '_', '.', ':' or '-'"
 	RouteKey string `json:"routeKey"`
-	// integration is where the route sends requests.
+	// Where the route sends requests.
 	Integration Integration `json:"integration"`
-	// authorizationType: NONE, JWT, or CUSTOM (a REQUEST Authorizer).
+	// How requests are authorized: NONE, JWT, or CUSTOM (a REQUEST Authorizer).
 	// +kubebuilder:default=NONE
 	// +optional
 	AuthorizationType AuthorizationType `json:"authorizationType,omitempty"`
-	// authorizerName is an Authorizer of the same Api.
+	// The Authorizer (of the same Api) for JWT and CUSTOM.
 	// +kubebuilder:validation:MaxLength=253
 	// +optional
 	AuthorizerName string `json:"authorizerName,omitempty"`
-	// authorizationScopes: a JWT must carry one of these in scope or scp.
+	// JWT only: the token must carry one of these in its scope or scp claim.
 	// +kubebuilder:validation:MaxItems=10
 	// +kubebuilder:validation:items:MaxLength=256
 	// +optional
 	AuthorizationScopes []string `json:"authorizationScopes,omitempty"`
-	// apiKeyRequired: requests need an API key of a UsagePlan of this stage.
+	// When true, requests need an API key of a UsagePlan of the stage.
 	// +optional
 	ApiKeyRequired bool `json:"apiKeyRequired,omitempty"`
-	// requestValidation is a REST-style request validator (later).
+	// A REST-style request validator. Not built yet: a value that turns it on makes the object not served (Programmed=False, reason NotImplemented).
 	// +optional
 	RequestValidation *RequestValidation `json:"requestValidation,omitempty"`
-	// cache is a REST-style response cache (later).
+	// A REST-style response cache for this route. Not built yet: a value that turns it on makes the object not served (Programmed=False, reason NotImplemented).
 	// +optional
 	Cache *RouteCache `json:"cache,omitempty"`
-	// websocket settings of a route of a WEBSOCKET Api.
+	// Settings of a route of a WEBSOCKET Api.
 	// +optional
 	WebSocket *RouteWebSocket `json:"websocket,omitempty"`
 }
 
 // RouteWebSocket holds the WebSocket settings of a route.
 type RouteWebSocket struct {
-	// returnResponse sends the integration's answer back to the client (AWS
-	// route responses).
+	// Sends the integration's answer back to the client (AWS route
+	// responses). Not built yet: a value that turns it on makes the object not served (Programmed=False, reason NotImplemented).
 	// +optional
 	ReturnResponse bool `json:"returnResponse,omitempty"`
 }
@@ -100,48 +100,65 @@ type RouteWebSocket struct {
 // +kubebuilder:validation:XValidation:rule="self.type == 'FUNCTION' || !has(self.payloadFormatVersion)",message="integration.payloadFormatVersion applies only to type FUNCTION"
 // +kubebuilder:validation:XValidation:rule="self.type == 'FUNCTION' || !has(self.concurrencyPerEndpoint)",message="integration.concurrencyPerEndpoint applies only to type FUNCTION"
 type Integration struct {
-	// type: SERVICE, HTTP_PROXY, FUNCTION (later) or MOCK.
+	// SERVICE (a Service's ready endpoints), HTTP_PROXY (a URL), FUNCTION (an
+	// AWS Lambda proxy event to the Runtime Interface Emulator of a Service
+	// running a Lambda container image) or MOCK (a fixed response).
 	Type IntegrationType `json:"type"`
-	// service: SERVICE and FUNCTION send to the ready endpoints of this Service.
+	// SERVICE and FUNCTION: the Service whose ready endpoints (from its
+	// EndpointSlices) get the requests; not an ExternalName Service (use
+	// HTTP_PROXY for those).
 	// Its name may use ${stageVariables.x}.
 	// +optional
 	Service *IntegrationService `json:"service,omitempty"`
-	// uri: HTTP_PROXY forwards here; may use {pathParam} and ${stageVariables.x}.
+	// HTTP_PROXY: the URL requests are forwarded to; may use {pathParam} and
+	// ${stageVariables.x}.
 	// +kubebuilder:validation:MaxLength=2048
 	// +kubebuilder:validation:XValidation:rule="self.matches('^(https?://|[$][{]stageVariables[.])')",message="uri must be an absolute http:// or https:// URL (or start with a stage variable)"
 	// +optional
 	URI string `json:"uri,omitempty"`
-	// timeoutMillis: 50 to 300000, default 29000.
+	// How long the integration may take, in milliseconds: 50 to 300000,
+	// default 29000.
 	// +kubebuilder:default=29000
 	// +kubebuilder:validation:Minimum=50
 	// +kubebuilder:validation:Maximum=300000
 	// +optional
 	TimeoutMillis int32 `json:"timeoutMillis,omitempty"`
-	// payloadFormatVersion: FUNCTION only, "1.0" or "2.0" (AWS Lambda proxy
+	// FUNCTION only, "1.0" or "2.0" (AWS Lambda proxy
 	// event formats); default "2.0" on HTTP Apis and "1.0" on REST Apis.
 	// +kubebuilder:validation:Enum="1.0";"2.0"
 	// +optional
 	PayloadFormatVersion string `json:"payloadFormatVersion,omitempty"`
-	// concurrencyPerEndpoint: FUNCTION only, invocations in flight per ready
+	// FUNCTION only, invocations in flight per ready
 	// endpoint (default 1: the Lambda Runtime Interface Emulator runs one at
 	// a time); further requests queue.
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=1000
 	// +optional
 	ConcurrencyPerEndpoint int32 `json:"concurrencyPerEndpoint,omitempty"`
-	// requestParameters: AWS HTTP API parameter mapping.
+	// Parameter mapping of the request, in AWS HTTP API syntax. Keys:
+	// "append:header.NAME", "overwrite:header.NAME", "remove:header.NAME",
+	// the same for "querystring.NAME", and "overwrite:path". Values: static
+	// text mixed with $request.header.NAME, $request.querystring.NAME,
+	// $request.path, $request.path.NAME, $request.body, $request.body.a.b,
+	// $context.NAME (e.g. $context.authorizer.claims.sub) and
+	// $stageVariables.NAME; ${...} delimits a variable inside text. Example:
+	// {"append:header.x-user": "$context.authorizer.claims.sub",
+	// "overwrite:path": "/v2$request.path"}.
 	// +kubebuilder:validation:MaxProperties=50
 	// +kubebuilder:validation:XValidation:rule="self.all(k, size(k) <= 256 && size(self[k]) <= 1024)",message="parameter mapping keys are at most 256 and values at most 1024 characters"
 	// +kubebuilder:validation:XValidation:rule="self.all(k, k == 'overwrite:path' || k.matches('^(append|overwrite|remove):(header|querystring)[.][^ ]+$'))",message="requestParameters keys are append|overwrite|remove:header.NAME, append|overwrite|remove:querystring.NAME or overwrite:path"
 	// +kubebuilder:validation:XValidation:rule="self.all(k, !k.lowerAscii().matches('^(append|overwrite|remove):header[.](access-control-.*|apigw-.*|proxy-.*|x-amz-.*|x-amzn-.*|x-forwarded-.*|x-turnpike-.*|authorization|connection|content-encoding|content-length|content-location|forwarded|host|keep-alive|origin|te|trailers?|transfer-encoding|upgrade|via)$'))",message="parameter mapping cannot change reserved headers: access-control-*, apigw-*, authorization, connection, content-encoding, content-length, content-location, forwarded, host, keep-alive, origin, proxy-*, te, trailer(s), transfer-encoding, upgrade, via, x-amz-*, x-amzn-*, x-forwarded-*, x-turnpike-*"
 	// +optional
 	RequestParameters map[string]string `json:"requestParameters,omitempty"`
-	// responseParameters: per status code, AWS HTTP API response mapping.
+	// Parameter mapping of the response by backend status code ("404"), in
+	// AWS HTTP API syntax: "append|overwrite|remove:header.NAME" or
+	// "overwrite:statuscode" mapped to a value as in requestParameters, plus
+	// $response.header.NAME. Example: {"404": {"overwrite:statuscode": "410"}}.
 	// +kubebuilder:validation:MaxProperties=20
 	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^[1-5][0-9][0-9]$'))",message="responseParameters keys are status codes 100 to 599"
 	// +optional
 	ResponseParameters map[string]ResponseMapping `json:"responseParameters,omitempty"`
-	// mock: MOCK answers with this response.
+	// MOCK: the response to answer with.
 	// +optional
 	Mock *Mock `json:"mock,omitempty"`
 }
@@ -156,11 +173,11 @@ type ResponseMapping map[string]string
 
 // IntegrationService names a Service port; the name may use stage variables.
 type IntegrationService struct {
-	// name of the Service, or a ${stageVariables.x} template that yields one.
+	// The Service's name, or a ${stageVariables.x} template that yields one.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
 	Name string `json:"name"`
-	// port is the Service port (spec.ports[].port).
+	// The Service port (spec.ports[].port).
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=65535
 	Port int32 `json:"port"`
@@ -168,33 +185,33 @@ type IntegrationService struct {
 
 // Mock is a fixed response.
 type Mock struct {
-	// statusCode of the response, default 200.
+	// The status code of the response; default 200.
 	// +kubebuilder:default=200
 	// +kubebuilder:validation:Minimum=100
 	// +kubebuilder:validation:Maximum=599
 	// +optional
 	StatusCode int32 `json:"statusCode,omitempty"`
-	// headers of the response.
+	// The headers of the response.
 	// +kubebuilder:validation:MaxProperties=32
 	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^[A-Za-z0-9!#$%&*+.^_|~-]{1,128}$'))",message="mock header names are HTTP tokens of at most 128 characters"
 	// +kubebuilder:validation:XValidation:rule="self.all(k, size(self[k]) <= 4096)",message="mock header values are at most 4096 characters"
 	// +optional
 	Headers map[string]string `json:"headers,omitempty"`
-	// body of the response.
+	// The body of the response.
 	// +kubebuilder:validation:MaxLength=65536
 	// +optional
 	Body string `json:"body,omitempty"`
 }
 
-// RequestValidation is a REST-style request validator (later).
+// RequestValidation is a REST-style request validator (not built yet).
 type RequestValidation struct {
-	// requiredParameters: "querystring.x", "header.x" or "path.x".
+	// Parameters requests must carry: "querystring.x", "header.x" or "path.x".
 	// +kubebuilder:validation:MaxItems=32
 	// +kubebuilder:validation:items:MaxLength=256
 	// +kubebuilder:validation:items:Pattern=`^(querystring|header|path)\.[A-Za-z0-9._~-]+$`
 	// +optional
 	RequiredParameters []string `json:"requiredParameters,omitempty"`
-	// bodySchema is a JSON Schema (draft 4 and 2020-12) for the request body.
+	// A JSON Schema (draft 4 and 2020-12) for the request body.
 	// +kubebuilder:validation:Schemaless
 	// +kubebuilder:pruning:PreserveUnknownFields
 	// +kubebuilder:validation:Type=object
@@ -202,17 +219,17 @@ type RequestValidation struct {
 	BodySchema *apiextensionsv1.JSON `json:"bodySchema,omitempty"`
 }
 
-// RouteCache is a REST-style response cache for one route (later).
+// RouteCache is a REST-style response cache for one route (not built yet).
 type RouteCache struct {
-	// enabled turns the cache on for this route.
+	// Turns the cache on for this route.
 	// +optional
 	Enabled bool `json:"enabled,omitempty"`
-	// ttlSeconds is the time to live of an entry.
+	// The time to live of an entry.
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=3600
 	// +optional
 	TTLSeconds int32 `json:"ttlSeconds,omitempty"`
-	// keyParameters are request parameters that form the cache key.
+	// Request parameters that form the cache key.
 	// +kubebuilder:validation:MaxItems=16
 	// +kubebuilder:validation:items:MaxLength=256
 	// +optional
@@ -227,7 +244,7 @@ type RouteStatus struct {
 // Route is one route of an Api.
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
-// +kubebuilder:resource:categories=turnpike
+// +kubebuilder:resource:categories=turnpike,shortName=tproute
 // +kubebuilder:printcolumn:name="Api",type=string,JSONPath=`.spec.apiName`
 // +kubebuilder:printcolumn:name="Route Key",type=string,JSONPath=`.spec.routeKey`
 // +kubebuilder:printcolumn:name="Integration",type=string,JSONPath=`.spec.integration.type`

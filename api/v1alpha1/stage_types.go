@@ -8,42 +8,42 @@ const DefaultStageName = "$default"
 // StageSpec is a deployment of an Api under a name (the first path segment on
 // the default endpoint) with its own variables, throttles and domains.
 type StageSpec struct {
-	// apiName is the Api in this namespace that the stage serves.
+	// The Api in this namespace that the stage serves.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
 	ApiName string `json:"apiName"`
-	// stageName is the stage's path segment; defaults to metadata.name.
+	// The stage's path segment; defaults to metadata.name.
 	// "$default" serves without a path prefix.
 	// +kubebuilder:validation:MaxLength=128
 	// +kubebuilder:validation:Pattern=`^(\$default|[A-Za-z0-9_-]+)$`
 	// +optional
 	StageName string `json:"stageName,omitempty"`
-	// variables are stage variables: ${stageVariables.name} in an integration's
+	// Stage variables: ${stageVariables.name} in an integration's
 	// uri, Service name and parameters.
 	// +kubebuilder:validation:MaxProperties=64
 	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^[A-Za-z0-9_]{1,64}$'))",message="stage variable names are 1 to 64 letters, digits or underscores"
 	// +kubebuilder:validation:XValidation:rule="self.all(k, size(self[k]) <= 512)",message="stage variable values are at most 512 characters"
 	// +optional
 	Variables map[string]string `json:"variables,omitempty"`
-	// throttle is the default token bucket of each route of the stage.
+	// The default token bucket of each route of the stage.
 	// +optional
 	Throttle *Throttle `json:"throttle,omitempty"`
-	// routeSettings override the throttle of single routes.
+	// Override the throttle of single routes.
 	// +kubebuilder:validation:MaxItems=128
 	// +listType=map
 	// +listMapKey=routeKey
 	// +optional
 	RouteSettings []RouteSetting `json:"routeSettings,omitempty"`
-	// accessLog selects the access log format of the stage.
+	// Selects the access log format of the stage.
 	// +optional
 	AccessLog *AccessLog `json:"accessLog,omitempty"`
-	// cache is a REST-style response cache (later).
+	// A REST-style response cache for the stage. Not built yet: a value that turns it on makes the object not served (Programmed=False, reason NotImplemented).
 	// +optional
 	Cache *StageCache `json:"cache,omitempty"`
-	// canary sends a share of requests through canary variables.
+	// Sends a share of requests through canary variables.
 	// +optional
 	Canary *Canary `json:"canary,omitempty"`
-	// domains map custom hostnames and base paths to this stage.
+	// Map custom hostnames and base paths to this stage.
 	// +kubebuilder:validation:MaxItems=16
 	// +optional
 	Domains []Domain `json:"domains,omitempty"`
@@ -51,18 +51,19 @@ type StageSpec struct {
 
 // RouteSetting overrides settings of one route of a stage.
 type RouteSetting struct {
-	// routeKey of the route, as in Route.spec.routeKey.
+	// The route's key, as in Route.spec.routeKey.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=512
 	RouteKey string `json:"routeKey"`
-	// throttle of that route.
+	// The token bucket of that route.
 	// +optional
 	Throttle *Throttle `json:"throttle,omitempty"`
 }
 
 // AccessLog selects an access log format.
 type AccessLog struct {
-	// format: json (default), clf, or a template of $context.* variables in AWS syntax.
+	// The access log format: json (default), clf, or a template of $context.*
+	// variables in AWS syntax.
 	// +kubebuilder:default=json
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=4096
@@ -70,18 +71,18 @@ type AccessLog struct {
 	Format string `json:"format,omitempty"`
 }
 
-// StageCache configures a REST-style response cache (later).
+// StageCache configures a REST-style response cache (not built yet).
 type StageCache struct {
-	// enabled turns the cache on.
+	// Turns the cache on.
 	// +optional
 	Enabled bool `json:"enabled,omitempty"`
-	// ttlSeconds is the default time to live of an entry.
+	// The default time to live of an entry.
 	// +kubebuilder:default=300
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=3600
 	// +optional
 	TTLSeconds int32 `json:"ttlSeconds,omitempty"`
-	// maxBytes bounds the cache's memory.
+	// Bounds the cache's memory.
 	// +kubebuilder:default=67108864
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=17179869184
@@ -91,11 +92,11 @@ type StageCache struct {
 
 // Canary sends a share of a stage's requests through other stage variables.
 type Canary struct {
-	// percentTraffic is the share of requests, 0 to 100, that use canary variables.
+	// The share of requests, 0 to 100, that use canary variables.
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=100
 	PercentTraffic int32 `json:"percentTraffic"`
-	// variables override stage variables for canary requests.
+	// Override stage variables for canary requests.
 	// +kubebuilder:validation:MaxProperties=64
 	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^[A-Za-z0-9_]{1,64}$'))",message="stage variable names are 1 to 64 letters, digits or underscores"
 	// +kubebuilder:validation:XValidation:rule="self.all(k, size(self[k]) <= 512)",message="stage variable values are at most 512 characters"
@@ -105,33 +106,35 @@ type Canary struct {
 
 // Domain is an API mapping: (hostname, basePath) -> this stage.
 type Domain struct {
-	// hostname is the custom domain name.
+	// The custom domain name.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$`
 	Hostname string `json:"hostname"`
-	// basePath: "" maps the whole host; otherwise matched on segment boundaries.
+	// The path prefix under the hostname: "" maps the whole host; "v1" maps
+	// /v1 and /v1/..., never /v10.
 	// +kubebuilder:validation:MaxLength=256
 	// +kubebuilder:validation:Pattern=`^([A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*)?$`
 	// +optional
 	BasePath string `json:"basePath,omitempty"`
-	// tls serves the hostname over HTTPS with a certificate from a Secret.
+	// Serves the hostname over HTTPS with a certificate from a Secret.
 	// +optional
 	TLS *DomainTLS `json:"tls,omitempty"`
 }
 
 // DomainTLS is the TLS configuration of a custom domain.
 type DomainTLS struct {
-	// secretName is a kubernetes.io/tls Secret in this namespace.
+	// A kubernetes.io/tls Secret in this namespace.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
 	SecretName string `json:"secretName"`
-	// minVersion: "1.2" (default) or "1.3".
+	// The minimum TLS version: "1.2" (default) or "1.3".
 	// +kubebuilder:validation:Enum="1.2";"1.3"
 	// +kubebuilder:default="1.2"
 	// +optional
 	MinVersion string `json:"minVersion,omitempty"`
-	// clientCASecretName: a Secret whose ca.crt verifies client certificates (mTLS).
+	// A Secret whose ca.crt verifies client certificates (mutual TLS); such a
+	// hostname is served only over HTTPS with a verified client certificate.
 	// +kubebuilder:validation:MaxLength=253
 	// +optional
 	ClientCASecretName string `json:"clientCASecretName,omitempty"`
@@ -140,19 +143,24 @@ type DomainTLS struct {
 // StageStatus is the observed state of a Stage.
 type StageStatus struct {
 	CommonStatus `json:",inline"`
-	// invokeURLs are the URLs that reach this stage.
+	// The URLs that reach this stage, as the running gateway serves them
+	// (no https:// URL without an HTTPS listener).
 	// +kubebuilder:validation:MaxItems=32
 	// +optional
 	InvokeURLs []string `json:"invokeURLs,omitempty"`
+	// The stage name in effect: spec.stageName, else metadata.name.
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	StageName string `json:"stageName,omitempty"`
 }
 
 // Stage deploys an Api under a name.
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
-// +kubebuilder:resource:categories=turnpike
-// +kubebuilder:validation:XValidation:rule="has(self.spec.stageName) || self.metadata.name.matches('^[A-Za-z0-9_-]+$')",message="metadata.name contains '.', which a stage name cannot: set spec.stageName"
+// +kubebuilder:resource:categories=turnpike,shortName=tpstage
+// +kubebuilder:validation:XValidation:rule="has(self.spec.stageName) || self.metadata.name.matches('^[A-Za-z0-9_-]+$')",message="metadata.name contains '.', which a stage name cannot: set spec.stageName",fieldPath=".spec.stageName",reason=FieldValueRequired
 // +kubebuilder:printcolumn:name="Api",type=string,JSONPath=`.spec.apiName`
-// +kubebuilder:printcolumn:name="Stage",type=string,JSONPath=`.spec.stageName`
+// +kubebuilder:printcolumn:name="Stage",type=string,JSONPath=`.status.stageName`
 // +kubebuilder:printcolumn:name="URL",type=string,JSONPath=`.status.invokeURLs[0]`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`,priority=1

@@ -18,32 +18,32 @@ const ApiKeySecretType = "turnpike.io/api-key"
 
 // UsagePlanSpec links API keys to stages with throttles and a quota.
 type UsagePlanSpec struct {
-	// apiStages are the stages the plan's keys may call.
+	// The stages the plan's keys may call.
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=64
 	ApiStages []UsagePlanStage `json:"apiStages"`
-	// throttle is the per-key bucket across all stages of the plan.
+	// The per-key bucket across all stages of the plan.
 	// +optional
 	Throttle *Throttle `json:"throttle,omitempty"`
-	// quota is the per-key request quota.
+	// The per-key request quota.
 	// +optional
 	Quota *Quota `json:"quota,omitempty"`
-	// apiKeySelector selects turnpike.io/api-key Secrets by label.
+	// Selects turnpike.io/api-key Secrets by label.
 	ApiKeySelector metav1.LabelSelector `json:"apiKeySelector"`
 }
 
 // UsagePlanStage is one stage of a usage plan.
 type UsagePlanStage struct {
-	// apiName is an Api in this namespace.
+	// An Api in this namespace.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
 	ApiName string `json:"apiName"`
-	// stage is the stage's stageName ("$default" allowed).
+	// The stage's stageName ("$default" allowed).
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=128
 	// +kubebuilder:validation:Pattern=`^(\$default|[A-Za-z0-9_-]+)$`
 	Stage string `json:"stage"`
-	// routeThrottles: per-key buckets of single routes, by route key.
+	// Per-key buckets of single routes, by route key.
 	// +kubebuilder:validation:MaxProperties=20
 	// +optional
 	RouteThrottles map[string]Throttle `json:"routeThrottles,omitempty"`
@@ -53,13 +53,13 @@ type UsagePlanStage struct {
 // +kubebuilder:validation:XValidation:rule="self.period != 'DAY' || !has(self.offset) || self.offset == 0",message="offset must be 0 when period is DAY"
 // +kubebuilder:validation:XValidation:rule="self.period != 'WEEK' || !has(self.offset) || self.offset <= 6",message="offset is the start day of the week, 0 (Sunday) to 6, when period is WEEK"
 type Quota struct {
-	// limit is the number of requests per period.
+	// The number of requests per period.
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=1000000000000
 	Limit int64 `json:"limit"`
-	// period: DAY, WEEK or MONTH, in UTC.
+	// The calendar period: DAY, WEEK or MONTH, in UTC.
 	Period QuotaPeriod `json:"period"`
-	// offset is the start day: WEEK 0 (Sunday) to 6, MONTH 0 to 27 (day-1), DAY 0.
+	// The start day: WEEK 0 (Sunday) to 6, MONTH 0 to 27 (day-1), DAY 0.
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=27
 	// +optional
@@ -69,15 +69,16 @@ type Quota struct {
 // UsagePlanStatus is the observed state of a UsagePlan.
 type UsagePlanStatus struct {
 	CommonStatus `json:",inline"`
-	// apiKeys is the number of API keys the plan selects.
+	// The number of API keys the plan selects and serves (0: none matches,
+	// and Ready says so with reason NoApiKeys).
 	// +optional
-	ApiKeys int32 `json:"apiKeys,omitempty"`
+	ApiKeys int32 `json:"apiKeys"`
 }
 
 // UsagePlan meters and limits API keys.
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
-// +kubebuilder:resource:categories=turnpike
+// +kubebuilder:resource:categories=turnpike,shortName=tpplan
 // +kubebuilder:printcolumn:name="Keys",type=integer,JSONPath=`.status.apiKeys`
 // +kubebuilder:printcolumn:name="Quota",type=integer,JSONPath=`.spec.quota.limit`
 // +kubebuilder:printcolumn:name="Period",type=string,JSONPath=`.spec.quota.period`

@@ -23,6 +23,9 @@ type commonFlags struct {
 	trustedProxies prefixList
 	denyEgress     prefixList
 	denyEgressSet  bool
+	// allowLinkLocal lets integrations dial link-local addresses (cloud
+	// metadata services), which stay denied whatever --deny-egress-cidrs says.
+	allowLinkLocal bool
 	shutdownDelay  time.Duration
 	drainTimeout   time.Duration
 	logFormat      string
@@ -58,10 +61,14 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.adminAddr, "admin-addr", "127.0.0.1:8082", "address of the admin listener (never expose it)")
 	fs.StringVar(&c.defaultDomain, "default-domain", "execute-api.localhost", "an Api's default endpoint is {api}.{namespace}.{default-domain}")
 	fs.Var(&c.trustedProxies, "trusted-proxies", "comma-separated CIDRs whose X-Forwarded-* headers are believed")
-	fs.Func("deny-egress-cidrs", "comma-separated CIDRs integrations may not dial (default: link-local, plus loopback in serve mode)", func(s string) error {
+	fs.Func("deny-egress-cidrs", "comma-separated CIDRs integrations and authorizers may not dial; it replaces the default "+
+		"(link-local, plus loopback and unspecified addresses in serve mode), so list those too. "+
+		"Link-local stays denied unless --allow-link-local-egress. The effective list is logged at start", func(s string) error {
 		c.denyEgressSet = true
 		return c.denyEgress.Set(s)
 	})
+	fs.BoolVar(&c.allowLinkLocal, "allow-link-local-egress", false,
+		"let integrations dial link-local addresses (169.254.0.0/16, fe80::/10: cloud metadata services), which are denied otherwise")
 	fs.DurationVar(&c.shutdownDelay, "shutdown-delay", 5*time.Second, "on SIGTERM, keep serving this long after readiness turns false")
 	fs.DurationVar(&c.drainTimeout, "drain-timeout", 30*time.Second, "on SIGTERM, how long in-flight requests may take to finish")
 	fs.StringVar(&c.logFormat, "log-format", "json", "log format: json or text")

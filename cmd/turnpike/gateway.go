@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -15,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/turnpike-io/turnpike/controllers/translate"
 	"github.com/turnpike-io/turnpike/dataplane"
 	"github.com/turnpike-io/turnpike/dataplane/table"
 	"github.com/turnpike-io/turnpike/dataplane/throttle"
@@ -35,13 +37,43 @@ type gateway struct {
 	// initErr is its construction error, returned by run.
 	redis   *throttle.Redis
 	initErr error
+	// denyEgress is the effective egress deny list (the translator reports
+	// Routes whose uri can only hit it).
+	denyEgress []netip.Prefix
+	// warnings, when set before run, lists what /readyz shows after "ok"
+	// (serve mode: a status writer that cannot write).
+	warnings func() []string
 }
 
-func newGateway(f *commonFlags, serveMode bool, log logr.Logger, accessLog io.Writer) *gateway {
-	deny := []netip.Prefix(f.denyEgress)
+// linkLocal are the ranges of cloud metadata services.
+var linkLocal = []netip.Prefix{netip.MustParsePrefix("169.254.0.0/16"), netip.MustParsePrefix("fe80::/10")}
+
+// effectiveDenyEgress is --deny-egress-cidrs (or the mode's default) plus
+// the link-local ranges unless --allow-link-local-egress: an empty or short
+// --deny-egress-cidrs never opens the metadata service by accident.
+func effectiveDenyEgress(f *commonFlags, serveMode bool) []netip.Prefix {
+	deny := slices.Clone([]netip.Prefix(f.denyEgress))
 	if !f.denyEgressSet {
 		deny = upstream.DefaultDenyEgress(serveMode)
 	}
+	if f.allowLinkLocal {
+		return slices.DeleteFunc(deny, func(p netip.Prefix) bool { return slices.Contains(linkLocal, p) })
+	}
+	for _, ll := range linkLocal {
+		if !slices.ContainsFunc(deny, func(p netip.Prefix) bool { return p.Bits() <= ll.Bits() && p.Contains(ll.Addr()) }) {
+			deny = append(deny, ll)
+		}
+	}
+	return deny
+}
+
+func newGateway(f *commonFlags, serveMode bool, log logr.Logger, accessLog io.Writer) *gateway {
+	deny := effectiveDenyEgress(f, serveMode)
+	if f.allowLinkLocal {
+		log.Info("WARNING: --allow-link-local-egress: integrations may reach cloud metadata services (169.254.169.254)")
+	}
+	denied := prefixList(deny)
+	log.Info("egress guard", "denied", denied.String(), "fromFlag", f.denyEgressSet)
 	reg := prometheus.NewRegistry()
 	tr, err := tracing.FromEnv(context.Background())
 	if err != nil {
@@ -49,7 +81,7 @@ func newGateway(f *commonFlags, serveMode bool, log logr.Logger, accessLog io.Wr
 	} else if tr != nil {
 		log.Info("OpenTelemetry tracing on (OTLP/HTTP)")
 	}
-	g := &gateway{flags: f, log: log, reg: reg, tracing: tr}
+	g := &gateway{flags: f, log: log, reg: reg, tracing: tr, denyEgress: deny}
 	var limiter throttle.Limiter
 	if f.redisURL != "" {
 		g.redis, g.initErr = throttle.NewRedis(throttle.RedisOptions{URL: f.redisURL, FailClosed: f.redisFailMode == "closed", Metrics: reg})
@@ -73,11 +105,28 @@ func newGateway(f *commonFlags, serveMode bool, log logr.Logger, accessLog io.Wr
 		Metrics:        reg,
 		Tracing:        tr,
 		Limiter:        limiter,
+		Warnings: func() []string {
+			if g.warnings == nil {
+				return nil
+			}
+			return g.warnings()
+		},
 
 		GatewayThrottle: table.Throttle{RateLimit: int32(f.rateLimit), BurstLimit: int32(f.burstLimit)},
 	})
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return g
+}
+
+// translateOptions are the translator's view of this gateway: the flags
+// that decide what its replicas serve.
+func (g *gateway) translateOptions() translate.Options {
+	return translate.Options{
+		DefaultDomain:   g.flags.defaultDomain,
+		SharedLimits:    g.flags.redisURL != "",
+		NoHTTPSListener: g.flags.httpsAddr == "",
+		DenyEgress:      g.denyEgress,
+	}
 }
 
 // run serves the dataplane, metrics and admin listeners until ctx is done

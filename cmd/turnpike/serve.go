@@ -13,7 +13,6 @@ import (
 
 	"github.com/turnpike-io/turnpike/controllers"
 	"github.com/turnpike-io/turnpike/controllers/cluster"
-	"github.com/turnpike-io/turnpike/controllers/translate"
 )
 
 // runServe runs in a cluster: every replica watches the API server and serves
@@ -26,7 +25,9 @@ func runServe(ctx context.Context, f *serveFlags, log logr.Logger, accessLog io.
 		return err
 	}
 	g := newGateway(&f.commonFlags, true, log, accessLog)
-	opts := cluster.Options{Namespace: f.namespace, LeaderElect: f.leaderElect, LeaseNamespace: f.leaseNamespace}
+	// One identity for both Leases of this process (status and replica).
+	opts := cluster.Options{Namespace: f.namespace, LeaderElect: f.leaderElect, LeaseNamespace: f.leaseNamespace,
+		Identity: cluster.NewIdentity(), NoHTTPSListener: f.httpsAddr == ""}
 	sw, err := cluster.NewStatusWriter(cfg, opts, g.reg, log.WithName("status"))
 	if err != nil {
 		return err
@@ -38,13 +39,14 @@ func runServe(ctx context.Context, f *serveFlags, log logr.Logger, accessLog io.
 		return err
 	}
 	sw.TrackReplicas(rep)
-	p, err := controllers.NewPipeline(translate.Options{DefaultDomain: f.defaultDomain, SharedLimits: f.redisURL != ""}, rep, sw, log.WithName("pipeline"), g.reg)
+	g.warnings = sw.Warnings
+	p, err := controllers.NewPipeline(g.translateOptions(), rep, sw, log.WithName("pipeline"), g.reg)
 	if err != nil {
 		return err
 	}
 	log.Info("serve mode", "namespace", f.namespace, "leaderElect", f.leaderElect, "http", f.httpAddr)
 	return g.run(ctx, func(ctx context.Context) error {
-		return cluster.Run(ctx, cfg, opts, p, sw, log.WithName("cluster"))
+		return cluster.Run(ctx, cfg, opts, p, sw, log.WithName("cluster"), g.reg)
 	})
 }
 

@@ -17,7 +17,9 @@ import (
 func runStandalone(ctx context.Context, f *standaloneFlags, log logr.Logger, accessLog io.Writer) error {
 	g := newGateway(&f.commonFlags, false, log, accessLog)
 	sink := &logSink{log: log.WithName("status")}
-	p, err := controllers.NewPipeline(translate.Options{DefaultDomain: f.defaultDomain, SharedLimits: f.redisURL != ""}, g.dp, sink, log.WithName("pipeline"), g.reg)
+	opts := g.translateOptions()
+	opts.GracePeriod = -1 // no stored status to date a wait from: waits never turn Stalled
+	p, err := controllers.NewPipeline(opts, g.dp, sink, log.WithName("pipeline"), g.reg)
 	if err != nil {
 		return err
 	}

@@ -45,6 +45,7 @@ func applyStatus(obj client.Object, st translate.ObjectStatus) bool {
 		return applyCommon(&o.Status.CommonStatus, st)
 	case *v1alpha1.Stage:
 		changed := applyCommon(&o.Status.CommonStatus, st)
+		changed = set(&o.Status.StageName, st.StageName) || changed
 		return set(&o.Status.InvokeURLs, st.InvokeURLs) || changed
 	case *v1alpha1.Authorizer:
 		return applyCommon(&o.Status.CommonStatus, st)
@@ -56,6 +57,11 @@ func applyStatus(obj client.Object, st translate.ObjectStatus) bool {
 }
 
 // applyCommon updates conditions and observedGeneration.
+//
+// Reconciling=True is the one condition whose lastTransitionTime also
+// restarts when it stays True for a new generation: it dates the wait for
+// the current generation, which the translator's grace period counts from
+// (translate/grace.go), so an edit restarts the wait.
 func applyCommon(cs *v1alpha1.CommonStatus, st translate.ObjectStatus) bool {
 	before := slices.Clone(cs.Conditions)
 	conds := slices.Clone(cs.Conditions)
@@ -63,7 +69,13 @@ func applyCommon(cs *v1alpha1.CommonStatus, st translate.ObjectStatus) bool {
 		if c.ObservedGeneration == 0 {
 			c.ObservedGeneration = st.Generation
 		}
+		prev := meta.FindStatusCondition(conds, c.Type)
+		restart := c.Type == v1alpha1.ConditionReconciling && c.Status == metav1.ConditionTrue &&
+			prev != nil && prev.Status == metav1.ConditionTrue && prev.ObservedGeneration != c.ObservedGeneration
 		meta.SetStatusCondition(&conds, c)
+		if restart {
+			meta.FindStatusCondition(conds, c.Type).LastTransitionTime = metav1.Now()
+		}
 	}
 	conds = slices.DeleteFunc(conds, func(c metav1.Condition) bool {
 		return !slices.ContainsFunc(st.Conditions, func(d metav1.Condition) bool { return d.Type == c.Type })

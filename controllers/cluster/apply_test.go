@@ -99,3 +99,19 @@ func TestNewObjectRejectsAnUnknownKind(t *testing.T) {
 		require.NotNil(t, obj)
 	}
 }
+
+func TestApplyStatusRestartsTheWaitOfReconcilingWhenTheGenerationChanges(t *testing.T) {
+	old := metav1.NewTime(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	r := &v1alpha1.Route{}
+	r.Status.Conditions = []metav1.Condition{{Type: v1alpha1.ConditionReconciling, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonWaiting,
+		Message: "waiting", LastTransitionTime: old, ObservedGeneration: 1}}
+
+	applyStatus(r, desired(1, cond(v1alpha1.ConditionReconciling, metav1.ConditionTrue, v1alpha1.ReasonWaiting)))
+	require.Equal(t, old, meta.FindStatusCondition(r.Status.Conditions, v1alpha1.ConditionReconciling).LastTransitionTime,
+		"the same generation keeps waiting since the same time")
+
+	require.True(t, applyStatus(r, desired(2, cond(v1alpha1.ConditionReconciling, metav1.ConditionTrue, v1alpha1.ReasonWaiting))))
+	since := meta.FindStatusCondition(r.Status.Conditions, v1alpha1.ConditionReconciling).LastTransitionTime
+	require.True(t, since.After(old.Time), "an edit restarts the wait the grace period counts from")
+	require.WithinDuration(t, time.Now(), since.Time, 5*time.Second)
+}

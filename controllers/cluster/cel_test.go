@@ -57,7 +57,7 @@ func TestTheAPIServerRejectsInvalidObjectsWithTheRuleMessage(t *testing.T) {
 		{"a stage name with a slash", stageHead + "metadata: {name: prod}\nspec: {apiName: pets, stageName: prod/v1}\n",
 			[]string{"spec.stageName", "should match"}},
 		{"a stage whose metadata.name has a dot and no stageName", stageHead + "metadata: {name: v1.0}\nspec: {apiName: pets}\n",
-			[]string{"metadata.name contains '.', which a stage name cannot: set spec.stageName"}},
+			[]string{"spec.stageName: Required value: metadata.name contains '.', which a stage name cannot: set spec.stageName"}},
 		{"a canary above 100 percent", stageHead + "metadata: {name: prod}\nspec: {apiName: pets, canary: {percentTraffic: 101}}\n",
 			[]string{"percentTraffic", "less than or equal to 100"}},
 		{"CORS credentials with the wildcard origin", apiHead + "spec: {cors: {allowOrigins: ['*'], allowCredentials: true}}\n",

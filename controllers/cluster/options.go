@@ -1,18 +1,21 @@
 // Package cluster is the in-cluster source of the gateway (`turnpike serve`):
-// informers on the API server feed the shared controllers.Pipeline, and a
-// leader-elected StatusWriter writes the conditions back.
+// watches on the API server (client-go Reflectors, watch.go) feed the shared
+// controllers.Pipeline, and a leader-elected StatusWriter writes the
+// conditions back.
 //
 // Invariants:
 //   - Every replica watches and translates: nothing here waits for leadership,
 //     and losing the status lease (for example during an API-server outage)
 //     never stops the dataplane or the process.
-//   - No snapshot is built before every informer, the two Secret informers
-//     included, has synced, so the first table is complete and a fresh replica
-//     is not ready before it has one.
-//   - Informer caches survive API-server outages; relists only produce events,
-//     and unchanged snapshots are skipped, so an outage never empties the table.
-//   - Secrets are cached through two informers filtered by type; API-key values
-//     are replaced by their SHA-256 in the informer transform.
+//   - No snapshot is built before every watch, the two Secret watches
+//     included, has listed its resource, so the first table is complete and a
+//     fresh replica is not ready before it has one.
+//   - The watches' stores survive API-server outages; relists replace their
+//     contents at once, and unchanged snapshots are skipped, so an outage
+//     never empties the table. After an outage every watch retries at least
+//     once a second, so edits apply within seconds of the API server's return.
+//   - Secrets are watched twice, filtered by type; API-key values are replaced
+//     by their SHA-256 before they are stored.
 package cluster
 
 import (
@@ -46,7 +49,8 @@ type Options struct {
 	LeaseNamespace string
 	// LeaseName defaults to DefaultLeaseName.
 	LeaseName string
-	// Identity of this replica in the Lease; defaults to hostname_uuid.
+	// Identity of this replica in both its Leases; defaults to NewIdentity()
+	// (set it once per process: each default is a new random id).
 	Identity string
 	// LeaseDuration, RenewDeadline and RetryPeriod tune leader election
 	// (client-go semantics); zero means the Default* values.
@@ -55,6 +59,10 @@ type Options struct {
 	// before building a snapshot; MaxDelay bounds the wait under a steady
 	// stream of events. Zero means DefaultHoldOff / DefaultMaxDelay.
 	HoldOff, MaxDelay time.Duration
+	// NoHTTPSListener: this replica runs without an HTTPS listener; its
+	// replica Lease says so, so status.dataplane does not count it as
+	// serving the Apis that have TLS domains like a replica that has one.
+	NoHTTPSListener bool
 	// ReplicaLeaseDuration is how long a replica Lease (replicas.go) stays
 	// valid without renewal, ReplicaRenewPeriod how often it is renewed, and
 	// ReplicaPollPeriod how often the status leader reads them. Zero means
@@ -62,13 +70,20 @@ type Options struct {
 	ReplicaLeaseDuration, ReplicaRenewPeriod, ReplicaPollPeriod time.Duration
 }
 
+// NewIdentity is a replica identity: hostname_uuid. A process makes one and
+// uses it for both its Leases (status and replica), so Options passed to
+// NewStatusWriter and NewReplicas must share it.
+func NewIdentity() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s_%s", cmp.Or(host, "turnpike"), uuid.NewUUID())
+}
+
 // withDefaults fills the zero fields of o.
 func (o Options) withDefaults() Options {
 	o.LeaseNamespace = cmp.Or(o.LeaseNamespace, os.Getenv("POD_NAMESPACE"), DefaultLeaseNamespace)
 	o.LeaseName = cmp.Or(o.LeaseName, DefaultLeaseName)
 	if o.Identity == "" {
-		host, _ := os.Hostname()
-		o.Identity = fmt.Sprintf("%s_%s", cmp.Or(host, "turnpike"), uuid.NewUUID())
+		o.Identity = NewIdentity()
 	}
 	o.LeaseDuration = cmp.Or(o.LeaseDuration, DefaultLeaseDuration)
 	o.RenewDeadline = cmp.Or(o.RenewDeadline, DefaultRenewDeadline)

@@ -68,11 +68,48 @@ type Replicas struct {
 	poll     time.Duration
 	// keepOnStop leaves the Lease behind on stop, as a crash does (tests).
 	keepOnStop bool
+	// https: this replica has an HTTPS listener (ServedHashes).
+	https bool
 
 	mu      sync.Mutex
 	served  map[string]string // replaced, never mutated
 	swapped bool
 	signal  chan struct{}
+	// problem says why the Lease cannot be written ("" when it can, or when
+	// the last failure was transient); failing is set from the first failure
+	// of a streak, so a streak is logged once.
+	problem string
+	failing bool
+}
+
+// Problem says why this replica cannot write its Lease, when only an
+// operator can fix it (a missing namespace, no permission); "" otherwise.
+func (r *Replicas) Problem() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.problem
+}
+
+// recordWrite logs the first failure of a streak (with what to do when the
+// Lease namespace is the cause) and the recovery, not every retry.
+func (r *Replicas) recordWrite(ctx context.Context, err error) {
+	problem := ""
+	if err != nil {
+		problem = leaseProblem(ctx, r.kube, r.ns, r.name, replicaLeaseConsequence)
+	}
+	r.mu.Lock()
+	wasFailing, prevProblem := r.failing, r.problem
+	r.failing, r.problem = err != nil, problem
+	r.mu.Unlock()
+	switch {
+	case err == nil && wasFailing:
+		r.log.Info("the replica Lease is written again", "lease", r.ns+"/"+r.name)
+	case err == nil:
+	case problem != "" && problem != prevProblem:
+		r.log.Info("WARNING: "+problem, "lease", r.ns+"/"+r.name)
+	case !wasFailing && problem == "":
+		r.log.Error(err, "cannot record the served configuration in the replica Lease; will retry", "lease", r.ns+"/"+r.name)
+	}
 }
 
 // NewReplicas returns a Replicas that wraps dp; give it to the pipeline as
@@ -94,6 +131,7 @@ func newReplicas(opts Options, kube kubernetes.Interface, dp controllers.Datapla
 		renew:    cmp.Or(opts.ReplicaRenewPeriod, DefaultReplicaRenewPeriod),
 		poll:     cmp.Or(opts.ReplicaPollPeriod, DefaultReplicaPollPeriod),
 		signal:   make(chan struct{}, 1),
+		https:    !opts.NoHTTPSListener,
 	}
 }
 
@@ -111,10 +149,15 @@ func ReplicaLeaseName(id string) string {
 	return strings.TrimRight(name[:min(len(name), 253)], "-.")
 }
 
-// ConfigHash is the hash of one Api's entry in a table (its stages, routes,
-// authorizers and plans as served): 16 hex digits of a SHA-256 of its JSON.
-func ConfigHash(a *table.Api) string {
-	raw, err := json.Marshal(a)
+// ConfigHash is the hash of one Api as a replica serves it: its entry in the
+// table (stages, routes, authorizers and plans) and its custom-domain
+// mappings, each with its TLS settings and whether the replica serves it
+// over HTTPS. 16 hex digits of a SHA-256 of their JSON.
+func ConfigHash(a *table.Api, domains []ServedMapping) string {
+	raw, err := json.Marshal(struct {
+		Api     *table.Api      `json:"api"`
+		Domains []ServedMapping `json:"domains,omitempty"`
+	}{a, domains})
 	if err != nil { // a table that cannot be encoded still differs from others
 		raw = fmt.Appendf(nil, "unencodable %s/%s: %v", a.Namespace, a.Name, err)
 	}
@@ -122,11 +165,33 @@ func ConfigHash(a *table.Api) string {
 	return hex.EncodeToString(sum[:8])
 }
 
-// ServedHashes maps "namespace/name" of every Api in t to its ConfigHash.
-func ServedHashes(t *table.Table) map[string]string {
+// ServedMapping is one custom-domain mapping to an Api as a replica serves
+// it. HTTPS is false on a replica without an HTTPS listener, so two
+// replicas whose listeners differ publish different hashes for an Api with
+// TLS domains, and status.dataplane does not count both as up to date.
+type ServedMapping struct {
+	Hostname string     `json:"hostname"`
+	BasePath string     `json:"basePath"`
+	Stage    string     `json:"stage"`
+	TLS      *table.TLS `json:"tls,omitempty"`
+	HTTPS    bool       `json:"https"`
+}
+
+// ServedHashes maps "namespace/name" of every Api in t to its ConfigHash on
+// a replica that has an HTTPS listener or not.
+func ServedHashes(t *table.Table, httpsListener bool) map[string]string {
+	domains := map[string][]ServedMapping{}
+	for _, d := range t.Domains {
+		for _, m := range d.Mappings {
+			key := m.Namespace + "/" + m.Api
+			domains[key] = append(domains[key], ServedMapping{Hostname: d.Hostname, BasePath: m.BasePath, Stage: m.Stage,
+				TLS: d.TLS, HTTPS: httpsListener && d.TLS != nil})
+		}
+	}
 	out := make(map[string]string, len(t.Apis))
 	for _, a := range t.Apis {
-		out[a.Namespace+"/"+a.Name] = ConfigHash(a)
+		key := a.Namespace + "/" + a.Name
+		out[key] = ConfigHash(a, domains[key])
 	}
 	return out
 }
@@ -137,7 +202,7 @@ func (r *Replicas) Swap(t *table.Table) {
 	if t == nil {
 		return
 	}
-	served := ServedHashes(t)
+	served := ServedHashes(t, r.https)
 	r.mu.Lock()
 	r.served, r.swapped = served, true
 	r.mu.Unlock()
@@ -177,9 +242,8 @@ func (r *Replicas) Run(ctx context.Context) {
 		if !swapped {
 			continue
 		}
-		if err := r.write(ctx, served); err != nil && ctx.Err() == nil {
-			r.log.Error(err, "cannot record the served configuration in the replica Lease; will retry",
-				"lease", r.ns+"/"+r.name)
+		if err := r.write(ctx, served); ctx.Err() == nil {
+			r.recordWrite(ctx, err)
 		}
 		// Bound Lease writes under a burst of swaps; the last one still lands.
 		select {

@@ -27,9 +27,9 @@ import (
 func startTrackedReplica(t *testing.T, ns string, opts Options) (*harness, *Replicas) {
 	t.Helper()
 	opts.Namespace = ns
-	log := testLogger()
 	reg := prometheus.NewRegistry()
-	h := &harness{ns: ns, dp: &recordingDataplane{}}
+	h := &harness{ns: ns, dp: &recordingDataplane{}, reg: reg, logs: &logLines{}}
+	log := h.logs.logger()
 	var err error
 	h.writer, err = NewStatusWriter(restCfg, opts, reg, log)
 	require.NoError(t, err)
@@ -39,7 +39,7 @@ func startTrackedReplica(t *testing.T, ns string, opts Options) (*harness, *Repl
 	h.pipeline, err = controllers.NewPipeline(translate.Options{DefaultDomain: "example.test"}, rep, h.writer, log, reg)
 	require.NoError(t, err)
 	h.snaps = &recordingApplier{next: h.pipeline}
-	h.source, err = NewSource(restCfg, opts, h.snaps, log)
+	h.source, err = NewSource(restCfg, opts, h.snaps, log, reg)
 	require.NoError(t, err)
 	require.NoError(t, h.source.Manager().Add(h.writer))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -157,9 +157,24 @@ func TestConfigHashChangesWithTheApiEntryAndOnlyWithIt(t *testing.T) {
 		return &table.Api{Namespace: "shop", Name: "pets", Hosts: []string{"pets.shop.example.test"},
 			Stages: []*table.Stage{{Name: "prod", Routes: []*table.Route{{Key: key}}}}}
 	}
-	require.Equal(t, ConfigHash(mk("GET /pets")), ConfigHash(mk("GET /pets")))
-	require.NotEqual(t, ConfigHash(mk("GET /pets")), ConfigHash(mk("POST /pets")))
-	require.Len(t, ConfigHash(mk("GET /pets")), 16)
+	require.Equal(t, ConfigHash(mk("GET /pets"), nil), ConfigHash(mk("GET /pets"), nil))
+	require.NotEqual(t, ConfigHash(mk("GET /pets"), nil), ConfigHash(mk("POST /pets"), nil))
+	require.Len(t, ConfigHash(mk("GET /pets"), nil), 16)
+}
+
+func TestAReplicaWithoutAnHTTPSListenerServesTLSDomainsDifferently(t *testing.T) {
+	api := func(name string) *table.Api {
+		return &table.Api{Namespace: "shop", Name: name, Stages: []*table.Stage{{Name: "prod", Routes: []*table.Route{}}}}
+	}
+	tbl, err := table.NewWithDomains([]*table.Api{api("pets"), api("toys")}, nil, []*table.Domain{
+		{Hostname: "api.example.com", TLS: &table.TLS{Secret: "shop/tls", MinVersion: table.TLSVersion12, Err: "Secret \"tls\" not found"},
+			Mappings: []*table.Mapping{{Namespace: "shop", Api: "pets", Stage: "prod"}}},
+	})
+	require.NoError(t, err)
+	with, without := ServedHashes(tbl, true), ServedHashes(tbl, false)
+	require.NotEqual(t, with["shop/pets"], without["shop/pets"], "HTTPS on a TLS domain is part of what a replica serves")
+	require.Equal(t, with["shop/toys"], without["shop/toys"], "an Api without TLS domains is served alike")
+	require.Equal(t, ConfigHash(api("toys"), nil), with["shop/toys"])
 }
 
 // events lists the Events on the object kind/name in ns.

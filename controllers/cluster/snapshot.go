@@ -2,53 +2,34 @@ package cluster
 
 import (
 	"cmp"
-	"context"
-	"fmt"
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/turnpike-io/turnpike/api/v1alpha1"
+	"github.com/turnpike-io/turnpike/controllers"
 	"github.com/turnpike-io/turnpike/controllers/translate"
 )
 
-// listSnapshot lists every watched object from the caches into a Snapshot,
-// each kind sorted by namespace then name.
-//
-// Lists use UnsafeDisableDeepCopy: the items share maps and slices with the
-// cache. That is safe because nothing downstream mutates a snapshot (the
-// translator is pure, the pipeline only reads and hashes) and the informers
-// replace cached objects rather than modify them.
-func listSnapshot(ctx context.Context, r client.Reader, secrets *secretInformers, namespace string) (*translate.Snapshot, error) {
-	opts := []client.ListOption{client.UnsafeDisableDeepCopy}
-	if namespace != "" {
-		opts = append(opts, client.InNamespace(namespace))
-	}
-	var (
-		apis      v1alpha1.ApiList
-		routes    v1alpha1.RouteList
-		stages    v1alpha1.StageList
-		auths     v1alpha1.AuthorizerList
-		plans     v1alpha1.UsagePlanList
-		services  corev1.ServiceList
-		endpoints discoveryv1.EndpointSliceList
-	)
-	for _, l := range []client.ObjectList{&apis, &routes, &stages, &auths, &plans, &services, &endpoints} {
-		if err := r.List(ctx, l, opts...); err != nil {
-			return nil, fmt.Errorf("list %T from cache: %w", l, err)
-		}
-	}
-	secretList, err := secrets.list()
-	if err != nil {
-		return nil, err
-	}
+// snapshot copies every watched object from the stores into a Snapshot,
+// each kind sorted by namespace then name. The copies are shallow (listAs):
+// nothing downstream mutates a snapshot (the translator is pure, the
+// pipeline only reads and hashes) and the stores replace objects rather
+// than modify them.
+func (s *Source) snapshot() *translate.Snapshot {
+	w := s.byName
 	snap := &translate.Snapshot{
-		Apis: apis.Items, Routes: routes.Items, Stages: stages.Items, Authorizers: auths.Items,
-		UsagePlans: plans.Items, Services: services.Items, EndpointSlices: endpoints.Items,
-		Secrets: secretList,
+		Apis:           listAs[v1alpha1.Api](w["apis.turnpike.io"].store),
+		Routes:         listAs[v1alpha1.Route](w["routes.turnpike.io"].store),
+		Stages:         listAs[v1alpha1.Stage](w["stages.turnpike.io"].store),
+		Authorizers:    listAs[v1alpha1.Authorizer](w["authorizers.turnpike.io"].store),
+		UsagePlans:     listAs[v1alpha1.UsagePlan](w["usageplans.turnpike.io"].store),
+		Services:       listAs[corev1.Service](w["services"].store),
+		EndpointSlices: listAs[discoveryv1.EndpointSlice](w["endpointslices.discovery.k8s.io"].store),
+		Secrets: append(listAs[corev1.Secret](w["secrets/"+string(controllers.SecretTypeTLS)].store),
+			listAs[corev1.Secret](w["secrets/"+string(controllers.SecretTypeAPIKey)].store)...),
 	}
 	sortObjects(snap.Apis)
 	sortObjects(snap.Routes)
@@ -58,7 +39,7 @@ func listSnapshot(ctx context.Context, r client.Reader, secrets *secretInformers
 	sortObjects(snap.Services)
 	sortObjects(snap.EndpointSlices)
 	sortObjects(snap.Secrets)
-	return snap, nil
+	return snap
 }
 
 // sortObjects sorts items by namespace, then name. It sorts small keys and

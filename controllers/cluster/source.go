@@ -4,18 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
-	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
+	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
-	toolscache "k8s.io/client-go/tools/cache"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
@@ -31,21 +28,27 @@ type Applier interface {
 // Source watches the API server and applies a snapshot after every burst of
 // changes. Create it with NewSource, run it with Start.
 //
-// Every event of every watched kind pokes one aggregate trigger (the
+// Every change of every watched resource pokes one aggregate trigger (the
 // equivalent of a single reconcile key); one goroutine coalesces the pokes
 // (HoldOff after the last event, at most MaxDelay after the first), lists all
-// objects from the caches and calls Apply. Apply is therefore never called
-// concurrently by a Source.
+// objects from the watches' stores and calls Apply. Apply is therefore never
+// called concurrently by a Source.
+//
+// The watches are client-go Reflectors with a short reconnect backoff
+// (watch.go), not informers: after an API-server outage an edit is live
+// within seconds of the API server being back. watchHealth logs lost and
+// restored watches once per outage and exports their state as metrics.
 type Source struct {
-	opts     Options
-	log      logr.Logger
-	applier  Applier
-	mgr      manager.Manager
-	secrets  *secretInformers
-	trigger  chan struct{}
-	synced   atomic.Bool
-	builds   atomic.Int64
-	watchers []client.Object
+	opts    Options
+	log     logr.Logger
+	applier Applier
+	mgr     manager.Manager
+	watches []*kindWatch
+	byName  map[string]*kindWatch
+	health  *watchHealth
+	trigger chan struct{}
+	synced  atomic.Bool
+	builds  atomic.Int64
 }
 
 // NewScheme returns a scheme with the core Kubernetes and Turnpike kinds.
@@ -60,24 +63,19 @@ func NewScheme() (*runtime.Scheme, error) {
 	return s, nil
 }
 
-// NewSource builds the manager (no leader election, no metrics or health
-// servers of its own: cmd serves those), registers the informers and their
-// event handlers, and the two filtered Secret informers. Nothing runs until
-// Start.
-func NewSource(cfg *rest.Config, opts Options, applier Applier, log logr.Logger) (*Source, error) {
+// NewSource builds the manager (no leader election, no cache, no metrics or
+// health servers of its own: cmd serves those; it only runs runnables) and
+// the watches, and registers the watch metrics on reg (nil: none). Nothing
+// runs until Start.
+func NewSource(cfg *rest.Config, opts Options, applier Applier, log logr.Logger, reg prometheus.Registerer) (*Source, error) {
 	opts = opts.withDefaults()
 	scheme, err := NewScheme()
 	if err != nil {
 		return nil, err
 	}
-	cacheOpts := cache.Options{DefaultTransform: cache.TransformStripManagedFields()}
-	if opts.Namespace != "" {
-		cacheOpts.DefaultNamespaces = map[string]cache.Config{opts.Namespace: {}}
-	}
 	mgr, err := manager.New(cfg, manager.Options{
 		Scheme:                 scheme,
 		Logger:                 log,
-		Cache:                  cacheOpts,
 		LeaderElection:         false,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
@@ -85,30 +83,29 @@ func NewSource(cfg *rest.Config, opts Options, applier Applier, log logr.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("cluster source: manager: %w", err)
 	}
-	s := &Source{
-		opts: opts, log: log, applier: applier, mgr: mgr,
-		trigger: make(chan struct{}, 1),
-		watchers: []client.Object{
-			&v1alpha1.Api{}, &v1alpha1.Route{}, &v1alpha1.Stage{}, &v1alpha1.Authorizer{},
-			&v1alpha1.UsagePlan{}, &corev1.Service{}, &discoveryv1.EndpointSlice{},
-		},
-	}
-	handler := toolscache.ResourceEventHandlerFuncs{
-		AddFunc:    func(any) { s.poke() },
-		UpdateFunc: func(any, any) { s.poke() },
-		DeleteFunc: func(any) { s.poke() },
-	}
-	for _, obj := range s.watchers {
-		inf, err := mgr.GetCache().GetInformer(context.Background(), obj)
-		if err != nil {
-			return nil, fmt.Errorf("cluster source: informer for %T: %w", obj, err)
-		}
-		if _, err := inf.AddEventHandler(handler); err != nil {
-			return nil, fmt.Errorf("cluster source: handler for %T: %w", obj, err)
-		}
-	}
-	if s.secrets, err = newSecretInformers(cfg, opts.Namespace, handler); err != nil {
+	// Watches retry on their own schedule; client-side rate limiting would
+	// only delay a relist after an outage.
+	wcfg := rest.CopyConfig(cfg)
+	wcfg.QPS, wcfg.Burst = -1, 0
+	specs, err := watchSpecs(wcfg, scheme)
+	if err != nil {
 		return nil, err
+	}
+	s := &Source{opts: opts, log: log, applier: applier, mgr: mgr, trigger: make(chan struct{}, 1), byName: map[string]*kindWatch{}}
+	names := make([]string, len(specs))
+	for i, sp := range specs {
+		names[i] = sp.resource
+	}
+	s.health = newWatchHealth(log, names)
+	for _, sp := range specs {
+		w := newKindWatch(sp, opts.Namespace, s.poke, s.health)
+		s.watches = append(s.watches, w)
+		s.byName[sp.resource] = w
+	}
+	if reg != nil {
+		if err := reg.Register(newWatchCollector(s.health)); err != nil {
+			return nil, fmt.Errorf("cluster source: metrics: %w", err)
+		}
 	}
 	if err := mgr.Add(&loop{s}); err != nil {
 		return nil, err
@@ -121,12 +118,12 @@ func NewSource(cfg *rest.Config, opts Options, applier Applier, log logr.Logger)
 // manager has no leader election).
 func (s *Source) Manager() manager.Manager { return s.mgr }
 
-// Start runs the informers and the snapshot loop until ctx is done. It returns
+// Start runs the watches and the snapshot loop until ctx is done. It returns
 // nil after a clean shutdown.
 func (s *Source) Start(ctx context.Context) error { return s.mgr.Start(ctx) }
 
-// HasSynced reports whether every informer has synced at least once. It stays
-// true afterwards (caches are kept through API-server outages).
+// HasSynced reports whether every watch has listed its resource at least
+// once. It stays true afterwards (stores are kept through API-server outages).
 func (s *Source) HasSynced() bool { return s.synced.Load() }
 
 // Builds is the number of snapshots handed to the Applier so far.
@@ -148,25 +145,46 @@ type loop struct{ s *Source }
 // translates.
 func (l *loop) NeedLeaderElection() bool { return false }
 
-// Start waits for all caches, then builds a snapshot after each burst of events.
+// Start runs the watches, waits until every one has listed, then builds a
+// snapshot after each burst of events.
 func (l *loop) Start(ctx context.Context) error {
 	s := l.s
-	// The Secret informers get their own context: shutdown waits for their
-	// goroutines, which only end once that context is cancelled.
-	ictx, cancel := context.WithCancel(ctx)
-	s.secrets.start(ictx)
-	defer func() { cancel(); s.secrets.shutdown() }()
-	if !s.mgr.GetCache().WaitForCacheSync(ctx) || !s.secrets.waitForSync(ctx) {
-		if ctx.Err() != nil {
-			return nil
-		}
-		return errors.New("cluster source: informer caches did not sync")
+	var wg sync.WaitGroup
+	for _, w := range s.watches {
+		wg.Go(func() { w.run(ctx) })
+	}
+	defer wg.Wait()
+	if !s.waitForSync(ctx) {
+		return nil // ctx is done
 	}
 	s.synced.Store(true)
-	s.log.Info("informer caches synced", "namespace", s.opts.Namespace)
+	s.log.Info("every watch has listed its resource", "namespace", s.opts.Namespace)
 	s.poke() // the first table, even with no objects at all
 	s.run(ctx)
 	return nil
+}
+
+// waitForSync polls until every watch has listed once, or ctx is done.
+func (s *Source) waitForSync(ctx context.Context) bool {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for !s.allSynced() {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+		}
+	}
+	return true
+}
+
+func (s *Source) allSynced() bool {
+	for _, w := range s.watches {
+		if !w.synced.Load() {
+			return false
+		}
+	}
+	return true
 }
 
 // run coalesces pokes and builds snapshots until ctx is done. A failed build is
@@ -211,16 +229,13 @@ func (s *Source) coalesce(ctx context.Context) bool {
 	}
 }
 
-// build lists everything from the caches and applies the snapshot. It refuses
-// to run before the caches have synced.
-func (s *Source) build(ctx context.Context) error {
-	if !s.synced.Load() || !s.secrets.hasSynced() {
-		return errors.New("informer caches have not synced")
+// build lists everything from the stores and applies the snapshot. It
+// refuses to run before every watch has listed.
+func (s *Source) build(context.Context) error {
+	if !s.synced.Load() {
+		return errors.New("the watches have not listed every resource yet")
 	}
-	snap, err := listSnapshot(ctx, s.mgr.GetCache(), s.secrets, s.opts.Namespace)
-	if err != nil {
-		return err
-	}
+	snap := s.snapshot()
 	s.applier.Apply(snap)
 	s.builds.Add(1)
 	return nil

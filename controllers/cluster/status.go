@@ -49,6 +49,10 @@ type StatusWriter struct {
 
 	// events emits Events on rejections (events.go).
 	events rejectionEvents
+	// blocked says why this replica does not campaign (leader.go); guarded by mu.
+	blocked string
+	// writeFailing is set from a failed write until one succeeds (worker only).
+	writeFailing bool
 
 	signal chan struct{}
 }
@@ -229,9 +233,21 @@ func (w *StatusWriter) flush(ctx context.Context) (failed bool) {
 		if err := w.write(ctx, st); err != nil {
 			failed = true
 			w.metrics.errors.Inc()
-			w.log.Error(err, "status write failed; will retry", "kind", st.Kind, "namespace", st.Namespace, "name", st.Name)
 			w.redirty(st.ObjectRef)
+			if w.writeFailing {
+				w.log.V(1).Info("status write failed; will retry", "kind", st.Kind, "namespace", st.Namespace, "name", st.Name, "error", err.Error())
+				continue
+			}
+			// Once per streak (an API-server outage fails every write):
+			// turnpike_status_write_errors_total counts them all.
+			w.writeFailing = true
+			w.log.Error(err, "status write failed; will retry (further failures are counted in turnpike_status_write_errors_total until writes succeed again)",
+				"kind", st.Kind, "namespace", st.Namespace, "name", st.Name)
 		}
+	}
+	if !failed && len(batch) > 0 && w.writeFailing {
+		w.writeFailing = false
+		w.log.Info("status writes succeed again")
 	}
 	return failed
 }

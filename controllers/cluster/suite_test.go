@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -191,24 +192,68 @@ type harness struct {
 	writer   *StatusWriter
 	source   *Source
 	snaps    *recordingApplier
+	reg      *prometheus.Registry
+	// logs holds every line the replica logged.
+	logs *logLines
 	// stop stops the replica and waits for it; safe to call twice.
 	stop func()
+}
+
+// logLines collects log lines (and prints them with TURNPIKE_TEST_LOG).
+type logLines struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *logLines) logger() logr.Logger {
+	print := os.Getenv("TURNPIKE_TEST_LOG") != ""
+	return funcr.New(func(prefix, args string) {
+		l.mu.Lock()
+		l.lines = append(l.lines, prefix+" "+args)
+		l.mu.Unlock()
+		if print {
+			fmt.Fprintln(os.Stderr, prefix, args)
+		}
+	}, funcr.Options{Verbosity: 1})
+}
+
+// matching returns the lines that contain every one of parts.
+func (l *logLines) matching(parts ...string) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, line := range l.lines {
+		ok := true
+		for _, p := range parts {
+			ok = ok && strings.Contains(line, p)
+		}
+		if ok {
+			out = append(out, line)
+		}
+	}
+	return out
 }
 
 // startReplica runs a replica until the test ends. opts.Namespace is set to ns.
 func startReplica(t *testing.T, ns string, opts Options) *harness {
 	t.Helper()
+	return startReplicaWith(t, ns, opts, translate.Options{DefaultDomain: "example.test"})
+}
+
+// startReplicaWith is startReplica with the translator's options.
+func startReplicaWith(t *testing.T, ns string, opts Options, topts translate.Options) *harness {
+	t.Helper()
 	opts.Namespace = ns
-	log := testLogger()
 	reg := prometheus.NewRegistry()
-	h := &harness{ns: ns, dp: &recordingDataplane{}}
+	h := &harness{ns: ns, dp: &recordingDataplane{}, reg: reg, logs: &logLines{}}
+	log := h.logs.logger()
 	var err error
 	h.writer, err = NewStatusWriter(restCfg, opts, reg, log)
 	require.NoError(t, err)
-	h.pipeline, err = controllers.NewPipeline(translate.Options{DefaultDomain: "example.test"}, h.dp, h.writer, log, reg)
+	h.pipeline, err = controllers.NewPipeline(topts, h.dp, h.writer, log, reg)
 	require.NoError(t, err)
 	h.snaps = &recordingApplier{next: h.pipeline}
-	h.source, err = NewSource(restCfg, opts, h.snaps, log)
+	h.source, err = NewSource(restCfg, opts, h.snaps, log, reg)
 	require.NoError(t, err)
 	require.NoError(t, h.source.Manager().Add(h.writer))
 

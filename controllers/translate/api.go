@@ -102,9 +102,9 @@ func (a *apiState) baseURL() string {
 	return "http://" + a.table.Hosts[0]
 }
 
-// status is the Api's ObjectStatus, complete once Stages and Routes ran.
-func (a *apiState) status() ObjectStatus {
-	st := objectStatus(KindApi, &a.obj.ObjectMeta, a.v)
+// apiStatus is the Api's ObjectStatus, complete once Stages and Routes ran.
+func (tr *translator) apiStatus(a *apiState) ObjectStatus {
+	st := tr.objectStatus(KindApi, &a.obj.ObjectMeta, a.obj.Status.Conditions, a.v)
 	if u := a.baseURL(); u != "" {
 		st.Endpoints = []string{u + "/"}
 	}

@@ -43,7 +43,7 @@ func (tr *translator) translateAuthorizers(auths []v1alpha1.Authorizer) {
 		if st.problem == nil {
 			st.table = authorizerTable(a, svc)
 		}
-		tr.statuses = append(tr.statuses, objectStatus(KindAuthorizer, &a.ObjectMeta, v))
+		tr.statuses = append(tr.statuses, tr.objectStatus(KindAuthorizer, &a.ObjectMeta, a.Status.Conditions, v))
 	}
 }
 

@@ -1,6 +1,8 @@
 package translate
 
 import (
+	"time"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/turnpike-io/turnpike/api/v1alpha1"
@@ -30,6 +32,13 @@ type verdict struct {
 	resolved *issue
 	// programmed: the dataplane does not serve the object as configured.
 	programmed *issue
+	// partly, when the object is Programmed and Ready, says what does not
+	// work (a Route that answers 500 in some of its stages); it becomes the
+	// message of those two True conditions.
+	partly string
+	// okReason, when set, replaces the default reason of a True Programmed
+	// and Ready (a UsagePlan that selects no key).
+	okReason string
 }
 
 // mostTelling is the issue Ready reports: an invalid object first, then a
@@ -62,10 +71,16 @@ func (v verdict) firstWhere(f func(*issue) bool) *issue {
 	return nil
 }
 
+// stalledIssue and waitingIssue are the issues Stalled and Reconciling report.
+func (v verdict) stalledIssue() *issue { return v.firstWhere(func(i *issue) bool { return i.stalled }) }
+func (v verdict) waitingIssue() *issue { return v.firstWhere(func(i *issue) bool { return i.waiting }) }
+
 // conditions turns a verdict into the six conditions, in a fixed order.
 // ObservedGeneration is the object's generation; LastTransitionTime stays zero
 // (the status writer keeps the stored time when a status did not change).
-func conditions(gen int64, kind string, v verdict) []metav1.Condition {
+// gaveUp is set when the object waited longer than the grace period
+// (grace.go): Stalled then reports the waiting issue, and Reconciling is False.
+func conditions(gen int64, kind string, v verdict, gaveUp bool) []metav1.Condition {
 	cond := func(typ string, i *issue, okReason, okMessage string) metav1.Condition {
 		c := metav1.Condition{Type: typ, ObservedGeneration: gen, Status: metav1.ConditionTrue, Reason: okReason, Message: okMessage}
 		if i != nil {
@@ -73,21 +88,32 @@ func conditions(gen int64, kind string, v verdict) []metav1.Condition {
 		}
 		return c
 	}
+	programmedMsg, readyMsg := "The gateway serves the "+kind+" as configured", "The "+kind+" is ready"
+	if v.partly != "" {
+		programmedMsg, readyMsg = v.partly, v.partly
+	}
+	programmedReason, readyReason := v1alpha1.ReasonProgrammed, v1alpha1.ReasonReady
+	if v.okReason != "" {
+		programmedReason, readyReason = v.okReason, v.okReason
+	}
 	out := []metav1.Condition{
 		cond(v1alpha1.ConditionAccepted, v.accepted, v1alpha1.ReasonAccepted, "The "+kind+" is valid"),
 		cond(v1alpha1.ConditionResolvedRefs, v.resolved, v1alpha1.ReasonResolvedRefs, "Every reference resolves"),
-		cond(v1alpha1.ConditionProgrammed, v.programmed, v1alpha1.ReasonProgrammed, "The gateway serves the "+kind+" as configured"),
-		cond(v1alpha1.ConditionReady, v.mostTelling(), v1alpha1.ReasonReady, "The "+kind+" is ready"),
+		cond(v1alpha1.ConditionProgrammed, v.programmed, programmedReason, programmedMsg),
+		cond(v1alpha1.ConditionReady, v.mostTelling(), readyReason, readyMsg),
 	}
-	stalled := v.firstWhere(func(i *issue) bool { return i.stalled })
+	stalled := v.stalledIssue()
 	var waiting *issue
 	if stalled == nil {
 		// Reconciling and Stalled are never both True: kstatus readers treat
 		// Stalled as final, so an object the user must fix is not "in progress".
-		waiting = v.firstWhere(func(i *issue) bool { return i.waiting })
+		waiting = v.waitingIssue()
 	}
 	rec := metav1.Condition{Type: v1alpha1.ConditionReconciling, ObservedGeneration: gen, Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonStable, Message: "Nothing to wait for"}
-	if waiting != nil {
+	if waiting != nil && gaveUp {
+		stalled = waiting
+		rec.Reason, rec.Message = v1alpha1.ReasonGracePeriodExpired, "Stopped waiting after the grace period; see Stalled"
+	} else if waiting != nil {
 		rec.Status, rec.Reason, rec.Message = metav1.ConditionTrue, v1alpha1.ReasonWaiting, waiting.message
 	}
 	st := metav1.Condition{Type: v1alpha1.ConditionStalled, ObservedGeneration: gen, Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonStable, Message: "Nothing needs the user's attention"}
@@ -97,11 +123,36 @@ func conditions(gen int64, kind string, v verdict) []metav1.Condition {
 	return append(out, rec, st)
 }
 
-// objectStatus is the ObjectStatus of one object with its conditions.
-func objectStatus(kind string, meta *metav1.ObjectMeta, v verdict) ObjectStatus {
+// objectStatus is the ObjectStatus of one object with its conditions. stored
+// are the conditions the object's status holds now (from the snapshot): they
+// date the start of a wait for the grace period.
+func (tr *translator) objectStatus(kind string, meta *metav1.ObjectMeta, stored []metav1.Condition, v verdict) ObjectStatus {
 	return ObjectStatus{
 		ObjectRef:  ObjectRef{Kind: kind, Namespace: meta.Namespace, Name: meta.Name},
 		Generation: meta.Generation,
-		Conditions: conditions(meta.Generation, kind, v),
+		Conditions: tr.conditions(kind, meta, stored, v),
+	}
+}
+
+// conditions is conditions() with the grace period applied.
+func (tr *translator) conditions(kind string, meta *metav1.ObjectMeta, stored []metav1.Condition, v verdict) []metav1.Condition {
+	gaveUp := false
+	if v.stalledIssue() == nil {
+		if w := v.waitingIssue(); w != nil {
+			gaveUp = tr.waitedTooLong(meta.Generation, stored, w)
+		}
+	}
+	return conditions(meta.Generation, kind, v, gaveUp)
+}
+
+// noteChange records t as a time at which the translation's output changes
+// without any input change; Result.NextChange is the earliest such time
+// after Options.Now.
+func (tr *translator) noteChange(t time.Time) {
+	if tr.now.IsZero() || !t.After(tr.now) {
+		return
+	}
+	if tr.next.IsZero() || t.Before(tr.next) {
+		tr.next = t
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -62,6 +63,8 @@ func decodeInto(s *Snapshot, doc []byte) error {
 		s.EndpointSlices, err = appendDecoded(s.EndpointSlices, doc, func(o *discoveryv1.EndpointSlice) *metav1.ObjectMeta { return &o.ObjectMeta })
 	case "Secret":
 		s.Secrets, err = appendDecoded(s.Secrets, doc, func(o *corev1.Secret) *metav1.ObjectMeta { return &o.ObjectMeta })
+	case "Options":
+		// The case's translate.Options (caseOptions); not part of the snapshot.
 	default:
 		return fmt.Errorf("unknown kind %q", tm.Kind)
 	}
@@ -81,4 +84,34 @@ func appendDecoded[T any](list []T, doc []byte, meta func(*T) *metav1.ObjectMeta
 		m.Generation = 1
 	}
 	return append(list, obj), nil
+}
+
+// caseOptions are testOptions with the fields a case's "kind: Options"
+// document sets (at most one; none keeps testOptions).
+func caseOptions(data []byte) (Options, error) {
+	o := testOptions
+	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	for {
+		doc, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return o, nil
+		}
+		if err != nil {
+			return o, err
+		}
+		var tm metav1.TypeMeta
+		if err := yaml.Unmarshal(doc, &tm); err != nil || tm.Kind != "Options" {
+			continue
+		}
+		var c struct {
+			metav1.TypeMeta `json:",inline"`
+			NoHTTPSListener bool            `json:"noHTTPSListener"`
+			DenyEgress      []netip.Prefix  `json:"denyEgress"`
+			GracePeriod     metav1.Duration `json:"gracePeriod"`
+		}
+		if err := yaml.UnmarshalStrict(doc, &c); err != nil {
+			return o, err
+		}
+		o.NoHTTPSListener, o.DenyEgress, o.GracePeriod = c.NoHTTPSListener, c.DenyEgress, c.GracePeriod.Duration
+	}
 }

@@ -32,8 +32,14 @@ import (
 //     and the Stage gets ResolvedRefs=False (SecretNotFound with
 //     Reconciling=True, as the Secret may still appear; InvalidCertificate with
 //     Stalled=True). Plain HTTP on a hostname without mutual TLS still serves.
-//   - invokeURLs list the served, working mappings: https://host/basePath when
-//     the hostname has TLS, http://host/basePath otherwise.
+//   - invokeURLs list the served, working mappings as the running replicas
+//     serve them: https://host/basePath when the hostname has TLS and the
+//     gateway an HTTPS listener, http://host/basePath otherwise; a hostname
+//     with TLS on a gateway without an HTTPS listener (Options.NoHTTPSListener)
+//     gets NoHTTPSListener (Programmed=False, Stalled=True): served over plain
+//     HTTP only, or not at all with mutual TLS.
+//   - A certificate's notBefore and notAfter are noted as times at which the
+//     result changes (Result.NextChange), so expiry shows without an edit.
 
 // Data keys of kubernetes.io/tls Secrets.
 const (
@@ -84,49 +90,72 @@ func tlsSettings(t *v1alpha1.DomainTLS) string {
 }
 
 // stageDomains claims, resolves and (for a served stage) maps the Stage's
-// domains, and folds their problems into v and status (conditions and
-// invokeURLs). It runs for Accepted Stages only, in translateStages' order.
-func (tr *translator) stageDomains(st *stageState, v *verdict, status *ObjectStatus) {
-	obj := st.obj
-	var conflict, broken *issue
-	problems := 0
+// domains, and folds their problems into st.v and st.status.InvokeURLs. It
+// runs for Accepted Stages only, in translateStages' order.
+func (tr *translator) stageDomains(st *stageState) {
+	obj, v := st.obj, &st.v
+	var conflicts, broken, listener []*issue
 	for i := range obj.Spec.Domains {
 		d := &obj.Spec.Domains[i]
 		host, base := strings.ToLower(d.Hostname), strings.Trim(d.BasePath, "/")
 		if iss := tr.claimDomain(obj, host, base, d.TLS); iss != nil {
-			conflict, problems = cmp.Or(conflict, iss), problems+1
+			conflicts = append(conflicts, iss)
 			continue
 		}
 		res := tr.domainTLS(obj.Namespace, host, d.TLS)
 		if res.issue != nil {
-			broken, problems = cmp.Or(broken, res.issue), problems+1
+			broken = append(broken, res.issue)
+		}
+		if d.TLS != nil && tr.noHTTPS {
+			listener = append(listener, noHTTPSListener(host, d.TLS))
 		}
 		if st.table == nil {
 			continue
 		}
 		tr.mapDomain(host, base, res.tls, st)
-		if res.issue == nil {
-			status.InvokeURLs = append(status.InvokeURLs, domainURL(host, base, d.TLS != nil))
+		if url := tr.servedURL(host, base, d.TLS); res.issue == nil && url != "" {
+			st.status.InvokeURLs = append(st.status.InvokeURLs, url)
 		}
 	}
-	if problems == 0 {
+	all := slices.Concat(conflicts, broken, listener)
+	if len(all) == 0 {
 		return
 	}
-	if broken != nil {
-		v.resolved = cmp.Or(v.resolved, withMore(broken, problems))
+	if len(broken) > 0 {
+		v.resolved = cmp.Or(v.resolved, joinIssues(broken...))
 	}
-	v.programmed = cmp.Or(v.programmed, withMore(cmp.Or(conflict, broken), problems))
-	status.Conditions = conditions(obj.Generation, KindStage, *v)
+	v.programmed = cmp.Or(v.programmed, joinIssues(all...))
 }
 
-// withMore is i, its message counting the other problems of spec.domains.
-func withMore(i *issue, problems int) *issue {
-	if problems < 2 {
-		return i
+// servedURL is the invoke URL of a working mapping as the running replicas
+// serve it: https:// with TLS and an HTTPS listener, http:// without TLS or
+// (TLS without client certificates) without an HTTPS listener, "" when a
+// mutual-TLS hostname cannot be reached at all.
+func (tr *translator) servedURL(host, base string, t *v1alpha1.DomainTLS) string {
+	switch {
+	case t == nil:
+		return domainURL(host, base, false)
+	case !tr.noHTTPS:
+		return domainURL(host, base, true)
+	case t.ClientCASecretName == "":
+		return domainURL(host, base, false)
 	}
-	more := *i
-	more.message = fmt.Sprintf("%s (and %d more problems with spec.domains)", i.message, problems-1)
-	return &more
+	return ""
+}
+
+// noHTTPSListener is the issue of a TLS hostname on a gateway without an
+// HTTPS listener; only the operator can fix it.
+func noHTTPSListener(host string, t *v1alpha1.DomainTLS) *issue {
+	served := "so it is served over plain HTTP only"
+	if t.ClientCASecretName != "" {
+		served = "and mutual TLS needs HTTPS, so it is not served at all"
+	}
+	return &issue{
+		reason: v1alpha1.ReasonNoHTTPSListener,
+		message: "spec.domains: hostname " + quote(host) + " has tls, but the gateway runs without an HTTPS listener (--https-addr is empty), " +
+			served + "; start the gateway with --https-addr or remove tls",
+		stalled: true,
+	}
 }
 
 // claimDomain claims (host, base) for the Stage and returns the
@@ -258,6 +287,10 @@ func (tr *translator) loadCertificate(out *table.TLS, ns, host, name string) *is
 	}
 	leaf := cert.Leaf
 	out.Serial, out.NotAfter = leaf.SerialNumber.Text(16), leaf.NotAfter.UTC()
+	// The verdict below changes when the certificate becomes valid and just
+	// after it expires (x509: valid while notBefore <= now <= notAfter).
+	tr.noteChange(leaf.NotBefore)
+	tr.noteChange(leaf.NotAfter.Add(time.Nanosecond))
 	switch {
 	case !tr.domains.now.IsZero() && tr.domains.now.After(leaf.NotAfter):
 		return badCertificate(host, fmt.Sprintf("the certificate in Secret %q expired at %s", name, leaf.NotAfter.UTC().Format(time.RFC3339)))

@@ -16,7 +16,8 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata/*.out.yaml from the translator's output")
 
-// testOptions are the options of every golden case.
+// testOptions are the options of every golden case; a case may change
+// some of them in a "kind: Options" document (caseOptions).
 var testOptions = Options{DefaultDomain: "execute-api.localhost", Now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 
 // golden is what a case's .out.yaml holds: the Result (table and statuses)
@@ -25,6 +26,8 @@ type golden struct {
 	Table        *table.Table       `json:"table"`
 	Statuses     []ObjectStatus     `json:"statuses"`
 	EndpointSets table.EndpointSets `json:"endpointSets,omitempty"`
+	// NextChange is Result.NextChange (omitted when zero).
+	NextChange time.Time `json:"nextChange,omitzero"`
 }
 
 func TestGolden(t *testing.T) {
@@ -35,12 +38,12 @@ func TestGolden(t *testing.T) {
 	for _, in := range inputs {
 		name := strings.TrimSuffix(filepath.Base(in), ".in.yaml")
 		t.Run(name, func(t *testing.T) {
-			s := loadCase(t, in)
-			res := Translate(s, testOptions)
+			s, opts := loadCaseWithOptions(t, in)
+			res := Translate(s, opts)
 			if res.Err != nil {
 				t.Fatalf("table.New rejected the translator's table (translator bug): %v", res.Err)
 			}
-			got, err := yaml.Marshal(golden{Table: res.Table, Statuses: res.Statuses, EndpointSets: EndpointSets(s)})
+			got, err := yaml.Marshal(golden{Table: res.Table, Statuses: res.Statuses, EndpointSets: EndpointSets(s), NextChange: res.NextChange})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -64,6 +67,13 @@ func TestGolden(t *testing.T) {
 
 func loadCase(t testing.TB, path string) *Snapshot {
 	t.Helper()
+	s, _ := loadCaseWithOptions(t, path)
+	return s
+}
+
+// loadCaseWithOptions reads a case's snapshot and its options (caseOptions).
+func loadCaseWithOptions(t testing.TB, path string) (*Snapshot, Options) {
+	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -72,7 +82,11 @@ func loadCase(t testing.TB, path string) *Snapshot {
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
-	return s
+	opts, err := caseOptions(data)
+	if err != nil {
+		t.Fatalf("%s: Options: %v", path, err)
+	}
+	return s, opts
 }
 
 // generic turns YAML into maps and slices, so go-cmp prints a structural diff.

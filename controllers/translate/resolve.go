@@ -118,6 +118,9 @@ func (tr *translator) resolveService(r *v1alpha1.Route, st *stageState) (*table.
 			waiting: true,
 		}
 	}
+	if svc.Spec.Type == corev1.ServiceTypeExternalName {
+		return nil, externalNameIssue(name, where, svc.Spec.ExternalName, ref.Port)
+	}
 	for _, p := range svc.Spec.Ports {
 		if p.Port == ref.Port {
 			return &table.ServiceTarget{Namespace: r.Namespace, Name: name, Port: ref.Port, PortName: p.Name}, nil
@@ -129,6 +132,21 @@ func (tr *translator) resolveService(r *v1alpha1.Route, st *stageState) (*table.
 			name, where, ref.Port, portList(svc.Spec.Ports)),
 		hint:    fmt.Sprintf("Service %q has no port %d", name, ref.Port),
 		waiting: true,
+	}
+}
+
+// externalNameIssue refuses a SERVICE integration to an ExternalName
+// Service: it has no EndpointSlices, so there is nothing to load-balance
+// over. HTTP_PROXY reaches the name instead, through the same egress guard
+// and DNS resolution as any other uri.
+func externalNameIssue(name, where, external string, port int32) *issue {
+	what := fmt.Sprintf("Service %q%s is of type ExternalName (%q), which has no endpoints for a SERVICE integration", name, where, external)
+	return &issue{
+		reason: v1alpha1.ReasonExternalNameService,
+		message: fmt.Sprintf("%s; use type HTTP_PROXY with uri \"http://%s:%d/...\" instead (the Route answers 500 until then)",
+			what, external, port),
+		hint:    what + "; use an HTTP_PROXY integration",
+		stalled: true,
 	}
 }
 

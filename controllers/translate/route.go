@@ -19,7 +19,7 @@ var actionName = regexp.MustCompile(`^[A-Za-z0-9_.:-]+$`)
 func (tr *translator) translateRoutes(routes []v1alpha1.Route) {
 	claims := map[string]*v1alpha1.Route{}
 	for _, obj := range byAge(routes, func(r *v1alpha1.Route) *metav1.ObjectMeta { return &r.ObjectMeta }) {
-		tr.statuses = append(tr.statuses, objectStatus(KindRoute, &obj.ObjectMeta, tr.translateRoute(obj, claims)))
+		tr.statuses = append(tr.statuses, tr.objectStatus(KindRoute, &obj.ObjectMeta, obj.Status.Conditions, tr.translateRoute(obj, claims)))
 	}
 }
 
@@ -42,7 +42,7 @@ func (tr *translator) translateRoute(obj *v1alpha1.Route, claims map[string]*v1a
 		// Not served, but tell the user about references anyway.
 		_, v.resolved = tr.resolve(obj, nil)
 	default:
-		v.resolved, v.programmed = tr.serveRoute(obj, api, fields, routeMaps{reqMap, respMap})
+		v.resolved, v.programmed, v.partly = tr.serveRoute(obj, api, fields, routeMaps{reqMap, respMap})
 	}
 	if len(fields) > 0 {
 		v.programmed = notImplementedIssue(fields, "the Route answers 500 until then")
@@ -88,9 +88,14 @@ func invalidKey(msg string) *issue {
 func claimRoute(claims map[string]*v1alpha1.Route, obj *v1alpha1.Route, pattern string) *issue {
 	key := claimKey(obj.Namespace, obj.Spec.ApiName, pattern)
 	if owner := claims[key]; owner != nil {
+		why := "the same route key"
+		if owner.Spec.RouteKey != obj.Spec.RouteKey {
+			why = "keys that differ only in variable names"
+		}
 		return &issue{
-			reason:  v1alpha1.ReasonRouteConflict,
-			message: fmt.Sprintf("Route %q conflicts with Route %q (created first) on %q; rename or delete one", obj.Name, owner.Name, pattern),
+			reason: v1alpha1.ReasonRouteConflict,
+			message: fmt.Sprintf("route key %q conflicts with route key %q of Route %q (created first): two routes of one Api cannot have %s; rename or delete one",
+				obj.Spec.RouteKey, owner.Spec.RouteKey, owner.Name, why),
 			stalled: true,
 		}
 	}
@@ -99,18 +104,19 @@ func claimRoute(claims map[string]*v1alpha1.Route, obj *v1alpha1.Route, pattern 
 }
 
 // serveRoute adds the Route to every served stage of api, resolved per stage.
-// It returns the ResolvedRefs issue (problems of all stages, summarised) and
-// a Programmed issue when the Route is served nowhere.
-func (tr *translator) serveRoute(obj *v1alpha1.Route, api *apiState, notImpl []string, maps routeMaps) (resolved, programmed *issue) {
+// It returns the ResolvedRefs and Programmed issues of the Route and, when it
+// works in some stages but not in others, the note that says so. Problems in
+// only some stages are reported on those Stages (routeProblems), not as a
+// failure of the Route: a Stage someone else adds must not break it.
+func (tr *translator) serveRoute(obj *v1alpha1.Route, api *apiState, notImpl []string, maps routeMaps) (resolved, programmed *issue, partly string) {
 	if len(api.stages) == 0 {
 		_, resolved = tr.resolve(obj, nil)
 		return resolved, &issue{
 			reason:  v1alpha1.ReasonNotServed,
 			message: "Api " + quote(api.obj.Name) + " has no served Stage; create a Stage to serve this Route",
 			waiting: true,
-		}
+		}, ""
 	}
-	var agg issueSummary
 	authz, authIssue := tr.routeAuth(obj)
 	failure := func(iss *issue) *table.Failure {
 		switch iss = firstIssue(authIssue, iss); {
@@ -121,6 +127,8 @@ func (tr *translator) serveRoute(obj *v1alpha1.Route, api *apiState, notImpl []s
 		}
 		return nil
 	}
+	var problems []stageIssue
+	var working []string
 	for _, st := range api.stages {
 		in, iss := tr.resolve(obj, st)
 		r := &table.Route{Key: obj.Spec.RouteKey, Object: obj.Namespace + "/" + obj.Name, Integration: in, Auth: authz,
@@ -135,46 +143,88 @@ func (tr *translator) serveRoute(obj *v1alpha1.Route, api *apiState, notImpl []s
 		if r.Failure != nil && (r.Canary == nil || r.Canary.Failure != nil) {
 			r.Auth = nil // no request of this route reaches its authorizer
 		}
-		agg.add(firstIssue(authIssue, iss))
-		agg.add(canaryIssue)
+		if p := firstIssue(iss, canaryIssue, tr.egressIssue(obj, &r.Integration, st)); p != nil {
+			problems = append(problems, stageIssue{st, p})
+		} else {
+			working = append(working, st.name)
+		}
 		st.table.Routes = append(st.table.Routes, r)
 	}
 	api.routes++
-	return agg.summary(), nil
+	// A feature not built yet makes the Route answer 500 in every stage.
+	if len(notImpl) > 0 {
+		working = nil
+	}
+	return tr.routeStages(obj, authIssue, problems, working)
+}
+
+// stageIssue is a Route's problem in one stage.
+type stageIssue struct {
+	stage *stageState
+	issue *issue
+}
+
+// routeStages decides where the problems of a served Route are reported. A
+// problem of the Route itself (its authorizer) or in every stage is the
+// Route's own; problems in only some stages go to those Stages, and the
+// Route stays Ready with a note naming them.
+func (tr *translator) routeStages(obj *v1alpha1.Route, authIssue *issue, problems []stageIssue, working []string) (resolved, programmed *issue, partly string) {
+	switch {
+	case len(problems) == 0:
+		return authIssue, nil, ""
+	case authIssue != nil || len(working) == 0:
+		all := inEveryStage(problems)
+		if authIssue == nil && all.reason == v1alpha1.ReasonEgressDenied {
+			return nil, all, "" // served, but nothing can be reached
+		}
+		return joinIssues(authIssue, all), nil, ""
+	}
+	parts := make([]string, len(problems))
+	objects := make([]string, len(problems))
+	for i, p := range problems {
+		p.stage.routeProblems = append(p.stage.routeProblems, routeProblem{route: obj.Name, issue: p.issue})
+		parts[i] = "in stage " + quote(p.stage.name) + ": " + p.issue.message
+		objects[i] = quote(p.stage.obj.Name)
+	}
+	reports := "Stage " + objects[0] + " reports it too"
+	if len(objects) > 1 {
+		reports = "Stages " + listFields(objects) + " report it too"
+	}
+	return nil, nil, "The gateway serves the Route in " + stageList(working) + "; it does not work " +
+		strings.Join(parts, "; ") + ". " + reports
+}
+
+// inEveryStage is the Route's issue when it fails in every stage: the
+// common message, or each stage's message naming the stage.
+func inEveryStage(problems []stageIssue) *issue {
+	out := *problems[0].issue
+	same := true
+	parts := make([]string, len(problems))
+	for i, p := range problems {
+		same = same && p.issue.message == out.message
+		out.stalled = out.stalled || p.issue.stalled
+		out.waiting = out.waiting || p.issue.waiting
+		parts[i] = "in stage " + quote(p.stage.name) + ": " + p.issue.message
+	}
+	if !same {
+		out.message = strings.Join(parts, "; ")
+	}
+	return &out
+}
+
+// stageList names stages for a sentence: stage "a", stages "a" and "b".
+func stageList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = quote(n)
+	}
+	if len(q) == 1 {
+		return "stage " + q[0]
+	}
+	return "stages " + listFields(q)
 }
 
 // internalError is the 500 a Route answers when it cannot be served as configured.
 func internalError(hint string) *table.Failure {
 	return &table.Failure{Status: 500, Message: "Internal Server Error", Hint: hint}
-}
-
-// issueSummary folds the per-stage issues of one Route into one condition:
-// the first issue, plus how many different ones follow.
-type issueSummary struct {
-	first *issue
-	seen  map[string]bool
-}
-
-func (s *issueSummary) add(i *issue) {
-	switch {
-	case i == nil:
-	case s.first == nil:
-		s.first, s.seen = i, map[string]bool{i.message: true}
-	default:
-		s.seen[i.message] = true
-	}
-}
-
-func (s *issueSummary) summary() *issue {
-	if s.first == nil || len(s.seen) == 1 {
-		return s.first
-	}
-	out := *s.first
-	more := len(s.seen) - 1
-	plural := "s"
-	if more == 1 {
-		plural = ""
-	}
-	out.message = fmt.Sprintf("%s (and %d more problem%s in other stages)", out.message, more, plural)
-	return &out
 }

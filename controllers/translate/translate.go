@@ -2,8 +2,10 @@ package translate
 
 import (
 	"cmp"
+	"net/netip"
 	"slices"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -34,6 +36,9 @@ type translator struct {
 	// stageNames: namespace/api + "\x00" + stage name -> Stage object name of
 	// the claim's owner (Accepted Stages only), for conflicts and UsagePlans.
 	stageNames map[string]string
+	// stages are all Stages in translateStages' order; their statuses are
+	// recorded by finishStages.
+	stages []*stageState
 	// authorizers by namespace/name, resolved before the Routes.
 	authorizers map[string]*authState
 	statuses    []ObjectStatus
@@ -42,6 +47,12 @@ type translator struct {
 	sharedLimits bool
 	// domains are the custom domain claims and mappings (domains.go).
 	domains *domainState
+	// noHTTPS and denyEgress describe the running replicas (Options).
+	noHTTPS    bool
+	denyEgress []netip.Prefix
+	// now and grace date waits (grace.go); next is Result.NextChange so far.
+	now, next time.Time
+	grace     time.Duration
 }
 
 // Translate computes the routing table and every object's status from s.
@@ -56,7 +67,8 @@ func Translate(s *Snapshot, o Options) Result {
 		authorizers: map[string]*authState{},
 		statuses:    []ObjectStatus{},
 	}
-	tr.sharedLimits = o.SharedLimits
+	tr.sharedLimits, tr.noHTTPS, tr.denyEgress = o.SharedLimits, o.NoHTTPSListener, o.DenyEgress
+	tr.now, tr.grace = o.Now, cmp.Or(o.GracePeriod, DefaultGracePeriod)
 	tr.domains = newDomainState(s.Secrets, o.Now)
 	for i := range s.Services {
 		svc := &s.Services[i]
@@ -66,11 +78,12 @@ func Translate(s *Snapshot, o Options) Result {
 	tr.translateStages(s.Stages)
 	tr.translateAuthorizers(s.Authorizers)
 	tr.translateRoutes(s.Routes)
+	tr.finishStages() // after the Routes, whose problems in a stage it reports
 	tr.translateUsagePlans(s.UsagePlans, s.Secrets)
 
 	served := []*table.Api{}
 	for _, a := range tr.sortedApis() {
-		tr.statuses = append(tr.statuses, a.status())
+		tr.statuses = append(tr.statuses, tr.apiStatus(a))
 		if a.served {
 			served = append(served, a.table)
 		}
@@ -79,7 +92,7 @@ func Translate(s *Snapshot, o Options) Result {
 	slices.SortFunc(tr.statuses, func(a, b ObjectStatus) int {
 		return cmp.Or(strings.Compare(a.Kind, b.Kind), strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))
 	})
-	return Result{Table: t, Statuses: tr.statuses, Err: err}
+	return Result{Table: t, Statuses: tr.statuses, NextChange: tr.next, Err: err}
 }
 
 // olderFirst orders objects for conflicts: creationTimestamp, then

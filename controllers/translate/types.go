@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"net/netip"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -33,10 +34,25 @@ type Options struct {
 	// SharedLimits: buckets and quotas are shared through Redis (--redis-url);
 	// the UsagePlan status says whether limits are per replica or shared.
 	SharedLimits bool
-	// Now is the time certificates of custom domains must be valid at; zero
-	// leaves expiry unchecked (the dataplane still refuses expired
-	// certificates in the handshake). The pipeline sets it per translation.
+	// Now is the time certificates of custom domains must be valid at and
+	// grace periods are measured at; zero leaves expiry unchecked (the
+	// dataplane still refuses expired certificates in the handshake) and
+	// never gives up waiting. The pipeline sets it per translation.
 	Now time.Time
+	// GracePeriod is how long an object may wait for a reference that may
+	// still appear before it is reported Stalled (grace.go); zero means
+	// DefaultGracePeriod, negative never (standalone mode, which has no
+	// stored status to date a wait from).
+	GracePeriod time.Duration
+	// NoHTTPSListener: the gateway runs without an HTTPS listener
+	// (--https-addr ""). Custom domains with tls are then not served over
+	// HTTPS, and their Stages say so instead of listing https:// URLs.
+	NoHTTPSListener bool
+	// DenyEgress are the address ranges the gateway refuses to dial
+	// (--deny-egress-cidrs, after defaults). An HTTP_PROXY uri whose host is
+	// a literal address in one of them (or localhost) can never be reached,
+	// and its Route says so.
+	DenyEgress []netip.Prefix
 }
 
 // ObjectRef names one object of the five kinds.
@@ -57,8 +73,10 @@ type ObjectStatus struct {
 	Endpoints []string `json:"endpoints,omitempty"`
 	Routes    int32    `json:"routes,omitempty"`
 	Stages    int32    `json:"stages,omitempty"`
-	// Stage only.
+	// Stage only: the URLs that reach it, and its stage name (spec.stageName,
+	// else metadata.name).
 	InvokeURLs []string `json:"invokeURLs,omitempty"`
+	StageName  string   `json:"stageName,omitempty"`
 	// UsagePlan only.
 	ApiKeys int32 `json:"apiKeys,omitempty"`
 }
@@ -70,6 +88,11 @@ type Result struct {
 	// Statuses has one entry per object of the five kinds in the snapshot,
 	// sorted by kind, namespace, name.
 	Statuses []ObjectStatus `json:"statuses"`
+	// NextChange is the earliest time after Options.Now at which the
+	// translation of the same Snapshot gives another result: a certificate
+	// becomes valid or expires, a grace period ends. Zero when nothing in the
+	// snapshot depends on time. The pipeline translates again then.
+	NextChange time.Time `json:"nextChange,omitzero"`
 	// Err is set when table.New rejected the table the translator built. That
 	// is a translator bug (the translator must only produce valid tables); the
 	// table is returned anyway and callers keep serving the last good one.

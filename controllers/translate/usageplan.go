@@ -49,16 +49,20 @@ func (tr *translator) translateUsagePlans(plans []v1alpha1.UsagePlan, secrets []
 		if len(stages) == 0 {
 			v.programmed = firstIssue(v.programmed, resolved) // nothing to serve until a stage resolves
 		}
-		status := objectStatus(KindUsagePlan, &p.ObjectMeta, v)
+		var keys []table.APIKey
 		if v.accepted == nil {
 			pk := selectKeys(p, sel, keySecrets)
 			pk.claim(p, claims)
 			v.programmed = firstIssue(pk.issue(), v.programmed)
-			status = objectStatus(KindUsagePlan, &p.ObjectMeta, v)
-			status.ApiKeys = int32(len(pk.keys))
+			keys = pk.keys
+			if len(keys) == 0 && v.programmed == nil {
+				v.okReason = v1alpha1.ReasonNoApiKeys
+			}
 			tr.servePlan(p, stages, pk.keys)
 		}
-		tr.describeScope(&status)
+		status := tr.objectStatus(KindUsagePlan, &p.ObjectMeta, p.Status.Conditions, v)
+		status.ApiKeys = int32(len(keys))
+		tr.describeScope(&status, p.Namespace)
 		tr.statuses = append(tr.statuses, status)
 	}
 }
@@ -197,16 +201,25 @@ func (tr *translator) servePlan(p *v1alpha1.UsagePlan, stages []*stageState, key
 }
 
 // describeScope says in the Programmed condition whether the plan's limits
-// are per replica or shared through Redis (api.md: the status says so).
-func (tr *translator) describeScope(st *ObjectStatus) {
+// are per replica or shared through Redis (api.md: the status says so), and
+// in Programmed and Ready when its selector matches no API key.
+func (tr *translator) describeScope(st *ObjectStatus, ns string) {
+	noKeys := "its apiKeySelector matches no API key (a Secret of type " + v1alpha1.ApiKeySecretType +
+		" in namespace " + quote(ns) + "), so no request is admitted under it yet"
 	for i := range st.Conditions {
 		c := &st.Conditions[i]
-		if c.Type != v1alpha1.ConditionProgrammed || c.Status != metav1.ConditionTrue {
+		if c.Status != metav1.ConditionTrue {
 			continue
 		}
-		if tr.sharedLimits {
+		switch {
+		case c.Type == v1alpha1.ConditionProgrammed && c.Reason == v1alpha1.ReasonNoApiKeys:
+			c.Message = "The gateway serves the UsagePlan, but " + noKeys
+		case c.Type == v1alpha1.ConditionReady && c.Reason == v1alpha1.ReasonNoApiKeys:
+			c.Message = "The UsagePlan is ready, but " + noKeys
+		case c.Type != v1alpha1.ConditionProgrammed:
+		case tr.sharedLimits:
 			c.Message = "The gateway serves the UsagePlan; its buckets and quota are shared by all replicas through Redis"
-		} else {
+		default:
 			c.Message = "The gateway serves the UsagePlan; its buckets and quota are per gateway replica (no --redis-url)"
 		}
 	}

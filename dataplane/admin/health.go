@@ -8,8 +8,10 @@ type Readiness func() (ready bool, why string)
 
 // HealthHandler serves /healthz (200 while the process runs: liveness must
 // not fail for reasons a restart cannot fix) and /readyz (200 when ready,
-// else 503 with the reason).
-func HealthHandler(ready Readiness) http.Handler {
+// else 503 with the reason; a 200 lists the warnings, when warnings is set,
+// after "ok": things that do not stop traffic but need an operator, such as
+// status writes blocked by a missing Lease namespace).
+func HealthHandler(ready Readiness, warnings func() []string) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writePlain(w, http.StatusOK, "ok\n")
@@ -19,7 +21,13 @@ func HealthHandler(ready Readiness) http.Handler {
 			writePlain(w, http.StatusServiceUnavailable, why+"\n")
 			return
 		}
-		writePlain(w, http.StatusOK, "ok\n")
+		body := "ok\n"
+		if warnings != nil {
+			for _, warning := range warnings() {
+				body += "warning: " + warning + "\n"
+			}
+		}
+		writePlain(w, http.StatusOK, body)
 	})
 	return mux
 }

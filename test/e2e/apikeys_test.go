@@ -187,8 +187,8 @@ func TestServeModeServesAPIKeySecretsAsTheyAreCreatedRotatedAndDeleted(t *testin
 	if _, err := c.kubectl(t, "delete", "secret", "short", "-n", "shop"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, c, "plan gold serves no key and is Programmed again", func() (bool, string) {
+	waitFor(t, c, "plan gold serves no key, is Programmed again and says it has no key", func() (bool, string) {
 		s := planStatus(t, c)
-		return (s == "0/True/Programmed" || s == "/True/Programmed"), s
+		return s == "0/True/NoApiKeys", s
 	})
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-logr/logr"
 
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -25,6 +26,7 @@ import (
 type cluster struct {
 	env        *envtest.Environment
 	client     client.Client
+	clientset  kubernetes.Interface
 	kubeconfig string
 }
 
@@ -69,7 +71,11 @@ func startCluster(t *testing.T) *cluster {
 	if err := os.WriteFile(path, kc, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return &cluster{env: env, client: c, kubeconfig: path}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &cluster{env: env, client: c, clientset: cs, kubeconfig: path}
 }
 
 // kubectl runs kubectl against the cluster and returns its combined output.

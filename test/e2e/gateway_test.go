@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -32,8 +33,11 @@ type gatewayProcess struct {
 func startGateway(t *testing.T, args ...string) *gatewayProcess {
 	t.Helper()
 	g := &gatewayProcess{http: harness.FreeAddr(t), https: harness.FreeAddr(t), health: harness.FreeAddr(t), admin: harness.FreeAddr(t), metrics: harness.FreeAddr(t), out: &harness.Buffer{}}
+	if !slices.Contains(args, "--https-addr=") { // a test may run without an HTTPS listener
+		args = append(args, "--https-addr="+g.https)
+	}
 	args = append(args,
-		"--http-addr="+g.http, "--https-addr="+g.https, "--health-addr="+g.health, "--admin-addr="+g.admin,
+		"--http-addr="+g.http, "--health-addr="+g.health, "--admin-addr="+g.admin,
 		"--metrics-addr="+g.metrics, "--shutdown-delay=0s", "--log-format=text")
 	g.cmd = exec.Command(harness.Build(t, "./cmd/turnpike"), args...)
 	g.cmd.Stdout, g.cmd.Stderr = io.Discard, g.out // stdout is the access log

@@ -4,9 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -40,7 +37,8 @@ func TestServeModeServesSamplesAppliedWithKubectl(t *testing.T) {
 	g.expect(t, "/prod/pets", 503, `"message":"Service Unavailable"`) // no ready endpoints yet
 	g.expect(t, "/production/pets", 404, `no stage named \"production\"`)
 
-	for _, what := range [][]string{{"apis.turnpike.io", "--all"}, {"stages.turnpike.io", "--all"}, {"routes.turnpike.io", "--all"}} {
+	// Stage dev is not Ready in a cluster: its legacyUrl is loopback (status_test.go).
+	for _, what := range [][]string{{"apis.turnpike.io", "--all"}, {"stages.turnpike.io/prod"}, {"routes.turnpike.io", "--all"}} {
 		args := append([]string{"wait", "--for=condition=Ready", "--timeout=60s", "-n", "shop"}, what...)
 		if out, err := c.kubectl(t, args...); err != nil {
 			t.Fatalf("samples did not go Ready: %v\n%s", err, out)
@@ -64,63 +62,6 @@ func TestServeModeServesSamplesAppliedWithKubectl(t *testing.T) {
 		t.Fatal(err)
 	}
 	g.expect(t, "/prod/health", 404, "no such pet endpoint") // now the $default route answers
-}
-
-// TestServeModeKeepsServingWhileTheAPIServerRestarts stops the API server
-// under steady traffic and starts it again: not one request may fail, and an
-// edit made after the restart goes live.
-func TestServeModeKeepsServingWhileTheAPIServerRestarts(t *testing.T) {
-	c := startCluster(t)
-	if _, err := c.kubectl(t, "apply", "-k", filepath.Join(harness.RepoRoot(), "config", "samples")); err != nil {
-		t.Fatal(err)
-	}
-	g := startGateway(t, "serve", "--kubeconfig="+c.kubeconfig, "--leader-elect=false")
-	g.expect(t, "/prod/pets/7/toys", 200, `"toys"`)
-
-	var sent, failed atomic.Int64
-	var firstFailure atomic.Value
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				code, body, err := g.get("/prod/pets/7/toys")
-				sent.Add(1)
-				if err != nil || code != 200 {
-					failed.Add(1)
-					firstFailure.CompareAndSwap(nil, fmt.Sprintf("%d %s %v", code, body, err))
-				}
-				time.Sleep(5 * time.Millisecond)
-			}
-		}()
-	}
-	time.Sleep(500 * time.Millisecond)
-	// A graceful stop can outlast envtest's timeout while the gateway holds
-	// watches open; envtest then kills the process, which is an outage too.
-	if err := c.env.ControlPlane.APIServer.Stop(); err != nil && !strings.Contains(err.Error(), "timeout waiting") {
-		t.Fatalf("stop API server: %v", err)
-	}
-	time.Sleep(5 * time.Second) // the gateway's watches fail and retry meanwhile
-	if err := c.env.ControlPlane.APIServer.Start(); err != nil {
-		t.Fatalf("restart API server: %v", err)
-	}
-	time.Sleep(2 * time.Second)
-	close(stop)
-	wg.Wait()
-	if failed.Load() != 0 {
-		t.Fatalf("%d of %d requests failed while the API server was away; first: %v", failed.Load(), sent.Load(), firstFailure.Load())
-	}
-	t.Logf("%d requests, none failed, across an API server restart", sent.Load())
-
-	applyYAML(t, c, strings.Replace(brokenRoute, "GET /broken", "GET /after-restart", 1))
-	g.expect(t, "/prod/after-restart", 500, "Internal Server Error")
 }
 
 func applyYAML(t *testing.T, c *cluster, doc string) {

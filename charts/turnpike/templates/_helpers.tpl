@@ -114,13 +114,18 @@ Whole seconds (rounded up) of a Go duration made of h, m, s and ms terms
 {{- $g := .Values.gateway -}}
 - serve
 {{- include "turnpike.flag" (list "http-addr" $g.httpAddr) }}
+{{- if $g.httpsAddr }}
 {{- include "turnpike.flag" (list "https-addr" $g.httpsAddr) }}
+{{- else }}
+- "--https-addr="
+{{- end }}
 {{- include "turnpike.flag" (list "metrics-addr" $g.metricsAddr) }}
 {{- include "turnpike.flag" (list "health-addr" $g.healthAddr) }}
 {{- include "turnpike.flag" (list "admin-addr" $g.adminAddr) }}
 {{- include "turnpike.flag" (list "default-domain" $g.defaultDomain) }}
 {{- include "turnpike.flag" (list "trusted-proxies" $g.trustedProxies) }}
 {{- include "turnpike.flag" (list "deny-egress-cidrs" $g.denyEgressCidrs) }}
+{{- include "turnpike.flag" (list "allow-link-local-egress" $g.allowLinkLocalEgress) }}
 {{- include "turnpike.flag" (list "shutdown-delay" $g.shutdownDelay) }}
 {{- include "turnpike.flag" (list "drain-timeout" $g.drainTimeout) }}
 {{- include "turnpike.flag" (list "log-format" $g.logFormat) }}
