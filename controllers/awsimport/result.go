@@ -2,6 +2,7 @@ package awsimport
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 
@@ -47,23 +48,34 @@ func (r *Result) Objects() []any {
 func (r *Result) WriteYAML(w io.Writer) error {
 	var buf bytes.Buffer
 	for i, obj := range r.Objects() {
-		b, err := yaml.Marshal(obj)
+		b, err := manifest(obj)
 		if err != nil {
 			return fmt.Errorf("marshalling object %d: %w", i, err)
 		}
 		buf.WriteString("---\n")
-		buf.Write(cleanYAML(b))
+		buf.Write(b)
 	}
 	_, err := w.Write(buf.Bytes())
 	return err
 }
 
-// cleanYAML drops the empty status and creationTimestamp that the Go types
-// always marshal, so the output reads as a user would write it.
-func cleanYAML(b []byte) []byte {
-	b = bytes.ReplaceAll(b, []byte("  creationTimestamp: null\n"), nil)
-	b = bytes.ReplaceAll(b, []byte("status: {}\n"), nil)
-	return b
+// manifest is obj as YAML without what the Go types always marshal but a
+// user never writes: the status (the gateway's to fill) and an empty
+// creationTimestamp.
+func manifest(obj any) ([]byte, error) {
+	j, err := json.Marshal(obj)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(j, &m); err != nil {
+		return nil, err
+	}
+	delete(m, "status")
+	if md, ok := m["metadata"].(map[string]any); ok {
+		delete(md, "creationTimestamp")
+	}
+	return yaml.Marshal(m)
 }
 
 func typeMeta(kind string) metav1.TypeMeta {
