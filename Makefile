@@ -5,6 +5,12 @@
 SHELL := /usr/bin/env bash -o pipefail
 .SHELLFLAGS := -ec
 
+# The Go toolchain every target builds and tests with: go1.27.3, which the go
+# command fetches from the Go module proxy (the machines have go1.26.8, whose
+# standard library has reachable vulnerabilities fixed in go1.26.9/10; see
+# docs/security.md). Set GOTOOLCHAIN=local to use the installed Go instead.
+export GOTOOLCHAIN ?= go1.27.3
+
 BIN ?= $(CURDIR)/bin
 CONTROLLER_GEN_VERSION ?= v0.23.0
 GOLANGCI_LINT_VERSION ?= v2.15.0
