@@ -13,7 +13,7 @@ func (x *exchange) forward() {
 			x.target.Cause = f.Cause
 		}
 		x.endIntegrationSpan()
-		x.fail(f.Status, f.Message, f.Hint)
+		x.fail(integrationFailure(f.Status), f.Status, f.Message, f.Hint)
 	}
 	x.endIntegrationSpan()
 }

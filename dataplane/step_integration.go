@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/turnpike-io/turnpike/dataplane/gatewayresp"
 	"github.com/turnpike-io/turnpike/dataplane/table"
 )
 
@@ -43,7 +44,7 @@ func (x *exchange) integrate() bool {
 	case table.IntegrationService, table.IntegrationHTTPProxy:
 		x.forward()
 	default:
-		x.fail(http.StatusInternalServerError, msgInternalError,
+		x.fail(gatewayresp.APIConfigurationError, http.StatusInternalServerError, msgInternalError,
 			fmt.Sprintf("route %q has integration type %q, which this gateway does not serve", x.route.Key, in.Type))
 	}
 	return false

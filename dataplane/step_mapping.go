@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/turnpike-io/turnpike/dataplane/gatewayresp"
 	"github.com/turnpike-io/turnpike/dataplane/mapping"
 	"github.com/turnpike-io/turnpike/dataplane/proxy"
 )
@@ -64,7 +65,7 @@ func (x *exchange) mapRequest() bool {
 	}
 	out := mapping.Outgoing{Header: x.r.Header, RawQuery: x.target.RawQuery}
 	if err := m.Apply(in, &out); err != nil {
-		x.fail(http.StatusBadRequest, msgBadRequest, "requestParameters: "+err.Error())
+		x.fail(gatewayresp.Default4XX, http.StatusBadRequest, msgBadRequest, "requestParameters: "+err.Error())
 		return false
 	}
 	x.target.RawQuery = out.RawQuery
@@ -75,17 +76,23 @@ func (x *exchange) mapRequest() bool {
 }
 
 // bufferBody reads the whole request body (bounded by limitBody's reader)
-// and puts a replay of it in its place. The read has the integration's
-// timeout as its deadline, as a streamed body has when it is forwarded: a
-// client that sends its body slowly gets 504 "Endpoint request timed out"
-// and its connection is closed, instead of holding a handler (the server
-// has no ReadTimeout, which would cut long streamed uploads).
+// once and puts a replay of it in its place; later calls return the same
+// bytes (validation and parameter mapping share one read). The read has
+// the integration's timeout as its deadline, as a streamed body has when it
+// is forwarded: a client that sends its body slowly gets 504 "Endpoint
+// request timed out" and its connection is closed, instead of holding a
+// handler (the server has no ReadTimeout, which would cut long streamed
+// uploads).
 func (x *exchange) bufferBody() ([]byte, bool) {
+	if x.bodyRead {
+		return x.body, true
+	}
 	if x.r.Body == nil || x.r.Body == http.NoBody {
+		x.bodyRead = true
 		return nil, true
 	}
 	timeout := proxy.DefaultTimeout
-	if ms := x.target.Integration.TimeoutMillis; ms > 0 {
+	if ms := x.integration().TimeoutMillis; ms > 0 {
 		timeout = time.Duration(ms) * time.Millisecond
 	}
 	rc := http.NewResponseController(x.orig)
@@ -96,15 +103,15 @@ func (x *exchange) bufferBody() ([]byte, bool) {
 		// fails at once, and it closes the connection after the answer.
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			x.target.Cause = "request body timeout"
-			x.fail(http.StatusGatewayTimeout, msgBodyTimeout,
-				fmt.Sprintf("the request body, read for requestParameters, did not arrive within the integration timeout of %v", timeout))
+			x.fail(gatewayresp.IntegrationTimeout, http.StatusGatewayTimeout, msgBodyTimeout,
+				fmt.Sprintf("the request body did not arrive within the integration timeout of %v", timeout))
 			return nil, false
 		}
 		if tooBig, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			x.fail(http.StatusRequestEntityTooLarge, msgTooLarge, fmt.Sprintf("the request body is larger than this Api's limit of %d bytes", tooBig.Limit))
+			x.fail(gatewayresp.RequestTooLarge, http.StatusRequestEntityTooLarge, msgTooLarge, fmt.Sprintf("the request body is larger than this Api's limit of %d bytes", tooBig.Limit))
 			return nil, false
 		}
-		x.fail(http.StatusBadRequest, msgBadRequest, "the request body could not be read: "+err.Error())
+		x.fail(gatewayresp.Default4XX, http.StatusBadRequest, msgBadRequest, "the request body could not be read: "+err.Error())
 		return nil, false
 	}
 	if deadline {
@@ -113,6 +120,7 @@ func (x *exchange) bufferBody() ([]byte, bool) {
 	x.r.Body = io.NopCloser(bytes.NewReader(b))
 	x.r.ContentLength = int64(len(b))
 	x.r.TransferEncoding = nil
+	x.body, x.bodyRead = b, true
 	return b, true
 }
 

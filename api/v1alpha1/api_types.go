@@ -107,13 +107,16 @@ type GatewayResponse struct {
 	// +optional
 	StatusCode int32 `json:"statusCode,omitempty"`
 	// responseParameters set headers: "gatewayresponse.header.NAME" -> a
-	// static 'quoted' value or a $context / $stageVariables variable.
+	// static 'quoted' value, context.X, stageVariables.X or
+	// method.request.{header,querystring,path}.X (AWS's forms; a leading "$"
+	// is accepted too).
 	// +kubebuilder:validation:MaxProperties=20
 	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^gatewayresponse[.]header[.][A-Za-z0-9!#$%&*+.^_|~-]{1,128}$') && size(self[k]) <= 1024)",message="responseParameters keys are gatewayresponse.header.NAME and values at most 1024 characters"
 	// +optional
 	ResponseParameters map[string]string `json:"responseParameters,omitempty"`
 	// responseTemplates are body templates by content type (application/json):
 	// text with $context variables, e.g. {"error":$context.error.messageString}.
+	// $stageVariables.X works too; other VTL ($input, $util, #if) is refused.
 	// +kubebuilder:validation:MaxProperties=8
 	// +kubebuilder:validation:XValidation:rule="self.all(k, size(k) <= 128 && size(self[k]) <= 10240)",message="responseTemplates keys are at most 128 and templates at most 10240 characters"
 	// +optional

@@ -72,10 +72,12 @@ type RouteSpec struct {
 	// apiKeyRequired: requests need an API key of a UsagePlan of this stage.
 	// +optional
 	ApiKeyRequired bool `json:"apiKeyRequired,omitempty"`
-	// requestValidation is a REST-style request validator (later).
+	// requestValidation is a REST-style request validator: required
+	// parameters and a JSON Schema for the body, checked after authorization
+	// and the API key, before the integration.
 	// +optional
 	RequestValidation *RequestValidation `json:"requestValidation,omitempty"`
-	// cache is a REST-style response cache (later).
+	// cache overrides the stage cache's settings for this route.
 	// +optional
 	Cache *RouteCache `json:"cache,omitempty"`
 	// websocket settings of a route of a WEBSOCKET Api.
@@ -186,7 +188,8 @@ type Mock struct {
 	Body string `json:"body,omitempty"`
 }
 
-// RequestValidation is a REST-style request validator (later).
+// RequestValidation is a REST-style request validator (AWS request
+// validators with a JSON Schema model).
 type RequestValidation struct {
 	// requiredParameters: "querystring.x", "header.x" or "path.x".
 	// +kubebuilder:validation:MaxItems=32
@@ -194,7 +197,9 @@ type RequestValidation struct {
 	// +kubebuilder:validation:items:Pattern=`^(querystring|header|path)\.[A-Za-z0-9._~-]+$`
 	// +optional
 	RequiredParameters []string `json:"requiredParameters,omitempty"`
-	// bodySchema is a JSON Schema (draft 4 and 2020-12) for the request body.
+	// bodySchema is a JSON Schema for the JSON request body: draft 4 (AWS
+	// models; the default without "$schema") or 2020-12. Remote "$ref"s are
+	// refused.
 	// +kubebuilder:validation:Schemaless
 	// +kubebuilder:pruning:PreserveUnknownFields
 	// +kubebuilder:validation:Type=object
@@ -202,19 +207,23 @@ type RequestValidation struct {
 	BodySchema *apiextensionsv1.JSON `json:"bodySchema,omitempty"`
 }
 
-// RouteCache is a REST-style response cache for one route (later).
+// RouteCache overrides the stage's response cache for one route.
 type RouteCache struct {
-	// enabled turns the cache on for this route.
+	// enabled: true caches this route (also a non-GET route's own method);
+	// false never caches it. The stage's cache must be enabled.
 	// +optional
 	Enabled bool `json:"enabled,omitempty"`
-	// ttlSeconds is the time to live of an entry.
+	// ttlSeconds is the time to live of this route's entries; 0 takes the
+	// stage's ttlSeconds.
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=3600
 	// +optional
 	TTLSeconds int32 `json:"ttlSeconds,omitempty"`
-	// keyParameters are request parameters that form the cache key.
+	// keyParameters are request parameters whose values vary the entry
+	// ("querystring.x", "header.x", "path.x"); parameters left out do not.
 	// +kubebuilder:validation:MaxItems=16
 	// +kubebuilder:validation:items:MaxLength=256
+	// +kubebuilder:validation:items:Pattern=`^(querystring|header|path)\.[A-Za-z0-9._~-]+$`
 	// +optional
 	KeyParameters []string `json:"keyParameters,omitempty"`
 }

@@ -25,12 +25,6 @@ func apiNotImplemented(a *v1alpha1.Api) []string {
 	if a.Spec.ManagementApi != nil {
 		f = append(f, "spec.managementApi")
 	}
-	if len(a.Spec.BinaryMediaTypes) > 0 {
-		f = append(f, "spec.binaryMediaTypes")
-	}
-	if len(a.Spec.GatewayResponses) > 0 {
-		f = append(f, "spec.gatewayResponses")
-	}
 	return f
 }
 
@@ -44,28 +38,12 @@ func authorizerNotImplemented(a *v1alpha1.Authorizer) []string {
 	return f
 }
 
-// stageNotImplemented lists the Stage fields that need a feature not built yet.
-func stageNotImplemented(s *v1alpha1.Stage) []string {
-	var f []string
-	sp := &s.Spec
-	if sp.Cache != nil && sp.Cache.Enabled {
-		f = append(f, "spec.cache")
-	}
-	return f
-}
-
 // routeNotImplemented lists the Route fields that need a feature not built yet.
 func routeNotImplemented(r *v1alpha1.Route) []string {
 	var f []string
 	sp := &r.Spec
 	if sp.Integration.Type == v1alpha1.IntegrationTypeFunction {
 		f = append(f, "spec.integration.type=FUNCTION")
-	}
-	if sp.RequestValidation != nil {
-		f = append(f, "spec.requestValidation")
-	}
-	if sp.Cache != nil && sp.Cache.Enabled {
-		f = append(f, "spec.cache")
 	}
 	if sp.WebSocket != nil && sp.WebSocket.ReturnResponse {
 		f = append(f, "spec.websocket.returnResponse")
