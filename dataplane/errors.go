@@ -70,7 +70,7 @@ func (x *exchange) fail(typ gatewayresp.Type, status int, message, hint string) 
 	var b []byte
 	contentType := "application/json"
 	if custom != nil {
-		src := x.gatewaySource()
+		src := x.gatewaySource(status)
 		custom.EachHeader(src, func(k, v string) { h[k] = []string{v} })
 		if t := custom.Template(x.r.Header.Get("Accept")); t != nil {
 			contentType, b = t.ContentType(), t.Render(nil, src)
@@ -98,9 +98,11 @@ func (x *exchange) builtinErrorBody(message, hint string) []byte {
 	return b
 }
 
-// gatewaySource is what a gateway response's parameters and templates read.
-func (x *exchange) gatewaySource() *gatewayresp.Source {
+// gatewaySource is what a gateway response's parameters and templates
+// read; $context.status is the status about to be sent.
+func (x *exchange) gatewaySource(status int) *gatewayresp.Source {
 	src := &gatewayresp.Source{Context: x.context(), Header: x.r.Header, RawQuery: x.r.URL.RawQuery}
+	src.Context.Status = status
 	if x.stage != nil {
 		src.StageVariables = x.variables()
 	}
