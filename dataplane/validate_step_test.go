@@ -82,7 +82,7 @@ func TestValidationAnswersAsAWS(t *testing.T) {
 				{"a body against the schema", "/prod/owners/7/pets?q=1", "application/json", `{"price":100}`, map[string]string{"x-request-tag": "t"}, 400,
 					`{"message":"Invalid request body","hint":"the request body does not match the route's bodySchema: at /: missing property 'name'"}`},
 				{"a body that is not JSON", "/prod/owners/7/pets?q=1", "application/json", `{"name":`, map[string]string{"x-request-tag": "t"}, 400,
-					`{"message":"Invalid request body","hint":"the request body does not match the route's bodySchema: it is not JSON (unexpected EOF)"}`},
+					`{"message":"Invalid request body","hint":"the request body does not match the route's bodySchema: it is not JSON (jsontext: unexpected EOF within \"/name\" after offset 8)"}`},
 				{"no Content-Type is JSON, as AWS assumes", "/prod/owners/7/pets?q=1", "", `{"name":"rex"}`, map[string]string{"x-request-tag": "t"}, 200, `{"name":"rex"}`},
 				{"a +json type is JSON", "/prod/owners/7/pets?q=1", "application/merge-patch+json", `{"name":"rex"}`, map[string]string{"x-request-tag": "t"}, 200, `{"name":"rex"}`},
 				{"another content type is 415", "/prod/owners/7/pets?q=1", "text/plain", `name=rex`, map[string]string{"x-request-tag": "t"}, 415,

@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -176,3 +177,21 @@ func TestIsJSON(t *testing.T) {
 }
 
 var _ table.BodySchema = (*Schema)(nil)
+
+// The decoder is strict where a lenient one would let the validator and
+// the backend read two different documents.
+func TestDecodeBodyIsStrict(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"role":"user","role":"admin"}`: "duplicate",
+		"{\"a\":\"\xff\"}":               "UTF-8",
+		strings.Repeat("[", 20000) + strings.Repeat("]", 20000): "depth",
+	} {
+		if _, err := DecodeBody([]byte(body)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%.40q: want an error about %s, got %v", body, want, err)
+		}
+	}
+	v, err := DecodeBody([]byte(` {"n":[1.50,-2e3,true,false,null,"s"]} `))
+	if err != nil || fmt.Sprint(v) != "map[n:[1.50 -2e3 true false <nil> s]]" {
+		t.Fatalf("%v %v", v, err)
+	}
+}
