@@ -285,7 +285,7 @@ func TestKeysOfDifferentRequestsDiffer(t *testing.T) {
 		}
 		seen[k] = i
 	}
-	if key(false, []string{"x"}) != key(false, []string{"x"}) {
+	if a, b := key(false, []string{"x"}), key(false, []string{"x"}); a != b {
 		t.Fatal("equal requests must share a key")
 	}
 }

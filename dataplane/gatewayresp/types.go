@@ -29,7 +29,7 @@ const (
 	ExpiredToken                 Type = "EXPIRED_TOKEN"
 	IntegrationFailure           Type = "INTEGRATION_FAILURE"
 	IntegrationTimeout           Type = "INTEGRATION_TIMEOUT"
-	InvalidAPIKey                Type = "INVALID_API_KEY"
+	InvalidAPIKey                Type = "INVALID_API_KEY" //nolint:gosec // G101: a response type name, not a credential
 	InvalidSignature             Type = "INVALID_SIGNATURE"
 	MissingAuthenticationToken   Type = "MISSING_AUTHENTICATION_TOKEN"
 	QuotaExceeded                Type = "QUOTA_EXCEEDED"

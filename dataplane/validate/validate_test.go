@@ -182,8 +182,8 @@ var _ table.BodySchema = (*Schema)(nil)
 // the backend read two different documents.
 func TestDecodeBodyIsStrict(t *testing.T) {
 	for body, want := range map[string]string{
-		`{"role":"user","role":"admin"}`: "duplicate",
-		"{\"a\":\"\xff\"}":               "UTF-8",
+		`{"role":"user","role":"admin"}`:                        "duplicate",
+		"{\"a\":\"\xff\"}":                                      "UTF-8",
 		strings.Repeat("[", 20000) + strings.Repeat("]", 20000): "depth",
 	} {
 		if _, err := DecodeBody([]byte(body)); err == nil || !strings.Contains(err.Error(), want) {

@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -216,28 +214,13 @@ func startCacheSystems(c config, dir string, backendPort int) (map[string]target
 // backend says about caching: the setup of an nginx cache in front of an API.
 func writeCacheProxyConf(dir, addr, backend string) (string, error) {
 	d := filepath.Join(dir, "proxy-cache")
-	body := fmt.Sprintf(`proxy_cache_path %s/cache levels=1:2 keys_zone=bench:10m max_size=64m inactive=10m use_temp_path=off;
-  upstream backend {
-    server %s;
-    keepalive 64;
-    keepalive_requests 1000000;
-  }
-  server {
-    listen %s default_server reuseport backlog=4096;
-    keepalive_requests 1000000;
-    location / {
-      proxy_pass http://backend;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_cache bench;
+	before := "proxy_cache_path " + d + "/cache levels=1:2 keys_zone=bench:10m max_size=64m inactive=10m use_temp_path=off;"
+	return writeNginxConf(dir, "proxy-cache", proxyServer(addr, backend, before, `proxy_cache bench;
       proxy_cache_key $uri;
       proxy_cache_valid 200 5m;
       proxy_cache_lock on;
       proxy_ignore_headers Cache-Control Expires Set-Cookie;
-      add_header X-Cache $upstream_cache_status;
-    }
-  }`, d, backend, addr)
-	return writeNginxConf(dir, "proxy-cache", body)
+      add_header X-Cache $upstream_cache_status;`))
 }
 
 // cacheTurnpikeYAML is a REST Api with the route GET /hello in a stage
@@ -302,14 +285,11 @@ func probeCacheHeader(t target) (string, error) {
 // proxy core, keeping the best of the repeated counts.
 func runCacheGoBenches(c config, res *cacheResults) error {
 	for _, args := range cacheGoBenches {
-		argv := append([]string{"-c", strconv.Itoa(c.proxyCore), "go"}, args...)
-		var out bytes.Buffer
-		cmd := exec.Command("taskset", argv...) //nolint:gosec // fixed go test commands
-		cmd.Stdout, cmd.Stderr = &out, os.Stderr
-		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, out.String())
+		runs, err := pinnedGoBench(c.proxyCore, args)
+		if err != nil {
+			return err
 		}
-		res.GoBench = mergeBest(res.GoBench, parseGoBench(out.String()))
+		res.GoBench = mergeBest(res.GoBench, runs)
 		res.GoCmds = append(res.GoCmds, "go "+strings.Join(args, " "))
 	}
 	return nil

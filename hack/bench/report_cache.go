@@ -16,26 +16,8 @@ func (r *cacheResults) medianRPS(system string) float64 {
 	return median(v)
 }
 
-// hitRatio is the median over rounds of cache-hit rps / plain-proxy rps
-// (a ratio within one round cancels most of the machine's drift).
-func (r *cacheResults) hitRatio(other string) float64 {
-	var hit, base []float64
-	for _, c := range r.Closed {
-		switch c.System {
-		case cacheHit:
-			hit = append(hit, c.Result.RPS())
-		case other:
-			base = append(base, c.Result.RPS())
-		}
-	}
-	var v []float64
-	for i := range min(len(hit), len(base)) {
-		if base[i] > 0 {
-			v = append(v, hit[i]/base[i])
-		}
-	}
-	return median(v)
-}
+// hitRatio is the median over rounds of cache-hit rps / other's rps.
+func (r *cacheResults) hitRatio(other string) float64 { return medianRatio(r.Closed, cacheHit, other) }
 
 func (r *cacheResults) goBench(name string) (goBench, bool) {
 	for _, b := range r.GoBench {
