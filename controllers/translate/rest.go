@@ -189,19 +189,22 @@ func routeCache(obj *v1alpha1.Route, st *stageState, r *table.Route, keys []tabl
 	if ttl <= 0 {
 		return nil
 	}
-	return &table.RouteCache{Method: method, TTLSeconds: ttl, KeyParameters: keys, Key: routeCacheKey(r, ttl, keys)}
+	return &table.RouteCache{Method: method, TTLSeconds: ttl, KeyParameters: keys, Key: routeCacheKey(r, st.table, ttl, keys)}
 }
 
 // routeCacheKey is the identity of a route's entries: a hash of the
 // served route (integration resolved for the stage, mappings, validation,
-// canary) and its cache settings, so entries survive a swap exactly when
+// canary), the stage's variables and canary (mappings read them per
+// request) and its cache settings, so entries survive a swap exactly when
 // none of that changed.
-func routeCacheKey(r *table.Route, ttl int32, keys []table.Parameter) string {
+func routeCacheKey(r *table.Route, st *table.Stage, ttl int32, keys []table.Parameter) string {
 	b, err := json.Marshal(struct {
-		Route *table.Route      `json:"r"`
-		TTL   int32             `json:"t"`
-		Keys  []table.Parameter `json:"k"`
-	}{r, ttl, keys})
+		Route     *table.Route      `json:"r"`
+		Variables map[string]string `json:"v"`
+		Canary    *table.Canary     `json:"c"`
+		TTL       int32             `json:"t"`
+		Keys      []table.Parameter `json:"k"`
+	}{r, st.Variables, st.Canary, ttl, keys})
 	if err != nil { // table values always marshal; never share a key regardless
 		b = []byte(r.Object + "\x00" + r.Key + "\x00" + err.Error())
 	}
