@@ -6,45 +6,48 @@ import (
 	"testing"
 )
 
-// twentyProperties is a schema with 20 typed properties, all required, the
-// size of a typical AWS model.
+// twentyProperties is a schema the size and shape of a typical AWS model:
+// 20 required properties (strings with lengths and a pattern, bounded
+// integers and numbers, booleans, enums, a string array and a nested
+// object), no additional properties.
 func twentyProperties() string {
+	kinds := []string{
+		`{"type":"string","minLength":1,"maxLength":160}`,
+		`{"type":"string","pattern":"^[a-z0-9-]+$","maxLength":64}`,
+		`{"type":"integer","minimum":0,"maximum":1000000}`,
+		`{"type":"number","minimum":0}`,
+		`{"type":"boolean"}`,
+		`{"type":"string","enum":["red","green","blue"]}`,
+		`{"type":"string","format":"email"}`,
+	}
 	var props, req []string
-	for i := range 20 {
-		var p string
-		switch i % 4 {
-		case 0:
-			p = `{"type":"string","minLength":1,"maxLength":160}`
-		case 1:
-			p = `{"type":"integer","minimum":0,"maximum":1000000}`
-		case 2:
-			p = `{"type":"array","items":{"type":"string"},"maxItems":8}`
-		default:
-			p = `{"type":"string","enum":["red","green","blue"]}`
-		}
-		props = append(props, fmt.Sprintf(`"p%02d":%s`, i, p))
+	for i := range 18 {
+		props = append(props, fmt.Sprintf(`"p%02d":%s`, i, kinds[i%len(kinds)]))
 		req = append(req, fmt.Sprintf(`"p%02d"`, i))
 	}
+	props = append(props, `"tags":{"type":"array","items":{"type":"string","maxLength":32},"maxItems":8}`,
+		`"address":{"type":"object","required":["street","city"],"properties":{"street":{"type":"string"},"city":{"type":"string"},"zip":{"type":"string","pattern":"^[0-9]{5}$"}}}`)
+	req = append(req, `"tags"`, `"address"`)
 	return `{"type":"object","additionalProperties":false,"required":[` + strings.Join(req, ",") + `],"properties":{` + strings.Join(props, ",") + `}}`
 }
 
 // bodyOfAbout1KiB matches twentyProperties.
 func bodyOfAbout1KiB() []byte {
-	var fields []string
-	for i := range 20 {
-		var v string
-		switch i % 4 {
-		case 0:
-			v = `"` + strings.Repeat("x", 110) + `"`
-		case 1:
-			v = "123456"
-		case 2:
-			v = `["alpha","beta","gamma","delta","epsilon","zeta","eta","theta"]`
-		default:
-			v = `"green"`
-		}
-		fields = append(fields, fmt.Sprintf(`"p%02d":%s`, i, v))
+	values := []string{
+		`"` + strings.Repeat("a long free-text value ", 7)[:150] + `"`,
+		`"order-2026-000123-customer-reference-abcdef"`,
+		`123456`,
+		`1234.56`,
+		`true`,
+		`"green"`,
+		`"first.last.customer@mail.example.com"`,
 	}
+	var fields []string
+	for i := range 18 {
+		fields = append(fields, fmt.Sprintf(`"p%02d":%s`, i, values[i%len(values)]))
+	}
+	fields = append(fields, `"tags":["alpha","beta","gamma","delta","epsilon","zeta"]`,
+		`"address":{"street":"1 Infinite Loop, Building 4, Floor 2","city":"Cupertino","zip":"95014"}`)
 	return []byte("{" + strings.Join(fields, ",") + "}")
 }
 
@@ -70,17 +73,28 @@ func BenchmarkValidate1KiBBodyAgainst20Properties(b *testing.B) {
 	}
 }
 
-func BenchmarkDecodeOnly(b *testing.B) {
+// BenchmarkDecodeBody1KiB is the decoding half of the budget's work.
+func BenchmarkDecodeBody1KiB(b *testing.B) {
 	body := bodyOfAbout1KiB()
-	for b.Loop() {
-		_, _ = DecodeBody(body)
-	}
-}
-func BenchmarkValidateOnly(b *testing.B) {
-	s := mustSchema(b, twentyProperties())
-	doc, _ := DecodeBody(bodyOfAbout1KiB())
 	b.ReportAllocs()
 	for b.Loop() {
-		_ = s.Validate(doc)
+		if _, err := DecodeBody(body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkValidateDecoded1KiB is the schema library's half.
+func BenchmarkValidateDecoded1KiB(b *testing.B) {
+	s := mustSchema(b, twentyProperties())
+	doc, err := DecodeBody(bodyOfAbout1KiB())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := s.Validate(doc); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
