@@ -10,7 +10,7 @@ import (
 // Fields of features that are not built yet. An object that sets one of them
 // to a value that changes behaviour is not served (a Route keeps its key and
 // answers 500), so nothing is ever served without a feature its owner asked
-// for. Values that switch a feature off (cache.enabled=false) change
+// for. Values that switch a feature off (websocket.returnResponse=false) change
 // nothing and are served: an AWS user who copies such a block expects it to be harmless.
 
 // apiNotImplemented lists the Api fields that need a feature not built yet.

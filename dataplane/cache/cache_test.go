@@ -30,6 +30,27 @@ func cachedTable(t *testing.T, maxBytes int64, token string) (*table.Table, *tab
 	return tbl, st
 }
 
+// stageCache is a store serving one cached stage of maxBytes, closed when
+// the test ends.
+func stageCache(t *testing.T, o Options, maxBytes int64) (*Store, *Stage) {
+	t.Helper()
+	s := NewStore(o)
+	t.Cleanup(s.Close)
+	tbl, st := cachedTable(t, maxBytes, "")
+	s.Sync(tbl)
+	return s, s.For(st)
+}
+
+// expectMiss looks key up, expects a miss, and ends the fill without an entry.
+func expectMiss(t *testing.T, c *Stage, key, why string) {
+	t.Helper()
+	e, f := c.Lookup(context.Background(), key, 0)
+	if e != nil {
+		t.Fatal(why)
+	}
+	f.Done(nil)
+}
+
 func entry(body string, ttl time.Duration) *Entry {
 	return &Entry{Status: 200, Header: http.Header{"Content-Type": {"text/plain"}}, Body: []byte(body), TTL: ttl}
 }
@@ -46,11 +67,7 @@ func fill(t *testing.T, c *Stage, key string, e *Entry) {
 
 func TestEntriesExpireAfterTheirTTL(t *testing.T) {
 	clk := newClock()
-	s := NewStore(Options{Clock: clk})
-	defer s.Close()
-	tbl, st := cachedTable(t, 1<<20, "")
-	s.Sync(tbl)
-	c := s.For(st)
+	_, c := stageCache(t, Options{Clock: clk}, 1<<20)
 	fill(t, c, "short", entry("a", 10*time.Second))
 	fill(t, c, "long", entry("b", 60*time.Second))
 	clk.advance(9 * time.Second)
@@ -60,22 +77,14 @@ func TestEntriesExpireAfterTheirTTL(t *testing.T) {
 		}
 	}
 	clk.advance(2 * time.Second)
-	if e, f := c.Lookup(context.Background(), "short", 0); e != nil {
-		t.Fatal("an expired entry was served")
-	} else {
-		f.Done(nil)
-	}
+	expectMiss(t, c, "short", "an expired entry was served")
 	if e, _ := c.Lookup(context.Background(), "long", 0); e == nil || string(e.Body) != "b" {
 		t.Fatal("the long entry expired with the short one")
 	}
 }
 
 func TestTheSizeBoundEvictsEntries(t *testing.T) {
-	s := NewStore(Options{})
-	defer s.Close()
-	tbl, st := cachedTable(t, 64<<10, "")
-	s.Sync(tbl)
-	c := s.For(st)
+	s, c := stageCache(t, Options{}, 64<<10)
 	body := strings.Repeat("x", 4<<10)
 	for i := range 100 { // 100 × 4 KiB = 400 KiB into 64 KiB
 		fill(t, c, "k"+string(rune('A'+i%26))+string(rune('a'+i/26)), entry(body, time.Minute))
@@ -116,11 +125,7 @@ func TestSyncKeepsFlushesReplacesAndDropsStageCaches(t *testing.T) {
 
 	resized, st4 := cachedTable(t, 2<<20, "b") // a new size bound recreates the cache
 	s.Sync(resized)
-	if e, f := s.For(st4).Lookup(context.Background(), "k", 0); e != nil {
-		t.Fatal("a resized cache kept the entry")
-	} else {
-		f.Done(nil)
-	}
+	expectMiss(t, s.For(st4), "k", "a resized cache kept the entry")
 
 	empty, err := table.New(nil)
 	if err != nil {
@@ -136,32 +141,21 @@ func TestSyncKeepsFlushesReplacesAndDropsStageCaches(t *testing.T) {
 }
 
 func TestFlushEmptiesOneStage(t *testing.T) {
-	s := NewStore(Options{})
-	defer s.Close()
-	tbl, st := cachedTable(t, 1<<20, "")
-	s.Sync(tbl)
-	fill(t, s.For(st), "k1", entry("1", time.Minute))
-	fill(t, s.For(st), "k2", entry("2", time.Minute))
+	s, c := stageCache(t, Options{}, 1<<20)
+	fill(t, c, "k1", entry("1", time.Minute))
+	fill(t, c, "k2", entry("2", time.Minute))
 	n, ok := s.Flush("shop", "pets", "prod")
 	if !ok || n != 2 {
 		t.Fatalf("flush: %d %t", n, ok)
 	}
-	if e, f := s.For(st).Lookup(context.Background(), "k1", 0); e != nil {
-		t.Fatal("a flushed entry was served")
-	} else {
-		f.Done(nil)
-	}
+	expectMiss(t, c, "k1", "a flushed entry was served")
 	if _, ok := s.Flush("shop", "pets", "dev"); ok {
 		t.Fatal("flushed a stage without a cache")
 	}
 }
 
 func TestConcurrentMissesWaitForTheFirstOne(t *testing.T) {
-	s := NewStore(Options{})
-	defer s.Close()
-	tbl, st := cachedTable(t, 1<<20, "")
-	s.Sync(tbl)
-	c := s.For(st)
+	s, c := stageCache(t, Options{}, 1<<20)
 	_, leader := c.Lookup(context.Background(), "k", time.Second)
 	if leader == nil {
 		t.Fatal("the first miss leads")
@@ -189,11 +183,7 @@ func TestConcurrentMissesWaitForTheFirstOne(t *testing.T) {
 }
 
 func TestAWaiterWhoseLeaderStoresNothingAsksItself(t *testing.T) {
-	s := NewStore(Options{})
-	defer s.Close()
-	tbl, st := cachedTable(t, 1<<20, "")
-	s.Sync(tbl)
-	c := s.For(st)
+	_, c := stageCache(t, Options{}, 1<<20)
 	_, leader := c.Lookup(context.Background(), "k", time.Second)
 	got := make(chan *Flight)
 	go func() {
