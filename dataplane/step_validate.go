@@ -43,7 +43,7 @@ func (x *exchange) validateRequest() bool {
 	if v.Body == nil {
 		return true
 	}
-	body, ok := x.bufferBody()
+	body, ok := x.bufferBody("read for request validation")
 	if !ok {
 		return false
 	}

@@ -31,6 +31,8 @@ type commonFlags struct {
 	burstLimit     int
 	redisURL       string
 	redisFailMode  string
+	functionQueue  int
+	limits         limitFlags
 }
 
 // serveFlags are the flags of `turnpike serve`.
@@ -68,7 +70,9 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.redisURL, "redis-url", os.Getenv("TURNPIKE_REDIS_URL"),
 		"redis:// or rediss:// URL of the Redis that shares stage, route and plan buckets and quotas between replicas (default $TURNPIKE_REDIS_URL; empty: per replica)")
 	fs.StringVar(&c.redisFailMode, "redis-failure-mode", "open", "when Redis fails: open (serve and count turnpike_ratelimit_store_errors_total) or closed (503, never 429)")
+	c.limits.register(fs)
 	fs.BoolVar(&c.allowHTTPJWKS, "allow-http-jwks", false, "let JWT authorizers fetch keys over http:// from loopback hosts (tests, local development)")
+	fs.IntVar(&c.functionQueue, "function-queue-length", 1000, "invocations that may wait for a free endpoint per function (FUNCTION integrations, Lambda authorizers); more get 429")
 }
 
 func (c *commonFlags) validate() error {
@@ -81,13 +85,16 @@ func (c *commonFlags) validate() error {
 	if c.rateLimit < 1 || c.rateLimit > 1_000_000 || c.burstLimit < 1 || c.burstLimit > 1_000_000 {
 		return errors.New("--rate-limit and --burst-limit must be between 1 and 1000000")
 	}
+	if c.functionQueue < 1 || c.functionQueue > 1_000_000 {
+		return errors.New("--function-queue-length must be between 1 and 1000000")
+	}
 	if err := c.validateRedis(); err != nil {
 		return err
 	}
 	if c.shutdownDelay < 0 || c.drainTimeout < 0 {
 		return errors.New("--shutdown-delay and --drain-timeout must not be negative")
 	}
-	return nil
+	return c.limits.validate()
 }
 
 // validateRedis checks --redis-url (scheme and syntax, without connecting:

@@ -68,6 +68,7 @@ func newGateway(f *commonFlags, serveMode bool, log logr.Logger, accessLog io.Wr
 		DenyEgress:     deny,
 		TrustedProxies: f.trustedProxies,
 		AllowHTTPJWKS:  f.allowHTTPJWKS,
+		FunctionQueue:  f.functionQueue,
 		Metrics:        reg,
 		Tracing:        tr,
 		Limiter:        limiter,
@@ -109,7 +110,7 @@ func (g *gateway) run(ctx context.Context, source func(context.Context) error) e
 		srcErr <- err
 		cancel()
 	}()
-	dpErr := g.dp.Run(ctx, dataplane.Listeners{})
+	dpErr := g.dp.Run(ctx, dataplane.Listeners{Limits: g.flags.limits.limits()})
 	cancel()
 	g.flushTraces()
 	if err := <-srcErr; err != nil && !errors.Is(err, context.Canceled) {

@@ -68,7 +68,7 @@ func (tr *translator) translateApis(apis []v1alpha1.Api) {
 			ApiKeyFromAuthorizer: obj.Spec.ApiKeySource == v1alpha1.ApiKeySourceAuthorizer,
 			CORS:                 cors,
 			GatewayResponses:     gw,
-			BinaryMediaTypes:     binaryMediaTypes(obj),
+			BinaryMediaTypes:     binaryMediaTypes(obj), // rest.go
 			Stages:               []*table.Stage{},
 		}
 	}

@@ -28,23 +28,10 @@ func apiNotImplemented(a *v1alpha1.Api) []string {
 	return f
 }
 
-// authorizerNotImplemented lists the Authorizer fields that need a feature
-// not built yet.
-func authorizerNotImplemented(a *v1alpha1.Authorizer) []string {
-	var f []string
-	if r := a.Spec.Request; r != nil && r.Function != nil {
-		f = append(f, "spec.request.function")
-	}
-	return f
-}
-
 // routeNotImplemented lists the Route fields that need a feature not built yet.
 func routeNotImplemented(r *v1alpha1.Route) []string {
 	var f []string
 	sp := &r.Spec
-	if sp.Integration.Type == v1alpha1.IntegrationTypeFunction {
-		f = append(f, "spec.integration.type=FUNCTION")
-	}
 	if sp.WebSocket != nil && sp.WebSocket.ReturnResponse {
 		f = append(f, "spec.websocket.returnResponse")
 	}

@@ -134,6 +134,11 @@ Whole seconds (rounded up) of a Go duration made of h, m, s and ms terms
 {{- end }}
 {{- include "turnpike.flag" (list "redis-failure-mode" $g.redisFailureMode) }}
 {{- include "turnpike.flag" (list "allow-http-jwks" $g.allowHttpJwks) }}
+{{- include "turnpike.flag" (list "function-queue-length" $g.functionQueueLength) }}
+{{- include "turnpike.flag" (list "max-connections" $g.maxConnections) }}
+{{- include "turnpike.flag" (list "read-header-timeout" $g.readHeaderTimeout) }}
+{{- include "turnpike.flag" (list "idle-timeout" $g.idleTimeout) }}
+{{- include "turnpike.flag" (list "max-header-bytes" $g.maxHeaderBytes) }}
 {{- range $g.extraArgs }}
 - {{ . | quote }}
 {{- end }}
