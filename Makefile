@@ -127,7 +127,7 @@ run: build ## Run standalone on config/samples with a demo backend, and print cu
 	hack/run-demo.sh
 
 .PHONY: bench
-bench: ## Turnpike vs nginx under load, swaps, propagation, micro-benchmarks; rate limits at 2x overload and Redis vs in-process; rewrites docs/benchmarks.md (~10 min; not part of test).
+bench: ## Turnpike vs nginx under load, swaps, propagation, micro-benchmarks; rate limits at 2x overload and Redis vs in-process; response cache hits vs plain proxy and nginx proxy_cache, request validation; rewrites docs/benchmarks.md (~12 min; not part of test).
 	hack/bench/run.sh
 
 .PHONY: docker-build

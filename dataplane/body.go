@@ -13,17 +13,24 @@ import (
 )
 
 // bufferBody reads the whole request body (bounded by limitBody's reader)
-// and puts a replay of it in its place. The read has the integration's
-// timeout as its deadline, as a streamed body has when it is forwarded: a
-// client that sends its body slowly gets 504 "Endpoint request timed out"
-// and its connection is closed, instead of holding a handler (the server
-// has no ReadTimeout, which would cut long streamed uploads).
+// once and puts a replay of it in its place; later calls return the same
+// bytes (request validation, parameter mapping and the FUNCTION event share
+// one read). The read has the integration's timeout as its deadline, as a
+// streamed body has when it is forwarded: a client that sends its body
+// slowly gets 408 "Request Timeout" and its connection is closed, instead
+// of holding a handler (the server has no ReadTimeout, which would cut long
+// streamed uploads). purpose says, for the hint, why the first reader
+// needed it.
 func (x *exchange) bufferBody(purpose string) ([]byte, bool) {
+	if x.bodyRead {
+		return x.body, true
+	}
 	if x.r.Body == nil || x.r.Body == http.NoBody {
+		x.bodyRead = true
 		return nil, true
 	}
 	timeout := proxy.DefaultTimeout
-	if ms := x.target.Integration.TimeoutMillis; ms > 0 {
+	if ms := x.integration().TimeoutMillis; ms > 0 {
 		timeout = time.Duration(ms) * time.Millisecond
 	}
 	rc := http.NewResponseController(x.orig)
@@ -41,7 +48,7 @@ func (x *exchange) bufferBody(purpose string) ([]byte, bool) {
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			hint = fmt.Sprintf("the request body, %s, did not arrive within the integration timeout of %v", purpose, timeout)
 		}
-		x.fail(f.Status, f.Message, hint)
+		x.fail(clientBodyFailure(f.Status), f.Status, f.Message, hint)
 		return nil, false
 	}
 	if deadline {
@@ -50,5 +57,6 @@ func (x *exchange) bufferBody(purpose string) ([]byte, bool) {
 	x.r.Body = io.NopCloser(bytes.NewReader(b))
 	x.r.ContentLength = int64(len(b))
 	x.r.TransferEncoding = nil
+	x.body, x.bodyRead = b, true
 	return b, true
 }

@@ -55,9 +55,11 @@ func TestChainOrder(t *testing.T) {
 | 14 | throttle | ✓ |  |  |  |
 | 15 | authorizer | ✓ |  |  |  |
 | 16 | API key and usage plan | ✓ |  |  |  |
-| 17 | integration request | ✓ |  |  |  |
-| 18 | parameter mapping | ✓ | ✓ |  |  |
-| 19 | integration | ✓ |  |  |  |
+| 17 | request validation | ✓ |  |  |  |
+| 18 | response cache | ✓ | ✓ |  | ✓ |
+| 19 | integration request | ✓ |  |  |  |
+| 20 | parameter mapping | ✓ | ✓ |  |  |
+| 21 | integration | ✓ |  |  |  |
 `
 	got := describeChain()
 	if diff := cmp.Diff(strings.Split(want, "\n"), strings.Split(got, "\n")); diff != "" {

@@ -36,6 +36,8 @@ func (x *exchange) context() *reqctx.Context {
 		IntegrationError:   x.target.Cause,
 		ErrorMessage:       x.errMessage,
 		ErrorHint:          x.errHint,
+		ErrorResponseType:  string(x.errType),
+		CacheStatus:        x.cache.status,
 		ClientCert:         x.clientCert,
 		Canary:             x.canary,
 	}

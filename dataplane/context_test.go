@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/turnpike-io/turnpike/dataplane/auth"
+	"github.com/turnpike-io/turnpike/dataplane/gatewayresp"
 	"github.com/turnpike-io/turnpike/dataplane/reqctx"
 	"github.com/turnpike-io/turnpike/dataplane/table"
 )
@@ -62,7 +63,8 @@ func fullExchange() *exchange {
 		SerialNumber: "42", NotBefore: "Jan  2 15:04:05 2026 GMT", NotAfter: "Jan  2 15:04:05 2027 GMT"}
 	x.lim.grant = &table.KeyGrant{Key: &table.APIKey{ID: "0123456789ab"}}
 	x.target.IntegrationLatency, x.target.UpstreamStatus, x.target.Cause = 9*time.Millisecond, 503, "timeout"
-	x.errMessage, x.errHint = "Internal server error", "the backend timed out"
+	x.errMessage, x.errHint, x.errType = "Internal server error", "the backend timed out", gatewayresp.IntegrationFailure
+	x.cache.status = cacheMiss
 	return x
 }
 
@@ -100,6 +102,7 @@ func TestContextValuesAreTheExchangesOwn(t *testing.T) {
 		"integrationErrorMessage": "timeout", "error.message": "Internal server error", "authorizer.error": "missing scope",
 		"authorizer.principalId": "p-1", "authorizer.claims.sub": "alice", "authorizer.tenant": "t1",
 		"requestTimeEpoch": "1700000000000", "identity.apiKey": "",
+		"error.responseType": "INTEGRATION_FAILURE", "cacheStatus": "Miss",
 	} {
 		if got, _ := c.Value(name); got != want {
 			t.Errorf("$context.%s = %q, want %q", name, got, want)

@@ -7,6 +7,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/turnpike-io/turnpike/dataplane/auth"
+	"github.com/turnpike-io/turnpike/dataplane/gatewayresp"
 	"github.com/turnpike-io/turnpike/dataplane/mapping"
 	"github.com/turnpike-io/turnpike/dataplane/reqctx"
 	"github.com/turnpike-io/turnpike/dataplane/table"
@@ -66,11 +67,21 @@ type exchange struct {
 	canary bool
 	mapIn  mapping.Input
 
+	// body is the request body once a step read it whole (bufferBody):
+	// validation and parameter mapping share one read, the integration
+	// gets a replay.
+	body     []byte
+	bodyRead bool
+	// cache is the response cache step's state (step_cache.go).
+	cache cacheState
+
 	// rc is the request's $context, refilled by context() (context.go).
 	rc reqctx.Context
 
 	errMessage, errHint string
-	target              Target
+	// errType is the AWS gateway response type of the gateway's error answer.
+	errType gatewayresp.Type
+	target  Target
 	// clientFailed is set when the client failed while sending its body
 	// (400, 408, 413): not the integration's failure, not its latency.
 	clientFailed bool
@@ -135,6 +146,10 @@ func init() {
 		{name: "throttle", in: (*exchange).throttle},
 		{name: "authorizer", in: (*exchange).authorize},
 		{name: "API key and usage plan", in: (*exchange).checkAPIKey},
+		{name: "request validation", in: (*exchange).validateRequest},
+		// After throttle, authorizer and API key: a cached answer never
+		// bypasses them, and plan quotas count hits too.
+		{name: "response cache", in: (*exchange).lookupCache, reply: (*exchange).armCache, out: (*exchange).storeCache},
 		{name: "integration request", in: (*exchange).prepareIntegration},
 		{name: "parameter mapping", in: (*exchange).mapRequest, reply: (*exchange).mapResponse},
 		{name: "integration", in: (*exchange).integrate},

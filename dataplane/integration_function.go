@@ -13,6 +13,7 @@ import (
 
 	"github.com/turnpike-io/turnpike/dataplane/auth"
 	"github.com/turnpike-io/turnpike/dataplane/function"
+	"github.com/turnpike-io/turnpike/dataplane/gatewayresp"
 	"github.com/turnpike-io/turnpike/dataplane/lambda"
 	"github.com/turnpike-io/turnpike/dataplane/proxy"
 	"github.com/turnpike-io/turnpike/dataplane/table"
@@ -44,7 +45,7 @@ func (x *exchange) invokeFunction() {
 	ev := x.functionEvent(api, in.PayloadFormatVersion, body, (*buf)[:0])
 	if len(ev) > lambda.MaxPayloadBytes {
 		x.target.Cause = "request too large for Lambda"
-		x.fail(http.StatusRequestEntityTooLarge, msgRequestTooLong,
+		x.fail(gatewayresp.RequestTooLarge, http.StatusRequestEntityTooLarge, msgRequestTooLong,
 			fmt.Sprintf("the Lambda event has %d bytes; Lambda accepts at most %d (6 MB), base64-encoded binary bodies included", len(ev), lambda.MaxPayloadBytes))
 		return
 	}
@@ -123,21 +124,21 @@ func (x *exchange) functionFailed(err error, timeout time.Duration) {
 	case errors.Is(err, function.ErrQueueFull):
 		x.target.Cause = "function queue full"
 		x.w.Header()["Retry-After"] = []string{"1"}
-		x.fail(http.StatusTooManyRequests, msgThrottled,
+		x.fail(gatewayresp.Throttled, http.StatusTooManyRequests, msgThrottled,
 			fmt.Sprintf("%s already has --function-queue-length invocations waiting for a free endpoint; scale its Deployment", name))
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, function.ErrTimedOut):
 		x.target.Cause = "timeout"
-		x.fail(http.StatusGatewayTimeout, msgFunctionTimeout,
+		x.fail(gatewayresp.IntegrationTimeout, http.StatusGatewayTimeout, msgFunctionTimeout,
 			fmt.Sprintf("%s did not answer within %v (waiting for a free endpoint included): %v", name, timeout, err))
 	case x.r.Context().Err() != nil:
 		x.target.Cause = "client canceled"
-		x.fail(http.StatusBadGateway, msgBadGateway, "the client went away during the invocation")
+		x.fail(gatewayresp.IntegrationFailure, http.StatusBadGateway, msgBadGateway, "the client went away during the invocation")
 	case errors.Is(err, upstream.ErrEgressDenied):
 		x.target.Cause = "egress denied"
-		x.fail(http.StatusBadGateway, msgBadGateway, name+": "+err.Error())
+		x.fail(gatewayresp.IntegrationFailure, http.StatusBadGateway, msgBadGateway, name+": "+err.Error())
 	default:
 		x.target.Cause = "function unreachable"
-		x.fail(http.StatusBadGateway, msgBadGateway, name+": "+err.Error())
+		x.fail(gatewayresp.IntegrationFailure, http.StatusBadGateway, msgBadGateway, name+": "+err.Error())
 	}
 }
 
@@ -158,7 +159,7 @@ func (x *exchange) functionAnswered(api lambda.APIType, in *table.Integration, r
 		}
 		x.endIntegrationSpan()
 		x.target.Cause = "function runtime error"
-		x.fail(http.StatusBadGateway, msgBadGateway,
+		x.fail(gatewayresp.IntegrationFailure, http.StatusBadGateway, msgBadGateway,
 			fmt.Sprintf("the Runtime Interface Emulator at %s answered %d: %.200s", res.Endpoint, res.Status, res.Body))
 		return
 	}
@@ -169,7 +170,7 @@ func (x *exchange) functionAnswered(api lambda.APIType, in *table.Integration, r
 		}
 		status, msg := le.GatewayStatus(api)
 		x.target.Cause = le.Cause
-		x.fail(status, msg, le.Cause+"; "+le.Hint)
+		x.fail(gatewayresp.IntegrationFailure, status, msg, le.Cause+"; "+le.Hint)
 		return
 	}
 	defer resp.Release()

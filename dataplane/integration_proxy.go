@@ -12,9 +12,12 @@ func (x *exchange) forward() {
 		if x.target.Cause == "" {
 			x.target.Cause = f.Cause
 		}
-		x.clientFailed = f.Cause == "" // proxy.ClientBodyFailure: the client's body failed
 		x.endIntegrationSpan()
-		x.fail(f.Status, f.Message, f.Hint)
+		typ := integrationFailure(f.Status)
+		if x.clientFailed = f.Cause == ""; x.clientFailed { // proxy.ClientBodyFailure: the client's body failed
+			typ = clientBodyFailure(f.Status)
+		}
+		x.fail(typ, f.Status, f.Message, f.Hint)
 	}
 	x.endIntegrationSpan()
 }

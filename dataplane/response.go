@@ -1,6 +1,10 @@
 package dataplane
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/turnpike-io/turnpike/dataplane/cache"
+)
 
 // responseWriter records the status and body size for the $context, and
 // runs the chain's header side once, right before the final status of the
@@ -29,6 +33,9 @@ type responseWriter struct {
 	informed bool
 	// final is set once the header side ran for the final status.
 	final bool
+	// tee, when set, gets a copy of the body as it is written: the
+	// response cache arms it on a cached route's miss (step_cache.go).
+	tee *cache.Recorder
 }
 
 // ownHeader is one gateway response header: its canonical key and values.
@@ -88,6 +95,13 @@ func (w *responseWriter) Write(p []byte) (int, error) {
 	}
 	n, err := w.ResponseWriter.Write(p)
 	w.bytes += int64(n)
+	if w.tee != nil {
+		if err != nil {
+			w.tee.Abort() // an incomplete body is never stored
+		} else {
+			w.tee.Write(p)
+		}
+	}
 	return n, err
 }
 

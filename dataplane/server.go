@@ -26,6 +26,7 @@ import (
 
 	"github.com/turnpike-io/turnpike/dataplane/accesslog"
 	"github.com/turnpike-io/turnpike/dataplane/admin"
+	"github.com/turnpike-io/turnpike/dataplane/cache"
 	"github.com/turnpike-io/turnpike/dataplane/function"
 	"github.com/turnpike-io/turnpike/dataplane/metrics"
 	"github.com/turnpike-io/turnpike/dataplane/proxy"
@@ -89,6 +90,9 @@ type Options struct {
 	// serving (readiness stays true) but that an operator must see, such as
 	// a status writer that cannot write; /readyz prints them after "ok".
 	Warnings func() []string
+	// CacheClock decides when response cache entries expire; nil is the
+	// real clock (tests inject one).
+	CacheClock cache.Clock
 }
 
 // Defaults of the Options (api.md flags).
@@ -117,6 +121,8 @@ type Server struct {
 	// queues and slots outlive table swaps (dataplane/function).
 	functions *function.Invoker
 	tracing   *tracing.Tracer
+	// cache holds the stages' response caches across table swaps.
+	cache *cache.Store
 	// tls picks each HTTPS handshake's configuration from the current table.
 	tls *tlsconfig.Selector
 }
@@ -146,6 +152,7 @@ func NewServer(o Options) *Server {
 	s.functions = function.New(function.Options{Store: store, DenyEgress: o.DenyEgress, MaxQueue: o.FunctionQueue, Metrics: o.Metrics})
 	s.auth = newAuthorizers(o, store, s.functions)
 	s.tls = tlsconfig.New(s.table.Load, nil)
+	s.cache = cache.NewStore(cache.Options{Clock: o.CacheClock})
 	if o.AccessLog != nil {
 		s.access = accesslog.New(o.AccessLog, 0)
 	}
@@ -155,6 +162,7 @@ func NewServer(o Options) *Server {
 			hits, misses, _ = s.auth.request.Stats()
 			return hits, misses
 		})
+		s.metrics.SetResponseCache(s.cacheStats)
 	}
 	return s
 }
@@ -167,6 +175,7 @@ func (s *Server) Swap(t *table.Table) {
 		return
 	}
 	s.metrics.Bind(t) // before the swap: requests on t find their series bound
+	s.cache.Sync(t)   // likewise their stages' response caches (flushed on a new flush token)
 	s.table.Store(t)
 	s.swapped.Store(true)
 }
@@ -203,9 +212,23 @@ func (s *Server) readiness() (bool, string) {
 func (s *Server) HealthHandler() http.Handler { return admin.HealthHandler(s.readiness, s.opts.Warnings) }
 
 // AdminHandler serves the admin listener's endpoints (dataplane/admin): the
-// table in effect, usage-plan usage and the profiler.
+// table in effect, usage-plan usage, response cache flushes and the
+// profiler.
 func (s *Server) AdminHandler() http.Handler {
-	return admin.Handler(admin.Options{Table: s.table.Load, Limiter: s.limiter})
+	return admin.Handler(admin.Options{Table: s.table.Load, Limiter: s.limiter, FlushCache: s.cache.Flush})
+}
+
+// cacheStats reports the response caches' counters (for metrics).
+func (s *Server) cacheStats() []metrics.ResponseCacheStats {
+	stats := s.cache.Stats()
+	out := make([]metrics.ResponseCacheStats, len(stats))
+	for i, c := range stats {
+		out[i] = metrics.ResponseCacheStats{
+			Namespace: c.Namespace, Api: c.Api, Stage: c.Stage,
+			Hits: c.Hits, Misses: c.Misses, Entries: c.Entries, Bytes: c.Bytes,
+		}
+	}
+	return out
 }
 
 // Handler returns the request handler (the server itself).
@@ -215,5 +238,9 @@ func (s *Server) Handler() http.Handler { return s }
 // writer was too slow (for metrics).
 func (s *Server) AccessLogDropped() uint64 { return s.access.Dropped() }
 
-// Close flushes the access log. Requests served after Close are not logged.
-func (s *Server) Close() { s.access.Close() }
+// Close flushes the access log and stops the response caches. Requests
+// served after Close are not logged or cached.
+func (s *Server) Close() {
+	s.access.Close()
+	s.cache.Close()
+}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/turnpike-io/turnpike/dataplane/gatewayresp"
 	"github.com/turnpike-io/turnpike/dataplane/throttle"
 )
 
@@ -93,7 +94,7 @@ func (x *exchange) refuseKey(hint string) bool {
 	if x.fusedLimitSteps() && !x.admit(x.s.limiter.Take(x.r.Context(), x.stageStep())) {
 		return false
 	}
-	x.fail(http.StatusForbidden, msgKeyForbidden, hint)
+	x.fail(gatewayresp.InvalidAPIKey, http.StatusForbidden, msgKeyForbidden, hint)
 	return false
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/turnpike-io/turnpike/dataplane/auth/jwt"
 	"github.com/turnpike-io/turnpike/dataplane/auth/request"
 	"github.com/turnpike-io/turnpike/dataplane/function"
+	"github.com/turnpike-io/turnpike/dataplane/gatewayresp"
 	"github.com/turnpike-io/turnpike/dataplane/metrics"
 	"github.com/turnpike-io/turnpike/dataplane/table"
 	"github.com/turnpike-io/turnpike/dataplane/upstream"
@@ -100,21 +101,21 @@ func (x *exchange) answerAuthz(object string) bool {
 		if res.Challenge != "" {
 			x.w.Header()["Www-Authenticate"] = []string{res.Challenge}
 		}
-		x.fail(http.StatusUnauthorized, msgUnauthorized, hint)
+		x.fail(gatewayresp.Unauthorized, http.StatusUnauthorized, msgUnauthorized, hint)
 	case auth.OutcomeExplicitDeny:
 		msg := msgForbidden
 		if x.api.Protocol == table.ProtocolREST {
 			msg = msgExplicitDeny
 		}
-		x.fail(http.StatusForbidden, msg, hint)
+		x.fail(gatewayresp.AccessDenied, http.StatusForbidden, msg, hint)
 	case auth.OutcomeForbidden:
 		msg := msgForbidden
 		if x.api.Protocol == table.ProtocolREST && res.Error != "" && x.route.Auth.Authorizer.Type == table.AuthorizerRequest && !isSimple(x.route.Auth.Authorizer) {
 			msg = msgImplicitDeny
 		}
-		x.fail(http.StatusForbidden, msg, hint)
+		x.fail(gatewayresp.AccessDenied, http.StatusForbidden, msg, hint)
 	default:
-		x.fail(http.StatusInternalServerError, msgInternalError, hint)
+		x.fail(authorizerError(x.route.Auth.Authorizer), http.StatusInternalServerError, msgInternalError, hint)
 	}
 	return false
 }
@@ -130,4 +131,16 @@ func isSimple(a *table.Authorizer) bool {
 // routing to the same route.
 func canonicalPath(segs []string) string {
 	return "/" + strings.Join(segs, "/")
+}
+
+// authorizerError is the response type of an authorizer that could not
+// decide: a REQUEST authorizer that failed, timed out or answered
+// something malformed is AWS's AUTHORIZER_CONFIGURATION_ERROR; a JWT
+// authorizer whose signing keys are unavailable failed to authenticate the
+// caller (AUTHORIZER_FAILURE).
+func authorizerError(a *table.Authorizer) gatewayresp.Type {
+	if a.Type == table.AuthorizerJWT {
+		return gatewayresp.AuthorizerFailure
+	}
+	return gatewayresp.AuthorizerConfigurationError
 }

@@ -3,6 +3,8 @@ package dataplane
 import (
 	"fmt"
 	"net/http"
+
+	"github.com/turnpike-io/turnpike/dataplane/gatewayresp"
 )
 
 // DefaultMaxRequestBodyBytes applies when an Api's table entry carries no
@@ -18,7 +20,7 @@ func (x *exchange) limitBody() bool {
 		limit = DefaultMaxRequestBodyBytes
 	}
 	if x.r.ContentLength > limit {
-		x.fail(http.StatusRequestEntityTooLarge, msgTooLarge,
+		x.fail(gatewayresp.RequestTooLarge, http.StatusRequestEntityTooLarge, msgTooLarge,
 			fmt.Sprintf("the request body has %d bytes; this Api accepts at most %d", x.r.ContentLength, limit))
 		return false
 	}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/turnpike-io/turnpike/dataplane/gatewayresp"
 	"github.com/turnpike-io/turnpike/dataplane/table"
 )
 
@@ -47,7 +48,7 @@ func (x *exchange) resolveHost() bool {
 		if x.tbl == nil {
 			hint = "the gateway has not loaded its routing table yet"
 		}
-		x.fail(http.StatusNotFound, msgNotFound, hint)
+		x.fail(gatewayresp.ResourceNotFound, http.StatusNotFound, msgNotFound, hint)
 		return false
 	}
 	if x.api.Protocol == table.ProtocolREST {
@@ -75,7 +76,7 @@ func canonicalHost(h string) string {
 // default endpoint"; true with x.api and x.stage set means a mapping matched.
 func (x *exchange) resolveDomain() bool {
 	if cs := x.r.TLS; cs != nil && canonicalHost(cs.ServerName) != x.host {
-		x.fail(http.StatusMisdirectedRequest, msgMisdirected,
+		x.fail(gatewayresp.Default4XX, http.StatusMisdirectedRequest, msgMisdirected,
 			fmt.Sprintf("the request's host %q is not the TLS server name %q of its connection; open a connection for that host", x.host, cs.ServerName))
 		return false
 	}
@@ -97,7 +98,7 @@ func (x *exchange) resolveDomain() bool {
 	}
 	m := d.Match(x.path.dec)
 	if m == nil {
-		x.fail(http.StatusNotFound, msgNotFound, fmt.Sprintf("no API mapping of hostname %q matches the path", x.host))
+		x.fail(gatewayresp.ResourceNotFound, http.StatusNotFound, msgNotFound, fmt.Sprintf("no API mapping of hostname %q matches the path", x.host))
 		return false
 	}
 	n := m.Segments()
@@ -121,5 +122,5 @@ func (x *exchange) refuseTLS(hint string) {
 	if x.r.TLS != nil {
 		x.w.Header()["Connection"] = []string{"close"}
 	}
-	x.fail(http.StatusForbidden, msgTLSForbidden, hint)
+	x.fail(gatewayresp.Default4XX, http.StatusForbidden, msgTLSForbidden, hint)
 }

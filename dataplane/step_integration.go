@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/turnpike-io/turnpike/dataplane/gatewayresp"
 	"github.com/turnpike-io/turnpike/dataplane/table"
 )
 
@@ -45,7 +46,7 @@ func (x *exchange) integrate() bool {
 	case table.IntegrationFunction:
 		x.invokeFunction()
 	default:
-		x.fail(http.StatusInternalServerError, msgInternalError,
+		x.fail(gatewayresp.APIConfigurationError, http.StatusInternalServerError, msgInternalError,
 			fmt.Sprintf("route %q has integration type %q, which this gateway does not serve", x.route.Key, in.Type))
 	}
 	return false

@@ -3,6 +3,7 @@ package dataplane
 import (
 	"net/http"
 
+	"github.com/turnpike-io/turnpike/dataplane/gatewayresp"
 	"github.com/turnpike-io/turnpike/dataplane/mapping"
 )
 
@@ -53,7 +54,7 @@ func (x *exchange) mapRequest() bool {
 	}
 	out := mapping.Outgoing{Header: x.r.Header, RawQuery: x.target.RawQuery}
 	if err := m.Apply(in, &out); err != nil {
-		x.fail(http.StatusBadRequest, msgBadRequest, "requestParameters: "+err.Error())
+		x.fail(gatewayresp.Default4XX, http.StatusBadRequest, msgBadRequest, "requestParameters: "+err.Error())
 		return false
 	}
 	x.target.RawQuery = out.RawQuery

@@ -3,6 +3,8 @@ package dataplane
 import (
 	"fmt"
 	"net/http"
+
+	"github.com/turnpike-io/turnpike/dataplane/gatewayresp"
 )
 
 // guardMutualTLS is the mutual TLS step, after the stage is known: a stage that a mutual TLS
@@ -13,7 +15,7 @@ func (x *exchange) guardMutualTLS() bool {
 	if (x.domain != nil && x.domain.MutualTLS()) || !x.tbl.MutualTLSOnly(x.stage) {
 		return true
 	}
-	x.fail(http.StatusForbidden, msgTLSForbidden,
+	x.fail(gatewayresp.Default4XX, http.StatusForbidden, msgTLSForbidden,
 		fmt.Sprintf("stage %q is mapped by a mutual TLS custom domain and served only there", x.stage.Name))
 	return false
 }

@@ -1,6 +1,10 @@
 package dataplane
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/turnpike-io/turnpike/dataplane/gatewayresp"
+)
 
 // checkPath is the path step: the escaped path is split and decoded once
 // (path.go); a path that could be read two ways (dot segments, encoded
@@ -14,7 +18,7 @@ func (x *exchange) checkPath() bool {
 	p, hint, err := parsePath(esc, x.rawBuf[:0], x.decBuf[:0])
 	x.path = p
 	if err != nil {
-		x.fail(http.StatusBadRequest, msgBadRequest, hint)
+		x.fail(gatewayresp.Default4XX, http.StatusBadRequest, msgBadRequest, hint)
 		return false
 	}
 	return true

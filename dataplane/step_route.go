@@ -1,6 +1,10 @@
 package dataplane
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/turnpike-io/turnpike/dataplane/gatewayresp"
+)
 
 // lookupRoute is the route step: the stage's router picks the most specific
 // route (api.md, Route matching); a route that cannot be served (its
@@ -9,12 +13,12 @@ import "fmt"
 func (x *exchange) lookupRoute() bool {
 	x.route = x.stage.Lookup(x.r.Method, x.segs)
 	if x.route == nil {
-		status, msg := noRoute(x.api.Protocol)
-		x.fail(status, msg, fmt.Sprintf("no route matches %s %s in stage %q", x.r.Method, x.rest, x.stage.Name))
+		typ, status, msg := noRoute(x.api.Protocol)
+		x.fail(typ, status, msg, fmt.Sprintf("no route matches %s %s in stage %q", x.r.Method, x.rest, x.stage.Name))
 		return false
 	}
 	if f := x.routeFailure(); f != nil { // the canary's for a canary request
-		x.fail(f.Status, f.Message, f.Hint)
+		x.fail(gatewayresp.APIConfigurationError, f.Status, f.Message, f.Hint)
 		return false
 	}
 	return true

@@ -29,8 +29,8 @@ func (x *exchange) resolveStage() bool {
 		x.stage, x.segs, x.rest = st, segs, x.path.escaped
 		return true
 	}
-	status, msg := noRoute(x.api.Protocol)
-	x.fail(status, msg, stageHint(x.api, segs))
+	typ, status, msg := noRoute(x.api.Protocol)
+	x.fail(typ, status, msg, stageHint(x.api, segs))
 	return false
 }
 

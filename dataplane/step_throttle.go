@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/turnpike-io/turnpike/dataplane/gatewayresp"
 	"github.com/turnpike-io/turnpike/dataplane/metrics"
 	"github.com/turnpike-io/turnpike/dataplane/table"
 	"github.com/turnpike-io/turnpike/dataplane/throttle"
@@ -93,19 +94,19 @@ func (x *exchange) admit(res throttle.Result) bool {
 	case throttle.Allowed:
 		return true
 	case throttle.Unavailable:
-		x.fail(http.StatusServiceUnavailable, msgLimiterDown,
+		x.fail(gatewayresp.Default5XX, http.StatusServiceUnavailable, msgLimiterDown,
 			fmt.Sprintf("the shared rate-limit store failed (%v) and --redis-failure-mode is closed", res.StoreErr))
 		return false
 	case throttle.QuotaExceeded:
 		x.s.metrics.QuotaExceeded()
 		x.w.Header()["Retry-After"] = []string{strconv.FormatInt(ceilSeconds(res.RetryAfter), 10)}
-		x.fail(http.StatusTooManyRequests, msgQuotaExceeded,
+		x.fail(gatewayresp.QuotaExceeded, http.StatusTooManyRequests, msgQuotaExceeded,
 			fmt.Sprintf("the API key %s used up the quota of usage plan %s/%s", x.lim.grant.Key.ID, x.lim.grant.Plan.Namespace, x.lim.grant.Plan.Name))
 		return false
 	}
 	x.s.metrics.Throttled(x.throttleLevel(res.Bucket))
 	x.w.Header()["Retry-After"] = []string{strconv.FormatInt(ceilSeconds(res.RetryAfter), 10)}
-	x.fail(http.StatusTooManyRequests, msgThrottled, x.throttleHint(res.Bucket))
+	x.fail(gatewayresp.Throttled, http.StatusTooManyRequests, msgThrottled, x.throttleHint(res.Bucket))
 	return false
 }
 

@@ -86,7 +86,7 @@ type ApiSpec struct {
 	BinaryMediaTypes []string `json:"binaryMediaTypes,omitempty"`
 	// Customise the gateway's own error responses, in AWS's shape, keyed by
 	// AWS response type (DEFAULT_4XX, DEFAULT_5XX,
-	// MISSING_AUTHENTICATION_TOKEN, THROTTLED, ...). Not built yet: a value that turns it on makes the object not served (Programmed=False, reason NotImplemented).
+	// MISSING_AUTHENTICATION_TOKEN, THROTTLED, ...).
 	// +kubebuilder:validation:MaxProperties=32
 	// +kubebuilder:validation:XValidation:rule="self.all(k, k in ['DEFAULT_4XX','DEFAULT_5XX','ACCESS_DENIED','API_CONFIGURATION_ERROR','AUTHORIZER_CONFIGURATION_ERROR','AUTHORIZER_FAILURE','BAD_REQUEST_PARAMETERS','BAD_REQUEST_BODY','EXPIRED_TOKEN','INTEGRATION_FAILURE','INTEGRATION_TIMEOUT','INVALID_API_KEY','INVALID_SIGNATURE','MISSING_AUTHENTICATION_TOKEN','QUOTA_EXCEEDED','REQUEST_TOO_LARGE','RESOURCE_NOT_FOUND','THROTTLED','UNAUTHORIZED','UNSUPPORTED_MEDIA_TYPE','WAF_FILTERED'])",message="gatewayResponses keys are AWS gateway response types: DEFAULT_4XX, DEFAULT_5XX, ACCESS_DENIED, API_CONFIGURATION_ERROR, AUTHORIZER_CONFIGURATION_ERROR, AUTHORIZER_FAILURE, BAD_REQUEST_PARAMETERS, BAD_REQUEST_BODY, EXPIRED_TOKEN, INTEGRATION_FAILURE, INTEGRATION_TIMEOUT, INVALID_API_KEY, INVALID_SIGNATURE, MISSING_AUTHENTICATION_TOKEN, QUOTA_EXCEEDED, REQUEST_TOO_LARGE, RESOURCE_NOT_FOUND, THROTTLED, UNAUTHORIZED, UNSUPPORTED_MEDIA_TYPE or WAF_FILTERED"
 	// +optional
@@ -112,13 +112,16 @@ type GatewayResponse struct {
 	// +optional
 	StatusCode int32 `json:"statusCode,omitempty"`
 	// Headers to set: "gatewayresponse.header.NAME" -> a
-	// static 'quoted' value or a $context / $stageVariables variable.
+	// static 'quoted' value, context.X, stageVariables.X or
+	// method.request.{header,querystring,path}.X (AWS's forms; a leading "$"
+	// is accepted too).
 	// +kubebuilder:validation:MaxProperties=20
 	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^gatewayresponse[.]header[.][A-Za-z0-9!#$%&*+.^_|~-]{1,128}$') && size(self[k]) <= 1024)",message="responseParameters keys are gatewayresponse.header.NAME and values at most 1024 characters"
 	// +optional
 	ResponseParameters map[string]string `json:"responseParameters,omitempty"`
 	// Body templates by content type (application/json):
 	// text with $context variables, e.g. {"error":$context.error.messageString}.
+	// $stageVariables.X works too; other VTL ($input, $util, #if) is refused.
 	// +kubebuilder:validation:MaxProperties=8
 	// +kubebuilder:validation:XValidation:rule="self.all(k, size(k) <= 128 && size(self[k]) <= 10240)",message="responseTemplates keys are at most 128 and templates at most 10240 characters"
 	// +optional

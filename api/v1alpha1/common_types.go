@@ -89,6 +89,8 @@ const (
 	ReasonInvalidIntegration = "InvalidIntegration"
 	// ReasonInvalidApiKey: a key Secret a UsagePlan selects is malformed and not served.
 	ReasonInvalidApiKey = "InvalidApiKey"
+	// ReasonInvalidSchema: a Route's requestValidation.bodySchema does not compile.
+	ReasonInvalidSchema = "InvalidSchema"
 )
 
 // Condition reasons of custom domains (Stage spec.domains).

@@ -72,10 +72,12 @@ type RouteSpec struct {
 	// When true, requests need an API key of a UsagePlan of the stage.
 	// +optional
 	ApiKeyRequired bool `json:"apiKeyRequired,omitempty"`
-	// A REST-style request validator. Not built yet: a value that turns it on makes the object not served (Programmed=False, reason NotImplemented).
+	// A REST-style request validator: required
+	// parameters and a JSON Schema for the body, checked after authorization
+	// and the API key, before the integration.
 	// +optional
 	RequestValidation *RequestValidation `json:"requestValidation,omitempty"`
-	// A REST-style response cache for this route. Not built yet: a value that turns it on makes the object not served (Programmed=False, reason NotImplemented).
+	// Overrides the stage cache's settings for this route.
 	// +optional
 	Cache *RouteCache `json:"cache,omitempty"`
 	// Settings of a route of a WEBSOCKET Api.
@@ -203,7 +205,8 @@ type Mock struct {
 	Body string `json:"body,omitempty"`
 }
 
-// RequestValidation is a REST-style request validator (not built yet).
+// RequestValidation is a REST-style request validator (AWS request
+// validators with a JSON Schema model).
 type RequestValidation struct {
 	// Parameters requests must carry: "querystring.x", "header.x" or "path.x".
 	// +kubebuilder:validation:MaxItems=32
@@ -211,7 +214,9 @@ type RequestValidation struct {
 	// +kubebuilder:validation:items:Pattern=`^(querystring|header|path)\.[A-Za-z0-9._~-]+$`
 	// +optional
 	RequiredParameters []string `json:"requiredParameters,omitempty"`
-	// A JSON Schema (draft 4 and 2020-12) for the request body.
+	// A JSON Schema for the JSON request body: draft 4 (AWS
+	// models; the default without "$schema") or 2020-12. Remote "$ref"s are
+	// refused.
 	// +kubebuilder:validation:Schemaless
 	// +kubebuilder:pruning:PreserveUnknownFields
 	// +kubebuilder:validation:Type=object
@@ -219,19 +224,23 @@ type RequestValidation struct {
 	BodySchema *apiextensionsv1.JSON `json:"bodySchema,omitempty"`
 }
 
-// RouteCache is a REST-style response cache for one route (not built yet).
+// RouteCache overrides the stage's response cache for one route.
 type RouteCache struct {
-	// Turns the cache on for this route.
+	// true caches this route (also a non-GET route's own method);
+	// false never caches it. The stage's cache must be enabled.
 	// +optional
 	Enabled bool `json:"enabled,omitempty"`
-	// The time to live of an entry.
+	// The time to live of this route's entries; 0 takes the
+	// stage's ttlSeconds.
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=3600
 	// +optional
 	TTLSeconds int32 `json:"ttlSeconds,omitempty"`
-	// Request parameters that form the cache key.
+	// Request parameters whose values vary the entry
+	// ("querystring.x", "header.x", "path.x"); parameters left out do not.
 	// +kubebuilder:validation:MaxItems=16
 	// +kubebuilder:validation:items:MaxLength=256
+	// +kubebuilder:validation:items:Pattern=`^(querystring|header|path)\.[A-Za-z0-9._~-]+$`
 	// +optional
 	KeyParameters []string `json:"keyParameters,omitempty"`
 }

@@ -37,7 +37,8 @@ type StageSpec struct {
 	// Selects the access log format of the stage.
 	// +optional
 	AccessLog *AccessLog `json:"accessLog,omitempty"`
-	// A REST-style response cache for the stage. Not built yet: a value that turns it on makes the object not served (Programmed=False, reason NotImplemented).
+	// A REST-style response cache of the stage's answers, in
+	// memory per replica.
 	// +optional
 	Cache *StageCache `json:"cache,omitempty"`
 	// Sends a share of requests through canary variables.
@@ -71,24 +72,60 @@ type AccessLog struct {
 	Format string `json:"format,omitempty"`
 }
 
-// StageCache configures a REST-style response cache (not built yet).
+// StageCache configures a REST-style response cache (AWS stage cache).
 type StageCache struct {
-	// Turns the cache on.
+	// Turns the cache on: GET routes of the stage are cached unless
+	// their Route's cache says otherwise.
 	// +optional
 	Enabled bool `json:"enabled,omitempty"`
-	// The default time to live of an entry.
+	// The default time to live of an entry; 0 caches nothing
+	// (AWS semantics).
 	// +kubebuilder:default=300
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=3600
 	// +optional
 	TTLSeconds int32 `json:"ttlSeconds,omitempty"`
-	// Bounds the cache's memory.
+	// Bounds the cache's memory (entries weighted by their size);
+	// the least useful entries are evicted beyond it. A change recreates
+	// (flushes) the stage's cache, as resizing an AWS cache does.
 	// +kubebuilder:default=67108864
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=17179869184
 	// +optional
 	MaxBytes int64 `json:"maxBytes,omitempty"`
+	// A request with
+	// "Cache-Control: max-age=0" refreshes its entry only when the route's
+	// authorizer allowed it with a policy that allows
+	// execute-api:InvalidateCache on the route (AWS's setting). false lets
+	// every caller refresh entries.
+	// +kubebuilder:default=true
+	// +optional
+	RequireAuthorizationForCacheControl *bool `json:"requireAuthorizationForCacheControl,omitempty"`
+	// What a refresh from a caller
+	// that may not invalidate gets: SUCCEED_WITH_RESPONSE_HEADER (default:
+	// the header is ignored and the answer carries a Warning header),
+	// SUCCEED_WITHOUT_RESPONSE_HEADER (ignored silently) or FAIL_WITH_403.
+	// +kubebuilder:default=SUCCEED_WITH_RESPONSE_HEADER
+	// +kubebuilder:validation:Enum=FAIL_WITH_403;SUCCEED_WITH_RESPONSE_HEADER;SUCCEED_WITHOUT_RESPONSE_HEADER
+	// +optional
+	UnauthorizedCacheControlHeaderStrategy string `json:"unauthorizedCacheControlHeaderStrategy,omitempty"`
+	// Adds "X-Cache: Hit" or "X-Cache: Miss" to answers of
+	// cached routes; false leaves it out.
+	// +kubebuilder:default=true
+	// +optional
+	StatusHeader *bool `json:"statusHeader,omitempty"`
 }
+
+// Strategies for a Cache-Control: max-age=0 from a caller that may not
+// invalidate the cache (AWS's enum).
+const (
+	CacheControlFailWith403          = "FAIL_WITH_403"
+	CacheControlSucceedWithHeader    = "SUCCEED_WITH_RESPONSE_HEADER"
+	CacheControlSucceedWithoutHeader = "SUCCEED_WITHOUT_RESPONSE_HEADER"
+	// FlushCacheAnnotation on a Stage flushes its response cache whenever its
+	// value changes (any new value).
+	FlushCacheAnnotation = "turnpike.io/flush-cache"
+)
 
 // Canary sends a share of a stage's requests through other stage variables.
 type Canary struct {

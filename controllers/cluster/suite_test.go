@@ -134,23 +134,44 @@ func newNamespace(t *testing.T) string {
 	return ns
 }
 
-// recordingDataplane is a fake dataplane that keeps every swapped table.
+// recordingDataplane is a fake dataplane that keeps every swapped table,
+// and hands tables and endpoints on to a real one once serveWith set it.
 type recordingDataplane struct {
 	mu        sync.Mutex
 	tables    []*table.Table
 	endpoints []table.EndpointSets
+	next      controllers.Dataplane
 }
 
 func (d *recordingDataplane) Swap(t *table.Table) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.tables = append(d.tables, t)
+	if d.next != nil {
+		d.next.Swap(t)
+	}
 }
 
 func (d *recordingDataplane) UpdateEndpoints(e table.EndpointSets) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.endpoints = append(d.endpoints, e)
+	if d.next != nil {
+		d.next.UpdateEndpoints(e)
+	}
+}
+
+// serveWith makes next serve every table from now on, the current one first.
+func (d *recordingDataplane) serveWith(next controllers.Dataplane) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.next = next
+	if n := len(d.tables); n > 0 {
+		next.Swap(d.tables[n-1])
+	}
+	if n := len(d.endpoints); n > 0 {
+		next.UpdateEndpoints(d.endpoints[n-1])
+	}
 }
 
 // current is the last swapped table (nil before the first) and the swap count.

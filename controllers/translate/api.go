@@ -50,8 +50,9 @@ func (tr *translator) translateApis(apis []v1alpha1.Api) {
 			}
 		}
 		cors, corsIssue := corsTable(obj.Spec.CORS)
-		if corsIssue != nil && a.v.accepted == nil {
-			a.v.accepted, a.v.programmed = corsIssue, corsIssue
+		gw, gwIssue := gatewayResponses(obj) // rest.go
+		if iss := firstIssue(corsIssue, gwIssue); iss != nil && a.v.accepted == nil {
+			a.v.accepted, a.v.programmed = iss, iss
 		}
 		if f := apiNotImplemented(obj); len(f) > 0 {
 			a.v.programmed = notImplementedIssue(f, "the Api, its Stages and its Routes are not served until then")
@@ -66,7 +67,8 @@ func (tr *translator) translateApis(apis []v1alpha1.Api) {
 			ErrorHints:           obj.Spec.ErrorHints,
 			ApiKeyFromAuthorizer: obj.Spec.ApiKeySource == v1alpha1.ApiKeySourceAuthorizer,
 			CORS:                 cors,
-			BinaryMediaTypes:     slices.Clone(obj.Spec.BinaryMediaTypes),
+			GatewayResponses:     gw,
+			BinaryMediaTypes:     binaryMediaTypes(obj), // rest.go
 			Stages:               []*table.Stage{},
 		}
 	}

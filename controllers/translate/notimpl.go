@@ -10,7 +10,7 @@ import (
 // Fields of features that are not built yet. An object that sets one of them
 // to a value that changes behaviour is not served (a Route keeps its key and
 // answers 500), so nothing is ever served without a feature its owner asked
-// for. Values that switch a feature off (cache.enabled=false) change
+// for. Values that switch a feature off (websocket.returnResponse=false) change
 // nothing and are served: an AWS user who copies such a block expects it to be harmless.
 
 // apiNotImplemented lists the Api fields that need a feature not built yet.
@@ -25,19 +25,6 @@ func apiNotImplemented(a *v1alpha1.Api) []string {
 	if a.Spec.ManagementApi != nil {
 		f = append(f, "spec.managementApi")
 	}
-	if len(a.Spec.GatewayResponses) > 0 {
-		f = append(f, "spec.gatewayResponses")
-	}
-	return f
-}
-
-// stageNotImplemented lists the Stage fields that need a feature not built yet.
-func stageNotImplemented(s *v1alpha1.Stage) []string {
-	var f []string
-	sp := &s.Spec
-	if sp.Cache != nil && sp.Cache.Enabled {
-		f = append(f, "spec.cache")
-	}
 	return f
 }
 
@@ -45,12 +32,6 @@ func stageNotImplemented(s *v1alpha1.Stage) []string {
 func routeNotImplemented(r *v1alpha1.Route) []string {
 	var f []string
 	sp := &r.Spec
-	if sp.RequestValidation != nil {
-		f = append(f, "spec.requestValidation")
-	}
-	if sp.Cache != nil && sp.Cache.Enabled {
-		f = append(f, "spec.cache")
-	}
 	if sp.WebSocket != nil && sp.WebSocket.ReturnResponse {
 		f = append(f, "spec.websocket.returnResponse")
 	}

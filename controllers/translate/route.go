@@ -29,7 +29,8 @@ func (tr *translator) translateRoute(obj *v1alpha1.Route, claims map[string]*v1a
 	var v verdict
 	pattern, bad := checkRouteKey(obj.Spec.RouteKey, tr.apis[obj.Namespace+"/"+obj.Spec.ApiName])
 	reqMap, respMap, mapIssue := routeMappings(obj) // mapping.go
-	v.accepted = firstIssue(bad, mapIssue)
+	rest, restIssue := compileRouteRest(obj)        // rest.go
+	v.accepted = firstIssue(bad, mapIssue, restIssue)
 	if v.accepted == nil {
 		v.accepted = claimRoute(claims, obj, pattern)
 	}
@@ -42,7 +43,7 @@ func (tr *translator) translateRoute(obj *v1alpha1.Route, claims map[string]*v1a
 		// Not served, but tell the user about references anyway.
 		_, v.resolved = tr.resolve(obj, nil)
 	default:
-		v.resolved, v.programmed, v.partly = tr.serveRoute(obj, api, fields, routeMaps{reqMap, respMap})
+		v.resolved, v.programmed, v.partly = tr.serveRoute(obj, api, fields, routeMaps{reqMap, respMap}, rest)
 	}
 	if len(fields) > 0 {
 		v.programmed = notImplementedIssue(fields, "the Route answers 500 until then")
@@ -108,7 +109,7 @@ func claimRoute(claims map[string]*v1alpha1.Route, obj *v1alpha1.Route, pattern 
 // works in some stages but not in others, the note that says so. Problems in
 // only some stages are reported on those Stages (routeProblems), not as a
 // failure of the Route: a Stage someone else adds must not break it.
-func (tr *translator) serveRoute(obj *v1alpha1.Route, api *apiState, notImpl []string, maps routeMaps) (resolved, programmed *issue, partly string) {
+func (tr *translator) serveRoute(obj *v1alpha1.Route, api *apiState, notImpl []string, maps routeMaps, rest routeRest) (resolved, programmed *issue, partly string) {
 	if len(api.stages) == 0 {
 		_, resolved = tr.resolve(obj, nil)
 		return resolved, &issue{
@@ -133,13 +134,14 @@ func (tr *translator) serveRoute(obj *v1alpha1.Route, api *apiState, notImpl []s
 		in, iss := tr.resolve(obj, st)
 		r := &table.Route{Key: obj.Spec.RouteKey, Object: obj.Namespace + "/" + obj.Name, Integration: in, Auth: authz,
 			Throttle: routeThrottle(st.obj, obj.Spec.RouteKey), ApiKeyRequired: obj.Spec.ApiKeyRequired, Failure: failure(iss),
-			RequestMapping: maps.request, ResponseMapping: maps.response}
+			RequestMapping: maps.request, ResponseMapping: maps.response, Validation: rest.validation}
 		if r.Failure != nil {
 			// The integration is not used; keep only what identifies it.
 			r.Integration = table.Integration{Type: in.Type, TimeoutMillis: in.TimeoutMillis}
 		}
 		canary, canaryIssue := tr.routeCanary(obj, st, r, failure) // canary.go
 		r.Canary = canary
+		r.Cache = routeCache(obj, st, r, rest.cacheKeys) // rest.go
 		if r.Failure != nil && (r.Canary == nil || r.Canary.Failure != nil) {
 			r.Auth = nil // no request of this route reaches its authorizer
 		}

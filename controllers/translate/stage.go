@@ -62,10 +62,7 @@ func (tr *translator) translateStages(stages []v1alpha1.Stage) {
 		}
 		api, refIssue := tr.apiRef(obj.Namespace, obj.Spec.ApiName, KindStage)
 		v.resolved = refIssue
-		if f := stageNotImplemented(obj); len(f) > 0 {
-			v.programmed = notImplementedIssue(f, "the Stage is not served until then")
-		}
-		v.programmed = firstIssue(v.programmed, v.accepted, v.resolved)
+		v.programmed = firstIssue(v.accepted, v.resolved)
 		st.status = ObjectStatus{
 			ObjectRef:  ObjectRef{Kind: KindStage, Namespace: obj.Namespace, Name: obj.Name},
 			Generation: obj.Generation,
@@ -79,6 +76,7 @@ func (tr *translator) translateStages(stages []v1alpha1.Stage) {
 				AccessLog: logFormat,
 				Routes:    []*table.Route{},
 				Canary:    stageCanary(obj), // canary.go
+				Cache:     stageCache(obj),  // rest.go
 			}
 			api.stages = append(api.stages, st)
 			api.table.Stages = append(api.table.Stages, st.table)

@@ -7,8 +7,8 @@ import (
 )
 
 // AppendJSON appends the JSON line of c: one object and a newline, with
-// the fields below in this order and principalId, authorizerError and
-// canary left out when empty (what encoding/json writes for the jsonLine
+// the fields below in this order and principalId, authorizerError,
+// errorResponseType, cacheStatus and canary left out when empty (what encoding/json writes for the jsonLine
 // mirror in the tests, without reflection on the writer's goroutine;
 // TestAppendJSONMatchesEncodingJSON keeps the two in step). Strings are
 // escaped by reqctx.AppendEscaped: control characters as \u00XX, invalid
@@ -43,6 +43,12 @@ func AppendJSON(b []byte, c *reqctx.Context) []byte {
 	}
 	if c.AuthorizerError != "" {
 		b = appendStringField(b, ',', "authorizerError", c.AuthorizerError)
+	}
+	if c.ErrorResponseType != "" {
+		b = appendStringField(b, ',', "errorResponseType", c.ErrorResponseType)
+	}
+	if c.CacheStatus != "" {
+		b = appendStringField(b, ',', "cacheStatus", c.CacheStatus)
 	}
 	if c.Canary {
 		b = append(b, `,"canary":true`...)

@@ -35,6 +35,8 @@ type jsonLine struct {
 	API                string `json:"api"`
 	PrincipalID        string `json:"principalId,omitempty"`
 	AuthorizerError    string `json:"authorizerError,omitempty"`
+	ErrorResponseType  string `json:"errorResponseType,omitempty"`
+	CacheStatus        string `json:"cacheStatus,omitempty"`
 	Canary             bool   `json:"canary,omitempty"`
 }
 
@@ -46,6 +48,7 @@ func lineOf(c *reqctx.Context) jsonLine {
 		IntegrationStatus: c.IntegrationStatus, IntegrationError: c.IntegrationError, ErrorMessage: c.ErrorMessage,
 		ErrorHint: c.ErrorHint, Stage: c.Stage, DomainName: c.DomainName, API: c.Api(),
 		PrincipalID: c.PrincipalID, AuthorizerError: c.AuthorizerError, Canary: c.Canary,
+		ErrorResponseType: c.ErrorResponseType, CacheStatus: c.CacheStatus,
 	}
 }
 
@@ -70,6 +73,7 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 			IntegrationStatus: rng.IntN(600), IntegrationError: str(),
 			ErrorMessage: str(), ErrorHint: str(), Stage: str(), DomainName: str(), AccountID: str(), APIID: str(),
 			PrincipalID: str(), AuthorizerError: str(), Canary: i%2 == 0,
+			ErrorResponseType: str(), CacheStatus: str(),
 		}
 		if i%3 == 0 {
 			c.APIID = "" // no Api resolved: "api" is empty whatever the namespace

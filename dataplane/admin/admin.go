@@ -1,12 +1,14 @@
 // Package admin serves the gateway's operator endpoints, apart from the
 // request chain: health probes (/healthz, /readyz) on --health-addr, and on
 // --admin-addr (loopback by default, never to be exposed) the routing table
-// in effect (/table), usage-plan usage (/usage/{namespace}/{plan}) and Go's
-// profiler (/debug/pprof/).
+// in effect (/table), usage-plan usage (/usage/{namespace}/{plan}),
+// response cache flushes (POST /cache/{namespace}/{api}/{stage}/flush) and
+// Go's profiler (/debug/pprof/).
 //
 // Invariants:
-//   - Handlers only read: the table through a loader (one atomic load per
-//     request) and the limiter's counters; none changes gateway state.
+//   - Handlers only read (the table through a loader, one atomic load per
+//     request, and the limiter's counters), except the cache flush, which
+//     only empties a response cache: no handler changes configuration.
 //   - The package knows the table and the limiter, not the dataplane
 //     server: the server hands it what it reads (Options), so the admin
 //     endpoints can move or grow without touching the request chain.
@@ -30,9 +32,12 @@ type Options struct {
 	Limiter throttle.Limiter
 	// Now is the clock of the usage report's period (time.Now when nil).
 	Now func() time.Time
+	// FlushCache empties a stage's response cache and returns how many
+	// entries it held; ok is false when the stage has no cache.
+	FlushCache func(namespace, api, stage string) (entries int, ok bool)
 }
 
-// Handler serves /table, /usage/ and /debug/pprof/.
+// Handler serves /table, /usage/, /cache/.../flush and /debug/pprof/.
 func Handler(o Options) http.Handler {
 	if o.Now == nil {
 		o.Now = time.Now
@@ -40,6 +45,7 @@ func Handler(o Options) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/table", tableHandler(o.Table))
 	mux.Handle("/usage/", usageHandler(o))
+	mux.Handle("POST /cache/{namespace}/{api}/{stage}/flush", cacheFlushHandler(o.FlushCache))
 	// Go's profiler, for "why is it slow" questions on a live gateway.
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)

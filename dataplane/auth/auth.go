@@ -61,6 +61,10 @@ type Result struct {
 	Error string
 	// Challenge is the WWW-Authenticate header value of a 401 ("" = none).
 	Challenge string
+	// InvalidateCache: the authorizer's IAM policy allows
+	// execute-api:InvalidateCache on this request's route, so the caller may
+	// refresh the response cache (Cache-Control: max-age=0).
+	InvalidateCache bool
 }
 
 // Value resolves the name after "$context.authorizer." for parameter

@@ -84,6 +84,7 @@ type Metrics struct {
 	upstreamErrors *prometheus.CounterVec
 	endpoints      *endpointsCollector
 	limits         limitCounters
+	responseCache  *responseCacheCollector
 
 	bound atomic.Pointer[binding]
 
@@ -115,10 +116,11 @@ func New(reg prometheus.Registerer, accessLogDropped func() uint64) *Metrics {
 			Name: "turnpike_upstream_errors_total",
 			Help: "Integration calls that failed before a backend response, by cause (connection refused, timeout, egress denied, ...).",
 		}, append(route[:len(route):len(route)], LabelCause)),
-		endpoints: newEndpointsCollector(),
-		series:    map[key]*series{},
+		endpoints:     newEndpointsCollector(),
+		responseCache: newResponseCacheCollector(),
+		series:        map[key]*series{},
 	}
-	reg.MustRegister(m.requests, m.duration, m.integration, m.upstreamErrors, m.endpoints)
+	reg.MustRegister(m.requests, m.duration, m.integration, m.upstreamErrors, m.endpoints, m.responseCache)
 	var limits []prometheus.Collector
 	m.limits, limits = newLimitCounters()
 	reg.MustRegister(limits...)

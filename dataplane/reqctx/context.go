@@ -71,6 +71,12 @@ type Context struct {
 	// ErrorMessage is the message of the gateway's error response;
 	// ErrorHint says in words what went wrong (Turnpike's, not AWS's).
 	ErrorMessage, ErrorHint string
+	// ErrorResponseType is the AWS gateway response type of the gateway's
+	// error response ("THROTTLED", "UNAUTHORIZED", ...).
+	ErrorResponseType string
+	// CacheStatus is what the response cache did: "Hit", "Miss" or
+	// "Refresh" ("" on a route that is not cached).
+	CacheStatus string
 
 	// PrincipalID is the authorizer's principal (the JWT's sub, a REQUEST
 	// answer's principalId).

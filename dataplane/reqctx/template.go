@@ -109,6 +109,26 @@ func (t *Template) Append(buf []byte, c *Context) []byte {
 	return buf
 }
 
+// AppendBody renders the template for c into a response body (gateway
+// response templates): as Append, except that an empty value renders as
+// nothing, and an empty quoted value as "", as AWS renders unset variables.
+func (t *Template) AppendBody(buf []byte, c *Context) []byte {
+	for i := range t.parts {
+		p := &t.parts[i]
+		switch {
+		case !p.isVar:
+			buf = append(buf, p.lit...)
+		case p.v.def.num != nil:
+			buf = c.appendNumber(buf, p.v.def)
+		case p.v.def.quoted:
+			buf = append(AppendEscaped(append(buf, '"'), c.Text(p.v)), '"')
+		default:
+			buf = AppendEscaped(buf, c.Text(p.v))
+		}
+	}
+	return buf
+}
+
 // appendEscaped appends v's value, escaped as inside a JSON string (quoted
 // for $context.error.messageString), or "-" when it is empty.
 func (c *Context) appendEscaped(buf []byte, v Var) []byte {

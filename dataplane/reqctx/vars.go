@@ -94,6 +94,8 @@ func init() {
 	str("error.message", func(c *Context) string { return c.ErrorMessage })
 	str("error.messageString", func(c *Context) string { return c.ErrorMessage })
 	defs["error.messageString"].quoted = true
+	str("error.responseType", func(c *Context) string { return c.ErrorResponseType })
+	str("cacheStatus", func(c *Context) string { return c.CacheStatus })
 	str("authorizer.principalId", func(c *Context) string { return c.PrincipalID })
 	str("authorizer.error", func(c *Context) string { return c.AuthorizerError })
 	for _, name := range awsOnly {

@@ -103,6 +103,16 @@ func (r *Route) validate() error {
 	if err := r.Canary.validate(); err != nil { // a canary may serve while the route fails
 		return fmt.Errorf("canary: %w", err)
 	}
+	if r.Validation != nil {
+		if err := r.Validation.validate(); err != nil {
+			return err
+		}
+	}
+	if r.Cache != nil {
+		if err := r.Cache.validate(); err != nil {
+			return err
+		}
+	}
 	if r.Failure != nil {
 		if r.Failure.Status < 400 || r.Failure.Status > 599 {
 			return fmt.Errorf("failure status %d is not an error status", r.Failure.Status)

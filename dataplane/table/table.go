@@ -13,6 +13,7 @@
 package table
 
 import (
+	"github.com/turnpike-io/turnpike/dataplane/gatewayresp"
 	"github.com/turnpike-io/turnpike/dataplane/mapping"
 	"github.com/turnpike-io/turnpike/dataplane/reqctx"
 )
@@ -65,8 +66,12 @@ type Api struct {
 	// CORS is the cross-origin policy (cors.go); nil means the gateway adds
 	// no CORS headers and answers preflights like any other request.
 	CORS *CORS `json:"cors,omitempty"`
+	// GatewayResponses customise the gateway's own error answers
+	// (gatewayResponses); nil keeps the built-in ones.
+	GatewayResponses *gatewayresp.Responses `json:"gatewayResponses,omitempty"`
 	// BinaryMediaTypes (REST) are the content types passed as binary, with
-	// AWS wildcards ("image/*", "*/*").
+	// AWS wildcards ("image/*", "*/*"), lower case; bodies always pass
+	// through byte for byte, FUNCTION events base64-encode these.
 	BinaryMediaTypes []string `json:"binaryMediaTypes,omitempty"`
 	// Stages sorted by Name.
 	Stages []*Stage `json:"stages"`
@@ -92,6 +97,8 @@ type Stage struct {
 	// Canary sends a share of the stage's requests through canary variables
 	// (canary.go); nil means no canary.
 	Canary *Canary `json:"canary,omitempty"`
+	// Cache is the stage's response cache (rest.go); nil means off.
+	Cache *StageCache `json:"cache,omitempty"`
 
 	router *Router
 	keys   map[[32]byte]*KeyGrant
@@ -125,6 +132,12 @@ type Route struct {
 	// Canary is the route resolved with the stage's canary variables (see
 	// canary.go); nil when the stage has no canary.
 	Canary *RouteCanary `json:"canary,omitempty"`
+	// Validation checks requests before the integration (rest.go); nil
+	// means none.
+	Validation *Validation `json:"validation,omitempty"`
+	// Cache says how the route's answers are cached (rest.go); nil means
+	// they are not.
+	Cache *RouteCache `json:"cache,omitempty"`
 
 	// ParamNames are the path variable names in path order (greedy last, without "+").
 	ParamNames []string `json:"-"`

@@ -33,7 +33,17 @@ func writeBackendConf(dir, addr string) (string, error) {
 // writeProxyConf writes an nginx reverse proxy on addr to the backend with
 // upstream keep-alive (HTTP/1.1, empty Connection, keepalive pool).
 func writeProxyConf(dir, addr, backend string) (string, error) {
-	body := fmt.Sprintf(`upstream backend {
+	return writeNginxConf(dir, "proxy", proxyServer(addr, backend, "", `proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $remote_addr;
+      proxy_buffering on;`))
+}
+
+// proxyServer is the http-block text of an nginx reverse proxy on addr to
+// backend with upstream keep-alive: before goes ahead of the upstream (e.g.
+// proxy_cache_path), location adds directives to "location /".
+func proxyServer(addr, backend, before, location string) string {
+	return fmt.Sprintf(`%s
+  upstream backend {
     server %s;
     keepalive 64;
     keepalive_requests 1000000;
@@ -45,12 +55,9 @@ func writeProxyConf(dir, addr, backend string) (string, error) {
       proxy_pass http://backend;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
-      proxy_set_header Host $host;
-      proxy_set_header X-Forwarded-For $remote_addr;
-      proxy_buffering on;
+      %s
     }
-  }`, backend, addr)
-	return writeNginxConf(dir, "proxy", body)
+  }`, before, backend, addr, location)
 }
 
 // writeNginxConf writes a complete non-daemon nginx config with one worker

@@ -37,14 +37,10 @@ func runGoBenches(c config, res *results) error {
 			times = lookupRepetitions
 		}
 		for range times {
-			argv := append([]string{"-c", strconv.Itoa(c.proxyCore), "go"}, args...)
-			var out bytes.Buffer
-			cmd := exec.Command("taskset", argv...) //nolint:gosec // fixed go test commands
-			cmd.Stdout, cmd.Stderr = &out, os.Stderr
-			if err := cmd.Run(); err != nil {
-				return fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, out.String())
+			runs, err := pinnedGoBench(c.proxyCore, args)
+			if err != nil {
+				return err
 			}
-			runs := parseGoBench(out.String())
 			res.LookupRatios = append(res.LookupRatios, lookupRatios(runs)...)
 			res.GoBench = mergeBest(res.GoBench, runs)
 		}
@@ -55,6 +51,19 @@ func runGoBenches(c config, res *results) error {
 		res.GoBenchCmds = append(res.GoBenchCmds, cmdText)
 	}
 	return nil
+}
+
+// pinnedGoBench runs `go args...` (a go test -bench command) on core and
+// returns its benchmark lines.
+func pinnedGoBench(core int, args []string) ([]goBench, error) {
+	argv := append([]string{"-c", strconv.Itoa(core), "go"}, args...)
+	var out bytes.Buffer
+	cmd := exec.Command("taskset", argv...) //nolint:gosec // fixed go test commands
+	cmd.Stdout, cmd.Stderr = &out, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, out.String())
+	}
+	return parseGoBench(out.String()), nil
 }
 
 // lookupRepetitions is how many times the lookup benchmark runs.

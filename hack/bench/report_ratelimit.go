@@ -47,20 +47,24 @@ func (r *rlResults) servedVerdict(s servedRun) string {
 }
 
 // topRatio is the median over rounds of Redis rps / in-process rps.
-func (r *rlResults) topRatio() float64 {
-	var loc, red []float64
-	for _, c := range r.Closed {
+func (r *rlResults) topRatio() float64 { return medianRatio(r.Closed, rlRedis, rlLocal) }
+
+// medianRatio is the median over rounds of num's rps / den's rps: a ratio
+// taken within one round cancels most of the machine's drift.
+func medianRatio(runs []closedRun, num, den string) float64 {
+	var n, d []float64
+	for _, c := range runs {
 		switch c.System {
-		case rlLocal:
-			loc = append(loc, c.Result.RPS())
-		case rlRedis:
-			red = append(red, c.Result.RPS())
+		case num:
+			n = append(n, c.Result.RPS())
+		case den:
+			d = append(d, c.Result.RPS())
 		}
 	}
 	var v []float64
-	for i := range min(len(loc), len(red)) {
-		if loc[i] > 0 {
-			v = append(v, red[i]/loc[i])
+	for i := range min(len(n), len(d)) {
+		if d[i] > 0 {
+			v = append(v, n[i]/d[i])
 		}
 	}
 	return median(v)

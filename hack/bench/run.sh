@@ -4,8 +4,10 @@
 # and bin/bench, and runs the harness pinned to the load core. Arguments go
 # to bin/bench (e.g. -quick for a short run that does not touch the docs).
 # After the proxy comparison it runs `bin/bench ratelimit` (served rate at 2x
-# overload, Redis vs in-process limits; needs redis-server) with the same
-# arguments; `hack/bench/run.sh ratelimit [args]` runs that scenario alone.
+# overload, Redis vs in-process limits; needs redis-server) and `bin/bench
+# cache` (response cache hits vs the plain proxy and nginx proxy_cache,
+# request validation) with the same arguments; `hack/bench/run.sh ratelimit
+# [args]` or `hack/bench/run.sh cache [args]` runs one scenario alone.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -26,9 +28,12 @@ CGO_ENABLED=0 go build -trimpath -o bin/turnpike ./cmd/turnpike
 go build -o bin/bench ./hack/bench
 cores=(-load-core "${BENCH_LOAD_CORE:-1}" -proxy-core "${BENCH_PROXY_CORE:-0}")
 bench=(taskset -c "${BENCH_LOAD_CORE:-1}" bin/bench)
-if [ "${1:-}" = ratelimit ]; then
-  shift
-  exec "${bench[@]}" ratelimit "${cores[@]}" "$@"
-fi
+case "${1:-}" in
+  ratelimit|cache)
+    scenario=$1
+    shift
+    exec "${bench[@]}" "$scenario" "${cores[@]}" "$@" ;;
+esac
 "${bench[@]}" "${cores[@]}" "$@"
-exec "${bench[@]}" ratelimit "${cores[@]}" "$@"
+"${bench[@]}" ratelimit "${cores[@]}" "$@"
+exec "${bench[@]}" cache "${cores[@]}" "$@"

@@ -42,9 +42,9 @@ kind: Stage
 metadata: {name: logs, namespace: shop, generation: 1}
 spec: {apiName: pets, accessLog: {format: "$context.httpMethod"}}
 ---
-kind: Stage
-metadata: {name: cached, namespace: shop, generation: 1}
-spec: {apiName: pets, cache: {enabled: true}}
+kind: Route
+metadata: {name: bad-schema, namespace: shop, generation: 1}
+spec: {apiName: pets, routeKey: "POST /pets", integration: {type: MOCK}, requestValidation: {bodySchema: {type: 12}}}
 `
 
 // want is what each object must read as in kstatus and in Argo CD.
@@ -55,7 +55,7 @@ var want = map[string]struct{ kstatus, argo string }{
 	"Route/get-toys":       {"InProgress", "Progressing"}, // Service "toys" may still appear
 	"Route/get-pets-again": {"Failed", "Degraded"},        // RouteConflict
 	"Stage/logs":           {"Failed", "Degraded"},        // invalid access log format
-	"Stage/cached":         {"Failed", "Degraded"},        // NotImplemented
+	"Route/bad-schema":     {"Failed", "Degraded"},        // InvalidSchema
 }
 
 // translated returns every object of objects with the status the translator

@@ -132,27 +132,52 @@ func (a *answer) evaluate(q *auth.Request) *auth.Result {
 		return res
 	}
 	arn := q.RouteARN()
-	allowed := false
-	for _, st := range a.statements {
-		if !st.matches(arn) {
-			continue
-		}
-		if !st.allow {
-			res.Outcome, res.Error = auth.OutcomeExplicitDeny, "the authorizer's policy denies "+arn
-			return res
-		}
-		allowed = true
-	}
-	if !allowed {
+	switch a.decide(actionInvoke, arn) {
+	case decisionDeny:
+		res.Outcome, res.Error = auth.OutcomeExplicitDeny, "the authorizer's policy denies "+arn
+	case decisionNone:
 		res.Outcome, res.Error = auth.OutcomeForbidden, "the authorizer's policy does not allow "+arn
+	default:
+		res.InvalidateCache = a.decide(actionInvalidateCache, arn) == decisionAllow
 	}
 	return res
 }
 
-func (st *statement) matches(arn string) bool {
+// IAM actions the gateway evaluates, lower case.
+const (
+	actionInvoke          = "execute-api:invoke"
+	actionInvalidateCache = "execute-api:invalidatecache"
+)
+
+// decision is a policy's verdict on one action and resource.
+type decision int
+
+const (
+	decisionNone decision = iota // nothing matches: implicit deny
+	decisionAllow
+	decisionDeny // an explicit Deny matches; it wins
+)
+
+// decide evaluates the policy for action on arn with IAM semantics: an
+// explicit Deny that matches wins, then an Allow that matches.
+func (a *answer) decide(action, arn string) decision {
+	d := decisionNone
+	for _, st := range a.statements {
+		if !st.matches(action, arn) {
+			continue
+		}
+		if !st.allow {
+			return decisionDeny
+		}
+		d = decisionAllow
+	}
+	return d
+}
+
+func (st *statement) matches(actionName, arn string) bool {
 	action := false
 	for _, p := range st.actions {
-		if glob(strings.ToLower(p), "execute-api:invoke") {
+		if glob(strings.ToLower(p), actionName) {
 			action = true
 			break
 		}
