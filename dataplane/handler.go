@@ -10,6 +10,7 @@ import (
 	"github.com/turnpike-io/turnpike/dataplane/mapping"
 	"github.com/turnpike-io/turnpike/dataplane/reqctx"
 	"github.com/turnpike-io/turnpike/dataplane/table"
+	"github.com/turnpike-io/turnpike/dataplane/websocket"
 )
 
 // exchange is the state of one request as it walks the chain. Exchanges are
@@ -69,6 +70,11 @@ type exchange struct {
 	// rc is the request's $context, refilled by context() (context.go).
 	rc reqctx.Context
 
+	// ws is the WebSocket event this exchange runs (step_websocket.go): the
+	// CONNECT of an upgrade request, or a MESSAGE or DISCONNECT dispatched
+	// by a connection; nil for every other request.
+	ws *websocket.Event
+
 	errMessage, errHint string
 	target              Target
 	// reached is the index in chain of the last step whose request side ran:
@@ -123,6 +129,7 @@ func init() {
 		{name: "canary", in: (*exchange).pickCanary},
 		{name: "mutual TLS", in: (*exchange).guardMutualTLS},
 		{name: "CORS", in: (*exchange).preflight, header: (*exchange).corsHeaders},
+		{name: "WebSocket", in: (*exchange).webSocket},
 		{name: "route", in: (*exchange).lookupRoute},
 		{name: "body limit", in: (*exchange).limitBody},
 		// On a route with apiKeyRequired and no authorizer this step takes no
@@ -140,12 +147,18 @@ func init() {
 
 // ServeHTTP runs the request side of the chain, and the response side as
 // the response is written and once it is complete.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.serve(w, r, nil) }
+
+// serve runs the chain for r; ev is the WebSocket event r stands for (a
+// connection's MESSAGE or DISCONNECT, step_websocket.go), nil for a request
+// from the network. For an event, its outcome is settled before the out
+// side runs.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, ev *websocket.Event) {
 	x, _ := s.pool.Get().(*exchange)
 	if x == nil {
 		x = &exchange{}
 	}
-	x.s, x.orig, x.r, x.start = s, w, r, time.Now()
+	x.s, x.orig, x.r, x.start, x.ws = s, w, r, time.Now(), ev
 	x.w.ResponseWriter, x.w.x = w, x
 	x.tbl = s.table.Load()
 	if s.stopping.Load() {
@@ -161,6 +174,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	x.done = true
+	if ev != nil {
+		x.settleEvent()
+	}
 }
 
 // finish runs the out side of the chain. It runs deferred because the

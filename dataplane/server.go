@@ -33,6 +33,7 @@ import (
 	"github.com/turnpike-io/turnpike/dataplane/tlsconfig"
 	"github.com/turnpike-io/turnpike/dataplane/tracing"
 	"github.com/turnpike-io/turnpike/dataplane/upstream"
+	"github.com/turnpike-io/turnpike/dataplane/websocket"
 )
 
 // Options configure a Server. Zero values get the defaults of api.md.
@@ -78,6 +79,10 @@ type Options struct {
 	// Tracing, when set, records a span per request, authorizer call and
 	// integration call (dataplane/tracing.FromEnv); nil records none.
 	Tracing *tracing.Tracer
+	// WebSocket configures the connections of WEBSOCKET Apis: limits, the
+	// address peers reach this replica at, and the peers (Dispatcher,
+	// Observer and Logger are the server's own).
+	WebSocket websocket.Options
 }
 
 // Defaults of the Options (api.md flags).
@@ -105,6 +110,8 @@ type Server struct {
 	tracing  *tracing.Tracer
 	// tls picks each HTTPS handshake's configuration from the current table.
 	tls *tlsconfig.Selector
+	// ws holds the open WebSocket connections (dataplane/websocket).
+	ws *websocket.Hub
 }
 
 // NewServer returns a Server that is not ready until the first Swap. If
@@ -141,6 +148,12 @@ func NewServer(o Options) *Server {
 			return hits, misses
 		})
 	}
+	wo := o.WebSocket
+	wo.Dispatcher, wo.Logger = s, o.Logger.WithName("websocket")
+	if s.metrics != nil {
+		wo.Observer = s.metrics.WebSocket()
+	}
+	s.ws = websocket.NewHub(wo)
 	return s
 }
 
@@ -154,6 +167,7 @@ func (s *Server) Swap(t *table.Table) {
 	s.metrics.Bind(t) // before the swap: requests on t find their series bound
 	s.table.Store(t)
 	s.swapped.Store(true)
+	s.ws.Swapped(t) // connections of Apis or stages t no longer serves close
 }
 
 // Table returns the table currently served (nil before the first Swap).
@@ -201,3 +215,6 @@ func (s *Server) AccessLogDropped() uint64 { return s.access.Dropped() }
 
 // Close flushes the access log. Requests served after Close are not logged.
 func (s *Server) Close() { s.access.Close() }
+
+// WebSocketConnections is the number of open WebSocket connections.
+func (s *Server) WebSocketConnections() int { return s.ws.Open() }

@@ -32,7 +32,7 @@ const DefaultMaxRequestBodyBytes = 10485760
 // +kubebuilder:validation:XValidation:rule="!has(self.managementApi) || self.protocol == 'WEBSOCKET'",message="managementApi applies only to protocol WEBSOCKET"
 type ApiSpec struct {
 	// protocol selects AWS-compatible behaviour: HTTP (HTTP API), REST (REST API)
-	// or WEBSOCKET (later).
+	// or WEBSOCKET (WebSocket API).
 	// +kubebuilder:default=HTTP
 	// +optional
 	Protocol Protocol `json:"protocol,omitempty"`
@@ -49,8 +49,9 @@ type ApiSpec struct {
 	// +kubebuilder:default=HEADER
 	// +optional
 	ApiKeySource ApiKeySource `json:"apiKeySource,omitempty"`
-	// routeSelectionExpression selects the route of a WebSocket message (later);
-	// "$request.body.action" when unset.
+	// routeSelectionExpression selects the route of a WebSocket message:
+	// text and $request.body.JSONPATH variables; "$request.body.action" when
+	// unset.
 	// +kubebuilder:validation:MaxLength=256
 	// +optional
 	RouteSelectionExpression string `json:"routeSelectionExpression,omitempty"`
@@ -87,6 +88,10 @@ type ApiSpec struct {
 	// +optional
 	GatewayResponses map[string]GatewayResponse `json:"gatewayResponses,omitempty"`
 }
+
+// AWSCredentialsSecretType is the Secret type of the access keys that may
+// sign @connections calls (data.accessKeyId, data.secretAccessKey).
+const AWSCredentialsSecretType = "turnpike.io/aws-credentials"
 
 // ManagementApi says who may call a WEBSOCKET Api's @connections API.
 type ManagementApi struct {

@@ -17,10 +17,11 @@ import (
 	"github.com/turnpike-io/turnpike/controllers"
 )
 
-// secretInformers are two client-go informers on Secrets, one per type the
-// gateway reads (kubernetes.io/tls, turnpike.io/api-key). A field selector
-// cannot OR two values, and controller-runtime's cache allows one selector per
-// type, hence two factories. Both run controllers.TransformSecret, so API-key
+// secretInformers are client-go informers on Secrets, one per type the
+// gateway reads (kubernetes.io/tls, turnpike.io/api-key,
+// turnpike.io/aws-credentials). A field selector cannot OR two values, and
+// controller-runtime's cache allows one selector per type, hence one
+// factory per type. Both run controllers.TransformSecret, so API-key
 // values are hashed before they reach the cache.
 type secretInformers struct {
 	factories []informers.SharedInformerFactory
@@ -34,7 +35,7 @@ func newSecretInformers(cfg *rest.Config, namespace string, handler toolscache.R
 		return nil, fmt.Errorf("cluster source: clientset: %w", err)
 	}
 	si := &secretInformers{}
-	for _, typ := range []corev1.SecretType{controllers.SecretTypeTLS, controllers.SecretTypeAPIKey} {
+	for _, typ := range []corev1.SecretType{controllers.SecretTypeTLS, controllers.SecretTypeAPIKey, controllers.SecretTypeAWSCredentials} {
 		selector := fields.OneTermEqualSelector("type", string(typ)).String()
 		opts := []informers.SharedInformerOption{
 			informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = selector }),

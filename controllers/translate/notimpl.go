@@ -16,15 +16,6 @@ import (
 // apiNotImplemented lists the Api fields that need a feature not built yet.
 func apiNotImplemented(a *v1alpha1.Api) []string {
 	var f []string
-	if a.Spec.Protocol == v1alpha1.ProtocolWebSocket {
-		f = append(f, "spec.protocol=WEBSOCKET")
-	}
-	if a.Spec.RouteSelectionExpression != "" {
-		f = append(f, "spec.routeSelectionExpression")
-	}
-	if a.Spec.ManagementApi != nil {
-		f = append(f, "spec.managementApi")
-	}
 	if len(a.Spec.BinaryMediaTypes) > 0 {
 		f = append(f, "spec.binaryMediaTypes")
 	}
@@ -66,9 +57,6 @@ func routeNotImplemented(r *v1alpha1.Route) []string {
 	}
 	if sp.Cache != nil && sp.Cache.Enabled {
 		f = append(f, "spec.cache")
-	}
-	if sp.WebSocket != nil && sp.WebSocket.ReturnResponse {
-		f = append(f, "spec.websocket.returnResponse")
 	}
 	return f
 }

@@ -42,6 +42,9 @@ type translator struct {
 	sharedLimits bool
 	// domains are the custom domain claims and mappings (domains.go).
 	domains *domainState
+	// secrets are the turnpike.io/aws-credentials Secrets by namespace/name
+	// (websocket.go).
+	secrets map[string]*corev1.Secret
 }
 
 // Translate computes the routing table and every object's status from s.
@@ -58,6 +61,7 @@ func Translate(s *Snapshot, o Options) Result {
 	}
 	tr.sharedLimits = o.SharedLimits
 	tr.domains = newDomainState(s.Secrets, o.Now)
+	tr.secrets = indexCredentialSecrets(s.Secrets)
 	for i := range s.Services {
 		svc := &s.Services[i]
 		tr.services[svc.Namespace+"/"+svc.Name] = svc
@@ -66,6 +70,7 @@ func Translate(s *Snapshot, o Options) Result {
 	tr.translateStages(s.Stages)
 	tr.translateAuthorizers(s.Authorizers)
 	tr.translateRoutes(s.Routes)
+	tr.implicitWebSocketRoutes()
 	tr.translateUsagePlans(s.UsagePlans, s.Secrets)
 
 	served := []*table.Api{}

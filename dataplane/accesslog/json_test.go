@@ -36,6 +36,9 @@ type jsonLine struct {
 	PrincipalID        string `json:"principalId,omitempty"`
 	AuthorizerError    string `json:"authorizerError,omitempty"`
 	Canary             bool   `json:"canary,omitempty"`
+	ConnectionID       string `json:"connectionId,omitempty"`
+	EventType          string `json:"eventType,omitempty"`
+	MessageID          string `json:"messageId,omitempty"`
 }
 
 func lineOf(c *reqctx.Context) jsonLine {
@@ -46,6 +49,7 @@ func lineOf(c *reqctx.Context) jsonLine {
 		IntegrationStatus: c.IntegrationStatus, IntegrationError: c.IntegrationError, ErrorMessage: c.ErrorMessage,
 		ErrorHint: c.ErrorHint, Stage: c.Stage, DomainName: c.DomainName, API: c.Api(),
 		PrincipalID: c.PrincipalID, AuthorizerError: c.AuthorizerError, Canary: c.Canary,
+		ConnectionID: c.ConnectionID, EventType: c.EventType, MessageID: c.MessageID,
 	}
 }
 
@@ -70,6 +74,7 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 			IntegrationStatus: rng.IntN(600), IntegrationError: str(),
 			ErrorMessage: str(), ErrorHint: str(), Stage: str(), DomainName: str(), AccountID: str(), APIID: str(),
 			PrincipalID: str(), AuthorizerError: str(), Canary: i%2 == 0,
+			ConnectionID: str(), EventType: str(), MessageID: str(),
 		}
 		if i%3 == 0 {
 			c.APIID = "" // no Api resolved: "api" is empty whatever the namespace

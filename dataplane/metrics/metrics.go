@@ -84,6 +84,7 @@ type Metrics struct {
 	upstreamErrors *prometheus.CounterVec
 	endpoints      *endpointsCollector
 	limits         limitCounters
+	ws             *WebSocketMetrics
 
 	bound atomic.Pointer[binding]
 
@@ -122,6 +123,7 @@ func New(reg prometheus.Registerer, accessLogDropped func() uint64) *Metrics {
 	var limits []prometheus.Collector
 	m.limits, limits = newLimitCounters()
 	reg.MustRegister(limits...)
+	m.ws = newWebSocketMetrics(reg)
 	if accessLogDropped != nil {
 		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "turnpike_access_log_dropped_total",

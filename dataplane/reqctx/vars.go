@@ -94,6 +94,21 @@ func init() {
 	str("error.message", func(c *Context) string { return c.ErrorMessage })
 	str("error.messageString", func(c *Context) string { return c.ErrorMessage })
 	defs["error.messageString"].quoted = true
+	str("connectionId", func(c *Context) string { return c.ConnectionID })
+	str("eventType", func(c *Context) string { return c.EventType })
+	str("messageId", func(c *Context) string { return c.MessageID })
+	str("messageDirection", func(c *Context) string {
+		if c.EventType == "" {
+			return ""
+		}
+		return "IN"
+	})
+	num("connectedAt", true, func(c *Context) int64 {
+		if c.ConnectedAt.IsZero() {
+			return 0
+		}
+		return c.ConnectedAt.UnixMilli()
+	})
 	str("authorizer.principalId", func(c *Context) string { return c.PrincipalID })
 	str("authorizer.error", func(c *Context) string { return c.AuthorizerError })
 	for _, name := range awsOnly {

@@ -65,6 +65,12 @@ type Api struct {
 	// CORS is the cross-origin policy (cors.go); nil means the gateway adds
 	// no CORS headers and answers preflights like any other request.
 	CORS *CORS `json:"cors,omitempty"`
+	// RouteSelection (WEBSOCKET) picks the route key of each message
+	// (routeSelectionExpression, compiled by the translator); nil otherwise.
+	RouteSelection *mapping.Selection `json:"routeSelection,omitempty"`
+	// Management (WEBSOCKET) holds the access keys that may call the
+	// @connections API (websocket.go); nil means nobody may.
+	Management *Management `json:"management,omitempty"`
 	// Stages sorted by Name.
 	Stages []*Stage `json:"stages"`
 
@@ -92,6 +98,8 @@ type Stage struct {
 
 	router *Router
 	keys   map[[32]byte]*KeyGrant
+	// byKey indexes the routes of a WEBSOCKET stage (websocket.go).
+	byKey map[string]*Route
 }
 
 // Route is one route key of a stage and what it does.
@@ -111,6 +119,9 @@ type Route struct {
 	Throttle *Throttle `json:"throttle,omitempty"`
 	// ApiKeyRequired: requests need an x-api-key of a plan of this stage.
 	ApiKeyRequired bool `json:"apiKeyRequired,omitempty"`
+	// ReturnResponse (WEBSOCKET message routes): the integration's answer is
+	// sent back to the client (AWS route responses).
+	ReturnResponse bool `json:"returnResponse,omitempty"`
 
 	// Auth is how the route authorizes requests; nil means no authorization.
 	Auth *Authorization `json:"auth,omitempty"`
