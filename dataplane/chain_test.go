@@ -50,14 +50,15 @@ func TestChainOrder(t *testing.T) {
 | 9 | canary | ✓ |  |  |  |
 | 10 | mutual TLS | ✓ |  |  |  |
 | 11 | CORS | ✓ |  | ✓ |  |
-| 12 | route | ✓ |  |  |  |
-| 13 | body limit | ✓ |  |  |  |
-| 14 | throttle | ✓ |  |  |  |
-| 15 | authorizer | ✓ |  |  |  |
-| 16 | API key and usage plan | ✓ |  |  |  |
-| 17 | integration request | ✓ |  |  |  |
-| 18 | parameter mapping | ✓ | ✓ |  |  |
-| 19 | integration | ✓ |  |  |  |
+| 12 | WebSocket | ✓ |  |  |  |
+| 13 | route | ✓ |  |  |  |
+| 14 | body limit | ✓ |  |  |  |
+| 15 | throttle | ✓ |  |  |  |
+| 16 | authorizer | ✓ |  |  |  |
+| 17 | API key and usage plan | ✓ |  |  |  |
+| 18 | integration request | ✓ |  |  |  |
+| 19 | parameter mapping | ✓ | ✓ |  |  |
+| 20 | integration | ✓ |  |  |  |
 `
 	got := describeChain()
 	if diff := cmp.Diff(strings.Split(want, "\n"), strings.Split(got, "\n")); diff != "" {

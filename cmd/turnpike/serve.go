@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/go-logr/logr"
 	"k8s.io/client-go/rest"
@@ -25,8 +26,15 @@ func runServe(ctx context.Context, f *serveFlags, log logr.Logger, accessLog io.
 	if err != nil {
 		return err
 	}
-	g := newGateway(&f.commonFlags, true, log, accessLog)
-	opts := cluster.Options{Namespace: f.namespace, LeaderElect: f.leaderElect, LeaseNamespace: f.leaseNamespace}
+	advertise := advertiseAddress(&f.commonFlags, os.Getenv("POD_IP"))
+	opts := cluster.Options{Namespace: f.namespace, LeaderElect: f.leaderElect, LeaseNamespace: f.leaseNamespace, PeerAddress: advertise}
+	// WebSocket @connections calls for another replica's connection are
+	// forwarded to the address its replica Lease publishes.
+	peers, err := cluster.NewLeasePeers(cfg, opts)
+	if err != nil {
+		return err
+	}
+	g := newGateway(&f.commonFlags, true, log, accessLog, peers, advertise)
 	sw, err := cluster.NewStatusWriter(cfg, opts, g.reg, log.WithName("status"))
 	if err != nil {
 		return err

@@ -60,6 +60,10 @@ type Options struct {
 	// ReplicaPollPeriod how often the status leader reads them. Zero means
 	// the DefaultReplica* values.
 	ReplicaLeaseDuration, ReplicaRenewPeriod, ReplicaPollPeriod time.Duration
+	// PeerAddress is the host:port at which the other replicas reach this
+	// one's HTTP listener (WebSocket @connections forwarding, peers.go); it
+	// is published in the replica Lease. Empty publishes none.
+	PeerAddress string
 }
 
 // withDefaults fills the zero fields of o.

@@ -63,6 +63,8 @@ type Replicas struct {
 	log      logr.Logger
 	ns, name string
 	identity string
+	// peerAddress is published in the Lease (PeerAddressAnnotation).
+	peerAddress string
 	duration time.Duration
 	renew    time.Duration
 	poll     time.Duration
@@ -89,7 +91,7 @@ func NewReplicas(cfg *rest.Config, opts Options, dp controllers.Dataplane, log l
 func newReplicas(opts Options, kube kubernetes.Interface, dp controllers.Dataplane, log logr.Logger) *Replicas {
 	return &Replicas{
 		dp: dp, kube: kube, log: log,
-		ns: opts.LeaseNamespace, name: ReplicaLeaseName(opts.Identity), identity: opts.Identity,
+		ns: opts.LeaseNamespace, name: ReplicaLeaseName(opts.Identity), identity: opts.Identity, peerAddress: opts.PeerAddress,
 		duration: cmp.Or(opts.ReplicaLeaseDuration, DefaultReplicaLeaseDuration),
 		renew:    cmp.Or(opts.ReplicaRenewPeriod, DefaultReplicaRenewPeriod),
 		poll:     cmp.Or(opts.ReplicaPollPeriod, DefaultReplicaPollPeriod),
@@ -204,6 +206,7 @@ func (r *Replicas) write(ctx context.Context, served map[string]string) error {
 			Name: r.name, Namespace: r.ns, Labels: map[string]string{ReplicaLabel: "true"},
 		}}
 		setReplicaLease(lease, r.identity, string(raw), now, secs)
+		setPeerAddress(lease, r.peerAddress)
 		_, err = leases.Create(ctx, lease, metav1.CreateOptions{})
 		return err
 	}
@@ -211,6 +214,7 @@ func (r *Replicas) write(ctx context.Context, served map[string]string) error {
 		return err
 	}
 	setReplicaLease(lease, r.identity, string(raw), now, secs)
+	setPeerAddress(lease, r.peerAddress)
 	_, err = leases.Update(ctx, lease, metav1.UpdateOptions{})
 	return err
 }
