@@ -161,6 +161,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, ev *websocket.Eve
 	x.s, x.orig, x.r, x.start, x.ws = s, w, r, time.Now(), ev
 	x.w.ResponseWriter, x.w.x = w, x
 	x.tbl = s.table.Load()
+	if ev != nil && ev.Table != nil {
+		x.tbl = ev.Table // the $disconnect of a connection whose Api left
+	}
 	if s.stopping.Load() {
 		// Ask keep-alive clients to reconnect (to another replica) after this
 		// response, without closing any connection under a request in flight.

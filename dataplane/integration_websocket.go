@@ -2,6 +2,7 @@ package dataplane
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -49,7 +50,8 @@ func (x *exchange) connectWebSocket() {
 		}
 	}
 	if st := rec.Status(); st < 200 || st > 299 {
-		x.ws.Outcome.Error = x.errMessage
+		x.ws.Outcome.Status, x.ws.Outcome.Error = st, cmp.Or(x.errMessage, "refused by $connect")
+		x.s.ws.Observe(x.ws)
 		rec.CopyTo(&x.w)
 		return
 	}
@@ -59,6 +61,9 @@ func (x *exchange) connectWebSocket() {
 		c.APIKeyID = g.Key.ID
 	}
 	err := x.s.ws.Accept(&x.w, x.r, x.ws, rec.Header().Get("Sec-Websocket-Protocol"))
+	if err == nil {
+		x.s.ws.Observe(x.ws)
+	}
 	switch {
 	case errors.Is(err, websocket.ErrStopping):
 		x.fail(http.StatusServiceUnavailable, msgLimiterDown, "the gateway is shutting down; connect again (to another replica)")

@@ -165,9 +165,9 @@ func (s *Server) Swap(t *table.Table) {
 		return
 	}
 	s.metrics.Bind(t) // before the swap: requests on t find their series bound
-	s.table.Store(t)
+	prev := s.table.Swap(t)
 	s.swapped.Store(true)
-	s.ws.Swapped(t) // connections of Apis or stages t no longer serves close
+	s.ws.Swapped(prev, t) // connections of Apis or stages t no longer serves close
 }
 
 // Table returns the table currently served (nil before the first Swap).

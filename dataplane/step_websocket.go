@@ -1,6 +1,7 @@
 package dataplane
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -69,13 +70,19 @@ func (x *exchange) openWebSocket() bool {
 	x.ws = x.s.ws.Connecting(x.r)
 	c := x.ws.Conn
 	c.Namespace, c.Api, c.Stage, c.Canary = x.api.Namespace, x.api.Name, x.stage.Name, x.canary
-	x.route = x.stage.WebSocketRoute(table.ConnectRouteKey)
-	if x.route == nil {
-		x.fail(http.StatusInternalServerError, msgInternalError, fmt.Sprintf("stage %q has no $connect route", x.stage.Name))
-		return false
-	}
+	x.route = cmp.Or(x.stage.WebSocketRoute(table.ConnectRouteKey), implicitConnect)
 	return true
 }
+
+// implicitConnect and implicitDisconnect stand in for a stage's missing
+// $connect and $disconnect routes, as the translator's implicit routes do
+// (a table built by hand may lack them): accept, and do nothing.
+var (
+	implicitConnect = &table.Route{Key: table.ConnectRouteKey,
+		Integration: table.Integration{Type: table.IntegrationMock, Mock: &table.Mock{Status: http.StatusOK}}}
+	implicitDisconnect = &table.Route{Key: table.DisconnectRouteKey,
+		Integration: table.Integration{Type: table.IntegrationMock, Mock: &table.Mock{Status: http.StatusOK}}}
+)
 
 // routeEvent routes a MESSAGE or DISCONNECT event of an open connection.
 func (x *exchange) routeEvent() bool {
@@ -85,7 +92,7 @@ func (x *exchange) routeEvent() bool {
 		return x.eventGone(fmt.Sprintf("stage %q of Api %s/%s is no longer served", c.Stage, c.Namespace, c.Api))
 	}
 	if ev.Type == websocket.Disconnect {
-		x.route = x.stage.WebSocketRoute(table.DisconnectRouteKey)
+		x.route = cmp.Or(x.stage.WebSocketRoute(table.DisconnectRouteKey), implicitDisconnect)
 	} else {
 		key := ""
 		if sel := x.api.RouteSelection; sel != nil {

@@ -12,6 +12,7 @@ import (
 	ws "github.com/coder/websocket"
 
 	"github.com/turnpike-io/turnpike/dataplane/auth"
+	"github.com/turnpike-io/turnpike/dataplane/table"
 )
 
 // Close codes the gateway sends (RFC 6455 §7.4.1).
@@ -62,6 +63,10 @@ type Conn struct {
 	ws         *ws.Conn
 	meter      *meteredConn
 	lastActive atomic.Int64 // unix nanoseconds
+
+	// retired is the last table that served the connection's Api, set when
+	// a swap removed it: its $disconnect runs there.
+	retired atomic.Pointer[table.Table]
 
 	closeOnce   sync.Once
 	closing     atomic.Bool
@@ -151,7 +156,7 @@ func (c *Conn) finish(err error) {
 	h := c.hub
 	c.markClosing(c.endCause(err)) // unless the gateway closed it first
 	_ = c.ws.CloseNow()
-	h.dispatch(&Event{Conn: c, Type: Disconnect, DisconnectStatus: c.closeCode, DisconnectReason: c.closeReason})
+	h.dispatch(&Event{Conn: c, Type: Disconnect, DisconnectStatus: c.closeCode, DisconnectReason: c.closeReason, Table: c.retired.Load()})
 }
 
 // endCause says how a connection ended from the reader's last error, unless

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"unicode/utf8"
+
+	"github.com/turnpike-io/turnpike/dataplane/table"
 )
 
 // EventType is what happened on a connection (AWS requestContext.eventType).
@@ -32,6 +34,10 @@ type Event struct {
 	// connection was lost without one.
 	DisconnectStatus int
 	DisconnectReason string
+	// Table, when set, is the table the event runs on instead of the current
+	// one: the last table that served the connection's Api, for the
+	// $disconnect of a connection closed because its Api or stage left.
+	Table *table.Table
 
 	// Outcome is what the request chain made of the event; the Dispatcher
 	// sets it.

@@ -246,13 +246,17 @@ func (h *Hub) snapshot() []*Conn {
 	return out
 }
 
-// Swapped closes (1001, then $disconnect) the connections whose Api or
-// stage t no longer serves as a WEBSOCKET Api; the others carry on and
-// route their next message with t. It never blocks on a client.
-func (h *Hub) Swapped(t *table.Table) {
+// Swapped closes (1001, then $disconnect on prev, the table that served
+// them) the connections whose Api or stage t no longer serves as a
+// WEBSOCKET Api; the others carry on and route their next message with t.
+// It never blocks on a client.
+func (h *Hub) Swapped(prev, t *table.Table) {
 	for _, c := range h.snapshot() {
 		a := t.ApiNamed(c.Namespace, c.Api)
 		if a == nil || a.Protocol != table.ProtocolWebSocket || a.Stage(c.Stage) == nil {
+			if prev != nil {
+				c.retired.CompareAndSwap(nil, prev)
+			}
 			c.shut(CloseGoingAway, reasonApiRemoved)
 		}
 	}
@@ -304,6 +308,10 @@ func (h *Hub) sweep() {
 		}
 	}
 }
+
+// Observe counts a CONNECT event once $connect decided (other events are
+// counted as they are dispatched).
+func (h *Hub) Observe(ev *Event) { h.observe(ev, &ev.Outcome) }
 
 // observe counts an event's outcome.
 func (h *Hub) observe(ev *Event, out *Outcome) {
