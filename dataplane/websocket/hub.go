@@ -382,3 +382,14 @@ func sourceIP(addr string) string {
 	}
 	return addr
 }
+
+// IDs lists the ids of the open connections (admin and tests).
+func (h *Hub) IDs() []string {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	out := make([]string, 0, len(h.conns))
+	for id := range h.conns {
+		out = append(out, id)
+	}
+	return out
+}
