@@ -43,7 +43,9 @@ type frameMeter struct {
 }
 
 // scan consumes p and returns how many bytes of it come before the header
-// of a frame over the limit (len(p) when there is none).
+// of a frame over the limit (len(p) when there is none; 0 when that
+// header began in an earlier read, which then passed in part: the library
+// gets an incomplete header and never a byte of the payload).
 func (m *frameMeter) scan(p []byte) int {
 	i := 0
 	for i < len(p) {
