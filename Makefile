@@ -12,6 +12,10 @@ CONTROLLER_GEN ?= $(BIN)/controller-gen
 GOLANGCI_LINT ?= $(BIN)/golangci-lint
 HELM_VERSION ?= v3.22.0
 HELM ?= $(BIN)/helm
+# The Lambda Runtime Interface Emulator (FUNCTION tests), built from the Go
+# module proxy; keep in step with test/harness/rie.go.
+RIE_MODULE ?= github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d
+RIE ?= $(BIN)/aws-lambda-rie
 IMG ?= turnpike:dev
 ENVTEST_ASSETS ?= $(BIN)/k8s
 GO_TEST_FLAGS ?= -count=1 -timeout 30m
@@ -54,7 +58,7 @@ lint: $(GOLANGCI_LINT) ## golangci-lint with the layout rules of architecture.md
 	hack/check-file-size.sh
 
 .PHONY: test
-test: deps envtest helm check-generated ## Unit, golden, dataplane, standalone, envtest and e2e tests.
+test: deps envtest helm rie check-generated ## Unit, golden, dataplane, standalone, envtest and e2e tests.
 	go test $(GO_TEST_FLAGS) ./...
 	go test $(GO_TEST_FLAGS) -race ./dataplane/... ./controllers/ ./controllers/translate/...
 	$(MAKE) fuzz FUZZTIME=10s
@@ -70,6 +74,9 @@ fuzz: ## Run each fuzz target for FUZZTIME (seed corpora are committed in the te
 
 .PHONY: helm
 helm: $(HELM) ## Build the helm CLI from the Go module proxy into bin/ (test/helm uses it).
+
+.PHONY: rie
+rie: $(RIE) ## Build the Lambda Runtime Interface Emulator into bin/ (FUNCTION tests run Lambda handlers under it).
 
 .PHONY: envtest
 envtest: ## Build kube-apiserver and etcd from Go modules into bin/k8s (once).
@@ -106,6 +113,9 @@ $(CONTROLLER_GEN):
 
 $(HELM):
 	GOBIN=$(BIN) go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+
+$(RIE):
+	CGO_ENABLED=0 GOBIN=$(BIN) go install $(RIE_MODULE)
 
 $(GOLANGCI_LINT):
 	GOBIN=$(BIN) go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)

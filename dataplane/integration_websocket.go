@@ -9,7 +9,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 
+	"github.com/turnpike-io/turnpike/dataplane/lambda"
 	"github.com/turnpike-io/turnpike/dataplane/websocket"
 )
 
@@ -25,9 +27,13 @@ import (
 //   - MESSAGE and DISCONNECT: a POST of the message (empty for DISCONNECT)
 //     with the x-turnpike-* context headers, answered into the event's
 //     Recorder; the connection decides what the client gets.
-//   - FUNCTION integrations are to receive AWS's WebSocket Lambda event
-//     (dataplane/lambda.AppendWebSocketEvent) built from x.ws: that is wired
-//     where the FUNCTION unit is, once it exists (see integrate).
+//   - FUNCTION integrations receive AWS's WebSocket Lambda event
+//     (dataplane/lambda.AppendWebSocketEvent, appendWebSocketEvent below):
+//     CONNECT with the upgrade request's headers and query, MESSAGE with
+//     the message as body (base64 for a binary frame), DISCONNECT with the
+//     upgrade request's headers and the close code and reason; every event
+//     with the $connect authorizer's principal and context. The answer is
+//     read in the 1.0 shape ({statusCode, body}).
 
 // connectWebSocket is the integration step of an upgrade request.
 func (x *exchange) connectWebSocket() {
@@ -121,4 +127,35 @@ func messageType(ev *websocket.Event) string {
 		return "application/json"
 	}
 	return "text/plain; charset=utf-8"
+}
+
+// appendWebSocketEvent encodes the Lambda event of a WebSocket event into
+// dst; r holds the $context-derived fields, the body and the authorizer.
+func (x *exchange) appendWebSocketEvent(r *lambda.Request, dst []byte) []byte {
+	ev, c := x.ws, x.ws.Conn
+	r.WebSocket = &lambda.WebSocketEvent{
+		ConnectionID: c.ID, EventType: string(ev.Type), MessageID: ev.MessageID, ConnectedAt: c.ConnectedAt,
+		DisconnectStatusCode: ev.DisconnectStatus, DisconnectReason: ev.DisconnectReason,
+	}
+	r.PathParameters = nil
+	switch ev.Type {
+	case websocket.Connect:
+		r.Header = withoutContextHeaders(r.Header)
+	case websocket.Disconnect:
+		r.Header, r.Host, r.RawQuery = c.Header, c.Host, ""
+	default:
+		r.Header, r.Host, r.RawQuery = nil, "", ""
+	}
+	return lambda.AppendWebSocketEvent(dst, r)
+}
+
+// withoutContextHeaders drops the x-turnpike-* headers of HTTP
+// integrations from h: a Lambda event has the context in requestContext.
+func withoutContextHeaders(h http.Header) http.Header {
+	for k := range h {
+		if strings.HasPrefix(k, "X-Turnpike-") {
+			delete(h, k)
+		}
+	}
+	return h
 }

@@ -26,6 +26,7 @@ import (
 
 	"github.com/turnpike-io/turnpike/dataplane/accesslog"
 	"github.com/turnpike-io/turnpike/dataplane/admin"
+	"github.com/turnpike-io/turnpike/dataplane/function"
 	"github.com/turnpike-io/turnpike/dataplane/metrics"
 	"github.com/turnpike-io/turnpike/dataplane/proxy"
 	"github.com/turnpike-io/turnpike/dataplane/table"
@@ -73,6 +74,9 @@ type Options struct {
 	// AllowHTTPJWKS is --allow-http-jwks: JWT authorizers may fetch keys
 	// over http:// from loopback hosts (tests, local development).
 	AllowHTTPJWKS bool
+	// FunctionQueue bounds the invocations waiting per function
+	// (--function-queue-length); zero means function.DefaultMaxQueue.
+	FunctionQueue int
 	// Metrics, when set, receives the request metrics (dataplane/metrics);
 	// nil records none.
 	Metrics prometheus.Registerer
@@ -107,7 +111,10 @@ type Server struct {
 	gateway  throttle.Bucket
 	metrics  *metrics.Metrics
 	auth     authorizers
-	tracing  *tracing.Tracer
+	// functions invokes FUNCTION integrations and Lambda authorizers; its
+	// queues and slots outlive table swaps (dataplane/function).
+	functions *function.Invoker
+	tracing   *tracing.Tracer
 	// tls picks each HTTPS handshake's configuration from the current table.
 	tls *tlsconfig.Selector
 	// ws holds the open WebSocket connections (dataplane/websocket).
@@ -136,7 +143,8 @@ func NewServer(o Options) *Server {
 	s := &Server{opts: o, log: o.Logger, fwd: o.Forwarder, tracing: o.Tracing}
 	s.limiter, s.gateway = newLimiter(o)
 	store, _ := o.Endpoints.(*upstream.Store)
-	s.auth = newAuthorizers(o, store)
+	s.functions = function.New(function.Options{Store: store, DenyEgress: o.DenyEgress, MaxQueue: o.FunctionQueue, Metrics: o.Metrics})
+	s.auth = newAuthorizers(o, store, s.functions)
 	s.tls = tlsconfig.New(s.table.Load, nil)
 	if o.AccessLog != nil {
 		s.access = accesslog.New(o.AccessLog, 0)
@@ -179,6 +187,7 @@ func (s *Server) UpdateEndpoints(sets table.EndpointSets) {
 	if s.opts.Endpoints != nil {
 		s.opts.Endpoints.Update(sets)
 	}
+	s.functions.EndpointsChanged() // queued invocations may now find a slot
 	s.metrics.UpdateEndpoints(sets)
 }
 

@@ -45,7 +45,7 @@ func (x *exchange) checkAPIKey() bool {
 	if g == nil || subtle.ConstantTimeCompare(hexSum[:], []byte(g.Key.Hash)) != 1 {
 		return x.refuseKey(fmt.Sprintf("the x-api-key is not a key of a usage plan of stage %q", x.stage.Name))
 	}
-	x.lim.grant = g
+	x.lim.grant, x.lim.key = g, key
 	c := &x.lim.check
 	c.Gateway, c.Buckets, c.Quota = nil, x.lim.buckets[:0], nil
 	if x.fusedLimitSteps() {

@@ -7,6 +7,7 @@ import (
 	"github.com/turnpike-io/turnpike/dataplane/auth"
 	"github.com/turnpike-io/turnpike/dataplane/auth/jwt"
 	"github.com/turnpike-io/turnpike/dataplane/auth/request"
+	"github.com/turnpike-io/turnpike/dataplane/function"
 	"github.com/turnpike-io/turnpike/dataplane/metrics"
 	"github.com/turnpike-io/turnpike/dataplane/table"
 	"github.com/turnpike-io/turnpike/dataplane/upstream"
@@ -32,11 +33,12 @@ type authorizers struct {
 
 // newAuthorizers builds the stores of o; store is the endpoint store of the
 // built-in forwarder (nil when the caller supplied its own Forwarder and no
-// *upstream.Store as Endpoints: Service authorizers then answer 500).
-func newAuthorizers(o Options, store *upstream.Store) authorizers {
+// *upstream.Store as Endpoints: Service authorizers then answer 500); fns
+// invokes Lambda authorizer functions.
+func newAuthorizers(o Options, store *upstream.Store, fns *function.Invoker) authorizers {
 	return authorizers{
 		jwt:     jwt.NewStore(jwt.Options{DenyEgress: o.DenyEgress, AllowHTTP: o.AllowHTTPJWKS, Logger: o.Logger.WithName("jwks")}),
-		request: request.NewClient(request.Options{Store: store, DenyEgress: o.DenyEgress}),
+		request: request.NewClient(request.Options{Store: store, DenyEgress: o.DenyEgress, Functions: fns}),
 	}
 }
 
@@ -72,6 +74,7 @@ func (x *exchange) authorize() bool {
 		PathParams:     x.route.Params(x.segs).Map(),
 		SourceIP:       c.SourceIP,
 		DomainName:     c.DomainName,
+		REST:           x.api.Protocol == table.ProtocolREST,
 	}
 	ctx, span := x.startAuthorizerSpan(az.Authorizer)
 	typ := metrics.AuthorizerRequest

@@ -57,6 +57,8 @@ func (x *exchange) callIntegration() {
 		x.serveMock(in.Mock)
 	case table.IntegrationService, table.IntegrationHTTPProxy:
 		x.forward()
+	case table.IntegrationFunction:
+		x.invokeFunction()
 	default:
 		x.fail(http.StatusInternalServerError, msgInternalError,
 			fmt.Sprintf("route %q has integration type %q, which this gateway does not serve", x.route.Key, in.Type))

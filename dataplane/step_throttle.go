@@ -29,7 +29,10 @@ const (
 // limits is the per-request state of the throttle and API key steps; it
 // lives in the pooled exchange so that a check allocates nothing.
 type limits struct {
+	// grant is the request's API key grant, key the key (for Lambda
+	// events' identity.apiKey); set once the key is checked.
 	grant   *table.KeyGrant
+	key     string
 	buckets [3]throttle.Bucket
 	quota   throttle.QuotaCheck
 	check   throttle.Check

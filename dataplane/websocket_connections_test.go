@@ -184,4 +184,3 @@ func onlyConnection(t *testing.T, e *wsEnv) string {
 	}
 	return ids[0]
 }
-

@@ -2,27 +2,32 @@ package v1alpha1
 
 import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-// AuthorizerType is JWT or REQUEST (a Lambda-style HTTP call-out).
-// +kubebuilder:validation:Enum=JWT;REQUEST
+// AuthorizerType is JWT, REQUEST (a Lambda-style call-out with the request's
+// identity sources) or TOKEN (AWS REST's token authorizer: one header, and
+// the event {type, authorizationToken, methodArn}).
+// +kubebuilder:validation:Enum=JWT;REQUEST;TOKEN
 type AuthorizerType string
 
 // Authorizer types.
 const (
 	AuthorizerJWT     AuthorizerType = "JWT"
 	AuthorizerRequest AuthorizerType = "REQUEST"
+	AuthorizerToken   AuthorizerType = "TOKEN"
 )
 
 // AuthorizerSpec configures an authorizer of an Api.
 // +kubebuilder:validation:XValidation:rule="self.type != 'JWT' || has(self.jwt)",message="jwt is required when type is JWT"
-// +kubebuilder:validation:XValidation:rule="self.type != 'REQUEST' || has(self.request)",message="request is required when type is REQUEST"
+// +kubebuilder:validation:XValidation:rule="self.type == 'JWT' || has(self.request)",message="request is required when type is REQUEST or TOKEN"
 // +kubebuilder:validation:XValidation:rule="self.type == 'JWT' || !has(self.jwt)",message="jwt applies only to type JWT"
-// +kubebuilder:validation:XValidation:rule="self.type == 'REQUEST' || !has(self.request)",message="request applies only to type REQUEST"
+// +kubebuilder:validation:XValidation:rule="self.type != 'JWT' || !has(self.request)",message="request applies only to types REQUEST and TOKEN"
+// +kubebuilder:validation:XValidation:rule="self.type != 'TOKEN' || (has(self.identitySources) && size(self.identitySources) == 1 && self.identitySources[0].startsWith('$request.header.'))",message="a TOKEN authorizer takes its token from exactly one header: identitySources must be one $request.header.NAME"
 type AuthorizerSpec struct {
 	// apiName is the Api in this namespace the authorizer belongs to.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
 	ApiName string `json:"apiName"`
-	// type: JWT or REQUEST.
+	// type: JWT, REQUEST, or TOKEN (AWS REST's token authorizer: the event
+	// is {type: TOKEN, authorizationToken, methodArn}).
 	Type AuthorizerType `json:"type"`
 	// identitySources: $request.header.X, $request.querystring.X, $context.X, $stageVariables.X.
 	// +kubebuilder:validation:MaxItems=10
@@ -33,7 +38,7 @@ type AuthorizerSpec struct {
 	// jwt configures a JWT authorizer.
 	// +optional
 	JWT *JWTAuthorizer `json:"jwt,omitempty"`
-	// request configures a REQUEST authorizer.
+	// request configures a REQUEST or TOKEN authorizer.
 	// +optional
 	Request *RequestAuthorizer `json:"request,omitempty"`
 }

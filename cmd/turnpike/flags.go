@@ -32,6 +32,7 @@ type commonFlags struct {
 	burstLimit     int
 	redisURL       string
 	redisFailMode  string
+	functionQueue  int
 	ws             websocketFlags
 }
 
@@ -101,6 +102,7 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ws.maxLifetime, "websocket-max-lifetime", 2*time.Hour, "WebSocket: close any connection this old")
 	fs.StringVar(&c.ws.advertise, "websocket-advertise-address", "",
 		"host:port at which other replicas reach this one's --http-addr for @connections forwarding (default: $POD_IP and the --http-addr port in serve mode; the --http-addr itself in standalone mode when it names a host)")
+	fs.IntVar(&c.functionQueue, "function-queue-length", 1000, "invocations that may wait for a free endpoint per function (FUNCTION integrations, Lambda authorizers); more get 429")
 }
 
 func (c *commonFlags) validate() error {
@@ -112,6 +114,9 @@ func (c *commonFlags) validate() error {
 	}
 	if c.rateLimit < 1 || c.rateLimit > 1_000_000 || c.burstLimit < 1 || c.burstLimit > 1_000_000 {
 		return errors.New("--rate-limit and --burst-limit must be between 1 and 1000000")
+	}
+	if c.functionQueue < 1 || c.functionQueue > 1_000_000 {
+		return errors.New("--function-queue-length must be between 1 and 1000000")
 	}
 	if err := c.validateRedis(); err != nil {
 		return err

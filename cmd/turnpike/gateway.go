@@ -71,6 +71,7 @@ func newGateway(f *commonFlags, serveMode bool, log logr.Logger, accessLog io.Wr
 		DenyEgress:     deny,
 		TrustedProxies: f.trustedProxies,
 		AllowHTTPJWKS:  f.allowHTTPJWKS,
+		FunctionQueue:  f.functionQueue,
 		Metrics:        reg,
 		Tracing:        tr,
 		Limiter:        limiter,

@@ -65,9 +65,9 @@ type Replicas struct {
 	identity string
 	// peerAddress is published in the Lease (PeerAddressAnnotation).
 	peerAddress string
-	duration time.Duration
-	renew    time.Duration
-	poll     time.Duration
+	duration    time.Duration
+	renew       time.Duration
+	poll        time.Duration
 	// keepOnStop leaves the Lease behind on stop, as a crash does (tests).
 	keepOnStop bool
 

@@ -69,6 +69,14 @@ func TestValidatorRejectsInvalidObjectsWithTheAPIServersMessages(t *testing.T) {
 			`offset must be 0 when period is DAY`},
 		{"a JWT authorizer without jwt settings", "apiVersion: turnpike.io/v1alpha1\nkind: Authorizer\nmetadata: {name: z, namespace: default}\nspec: {apiName: a, type: JWT}",
 			`spec: Invalid value: jwt is required when type is JWT`},
+		{"a TOKEN authorizer with two identity sources", "apiVersion: turnpike.io/v1alpha1\nkind: Authorizer\nmetadata: {name: z, namespace: default}\nspec: {apiName: a, type: TOKEN, identitySources: ['$request.header.A', '$request.header.B'], request: {function: {name: f, port: 8080}}}",
+			`a TOKEN authorizer takes its token from exactly one header`},
+		{"a TOKEN authorizer reading the query string", "apiVersion: turnpike.io/v1alpha1\nkind: Authorizer\nmetadata: {name: z, namespace: default}\nspec: {apiName: a, type: TOKEN, identitySources: ['$request.querystring.t'], request: {function: {name: f, port: 8080}}}",
+			`a TOKEN authorizer takes its token from exactly one header`},
+		{"a REQUEST authorizer with both a service and a function", "apiVersion: turnpike.io/v1alpha1\nkind: Authorizer\nmetadata: {name: z, namespace: default}\nspec: {apiName: a, type: REQUEST, request: {service: {name: s, port: 80}, function: {name: f, port: 8080}}}",
+			`set exactly one of request.service, request.uri and request.function`},
+		{"concurrencyPerEndpoint on a SERVICE integration", routeHeader + "spec: {apiName: a, routeKey: 'GET /x', integration: {type: SERVICE, service: {name: s, port: 80}, concurrencyPerEndpoint: 2}}",
+			`integration.concurrencyPerEndpoint applies only to type FUNCTION`},
 		{"a name that is not a DNS subdomain", "apiVersion: turnpike.io/v1alpha1\nkind: Api\nmetadata: {name: Pets_API, namespace: default}\nspec: {}",
 			`metadata.name: Invalid value: "Pets_API": a lowercase RFC 1123 subdomain`},
 		{"a missing name", "apiVersion: turnpike.io/v1alpha1\nkind: Api\nmetadata: {namespace: default}\nspec: {}",
@@ -104,6 +112,8 @@ func TestValidatorAcceptsValidObjects(t *testing.T) {
 		{"a $default stage with a canary", stageHeader + "spec: {apiName: a, stageName: $default, canary: {percentTraffic: 100}}"},
 		{"a WEEK quota starting on Saturday", "apiVersion: turnpike.io/v1alpha1\nkind: UsagePlan\nmetadata: {name: p, namespace: default}\nspec: {apiStages: [{apiName: a, stage: prod}], apiKeySelector: {}, quota: {limit: 10, period: WEEK, offset: 6}}"},
 		{"a REQUEST authorizer calling a service", "apiVersion: turnpike.io/v1alpha1\nkind: Authorizer\nmetadata: {name: z, namespace: default}\nspec: {apiName: a, type: REQUEST, request: {service: {name: authz, port: 8080}}}"},
+		{"a TOKEN authorizer invoking a function", "apiVersion: turnpike.io/v1alpha1\nkind: Authorizer\nmetadata: {name: z, namespace: default}\nspec: {apiName: a, type: TOKEN, identitySources: ['$request.header.Authorization'], request: {function: {name: authz-fn, port: 8080}}}"},
+		{"a FUNCTION route with payload 1.0 and two invocations per endpoint", routeHeader + "spec: {apiName: a, routeKey: 'GET /x', integration: {type: FUNCTION, service: {name: fn, port: 8080}, payloadFormatVersion: '1.0', concurrencyPerEndpoint: 2}}"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

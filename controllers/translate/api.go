@@ -65,6 +65,7 @@ func (tr *translator) translateApis(apis []v1alpha1.Api) {
 			ErrorHints:           obj.Spec.ErrorHints,
 			ApiKeyFromAuthorizer: obj.Spec.ApiKeySource == v1alpha1.ApiKeySourceAuthorizer,
 			CORS:                 cors,
+			BinaryMediaTypes:     slices.Clone(obj.Spec.BinaryMediaTypes),
 			Stages:               []*table.Stage{},
 		}
 		wsIssue, credIssue := tr.websocketApi(obj, a.table) // websocket.go

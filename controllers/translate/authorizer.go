@@ -35,13 +35,10 @@ func (tr *translator) translateAuthorizers(auths []v1alpha1.Authorizer) {
 		v.accepted = checkAuthorizer(a)
 		_, v.resolved = tr.apiRef(a.Namespace, a.Spec.ApiName, KindAuthorizer)
 		var svc *table.ServiceTarget
-		if v.resolved == nil && a.Spec.Request != nil && a.Spec.Request.Service != nil {
+		if v.resolved == nil && a.Spec.Request != nil && (a.Spec.Request.Service != nil || a.Spec.Request.Function != nil) {
 			svc, v.resolved = tr.authorizerService(a)
 		}
 		v.programmed = firstIssue(v.accepted, v.resolved)
-		if f := authorizerNotImplemented(a); v.programmed == nil && len(f) > 0 {
-			v.programmed = notImplementedIssue(f, "Routes that use it answer 500 until then")
-		}
 		st.problem = v.programmed
 		if st.problem == nil {
 			st.table = authorizerTable(a, svc)
@@ -76,6 +73,9 @@ func checkAuthorizer(a *v1alpha1.Authorizer) *issue {
 		if r.EnableSimpleResponses && r.PayloadFormatVersion == "1.0" {
 			return invalidAuthorizer("spec.request.enableSimpleResponses needs payloadFormatVersion \"2.0\"")
 		}
+		if r.EnableSimpleResponses && sp.Type == v1alpha1.AuthorizerToken {
+			return invalidAuthorizer("spec.request.enableSimpleResponses does not apply to type TOKEN, whose answer is an IAM policy")
+		}
 	}
 	return nil
 }
@@ -100,14 +100,21 @@ func invalidAuthorizer(what string) *issue {
 	return &issue{reason: v1alpha1.ReasonInvalid, message: what + "; Routes using this Authorizer answer 500 until it is fixed", hint: what, stalled: true}
 }
 
-// authorizerService resolves a REQUEST authorizer's Service port.
+// authorizerService resolves a REQUEST authorizer's Service port (its
+// request.service, or the function Service of request.function).
 func (tr *translator) authorizerService(a *v1alpha1.Authorizer) (*table.ServiceTarget, *issue) {
-	ref := a.Spec.Request.Service
+	field := "spec.request.service"
+	ref := v1alpha1.AuthorizerService{}
+	if s := a.Spec.Request.Service; s != nil {
+		ref = *s
+	} else {
+		field, ref = "spec.request.function", v1alpha1.AuthorizerService{Name: a.Spec.Request.Function.Name, Port: a.Spec.Request.Function.Port}
+	}
 	svc := tr.services[a.Namespace+"/"+ref.Name]
 	if svc == nil {
 		return nil, &issue{
 			reason:  v1alpha1.ReasonServiceNotFound,
-			message: "Service " + quote(ref.Name) + " not found in namespace " + quote(a.Namespace) + "; create it or fix spec.request.service.name (Routes using this Authorizer answer 500 until then)",
+			message: "Service " + quote(ref.Name) + " not found in namespace " + quote(a.Namespace) + "; create it or fix " + field + ".name (Routes using this Authorizer answer 500 until then)",
 			hint:    "the authorizer's Service " + quote(ref.Name) + " does not exist in namespace " + quote(a.Namespace),
 			waiting: true,
 		}
@@ -119,7 +126,7 @@ func (tr *translator) authorizerService(a *v1alpha1.Authorizer) (*table.ServiceT
 	}
 	return nil, &issue{
 		reason:  v1alpha1.ReasonPortNotFound,
-		message: fmt.Sprintf("Service %q has no port %d (its ports: %s); fix spec.request.service.port or the Service (Routes using this Authorizer answer 500 until then)", ref.Name, ref.Port, portList(svc.Spec.Ports)),
+		message: fmt.Sprintf("Service %q has no port %d (its ports: %s); fix %s.port or the Service (Routes using this Authorizer answer 500 until then)", ref.Name, ref.Port, portList(svc.Spec.Ports), field),
 		hint:    fmt.Sprintf("the authorizer's Service %q has no port %d", ref.Name, ref.Port),
 		waiting: true,
 	}
@@ -131,6 +138,9 @@ func authorizerTable(a *v1alpha1.Authorizer, svc *table.ServiceTarget) *table.Au
 		Object:          a.Namespace + "/" + a.Name,
 		Type:            table.AuthorizerType(a.Spec.Type),
 		IdentitySources: slices.Clone(a.Spec.IdentitySources),
+	}
+	if a.Spec.Type == v1alpha1.AuthorizerToken {
+		out.Type = table.AuthorizerRequest // a REQUEST call-out with the TOKEN event
 	}
 	if out.IdentitySources == nil {
 		out.IdentitySources = []string{}
@@ -152,15 +162,17 @@ func authorizerTable(a *v1alpha1.Authorizer, svc *table.ServiceTarget) *table.Au
 			ttl = *r.ResultTTLSeconds
 		}
 		out.Request = &table.RequestAuthorizer{
-			Service:              svc,
 			URI:                  r.URI,
 			PayloadFormatVersion: cmp.Or(r.PayloadFormatVersion, "2.0"),
 			SimpleResponses:      r.EnableSimpleResponses,
+			Token:                a.Spec.Type == v1alpha1.AuthorizerToken,
 			ResultTTLSeconds:     ttl,
 			TimeoutMillis:        cmp.Or(r.TimeoutMillis, 10000),
 		}
 		if r.Service != nil {
-			out.Request.Path = cmp.Or(r.Service.Path, "/")
+			out.Request.Service, out.Request.Path = svc, cmp.Or(r.Service.Path, "/")
+		} else if r.Function != nil {
+			out.Request.Function = svc
 		}
 	}
 	return out
@@ -183,7 +195,8 @@ func (tr *translator) routeAuth(r *v1alpha1.Route) (*table.Authorization, *issue
 	if sp.AuthorizationType == v1alpha1.AuthorizationCustom {
 		want = v1alpha1.AuthorizerRequest
 	}
-	if st.obj.Spec.Type != want {
+	tokenForCustom := want == v1alpha1.AuthorizerRequest && st.obj.Spec.Type == v1alpha1.AuthorizerToken
+	if got := st.obj.Spec.Type; got != want && !tokenForCustom {
 		what := fmt.Sprintf("authorizationType %s needs a %s Authorizer, but %q is %s", sp.AuthorizationType, want, sp.AuthorizerName, st.obj.Spec.Type)
 		return nil, &issue{reason: v1alpha1.ReasonInvalid, message: what + "; fix spec.authorizationType or spec.authorizerName (the Route answers 500 until then)", hint: what, stalled: true}
 	}

@@ -16,21 +16,8 @@ import (
 // apiNotImplemented lists the Api fields that need a feature not built yet.
 func apiNotImplemented(a *v1alpha1.Api) []string {
 	var f []string
-	if len(a.Spec.BinaryMediaTypes) > 0 {
-		f = append(f, "spec.binaryMediaTypes")
-	}
 	if len(a.Spec.GatewayResponses) > 0 {
 		f = append(f, "spec.gatewayResponses")
-	}
-	return f
-}
-
-// authorizerNotImplemented lists the Authorizer fields that need a feature
-// not built yet.
-func authorizerNotImplemented(a *v1alpha1.Authorizer) []string {
-	var f []string
-	if r := a.Spec.Request; r != nil && r.Function != nil {
-		f = append(f, "spec.request.function")
 	}
 	return f
 }
@@ -49,9 +36,6 @@ func stageNotImplemented(s *v1alpha1.Stage) []string {
 func routeNotImplemented(r *v1alpha1.Route) []string {
 	var f []string
 	sp := &r.Spec
-	if sp.Integration.Type == v1alpha1.IntegrationTypeFunction {
-		f = append(f, "spec.integration.type=FUNCTION")
-	}
 	if sp.RequestValidation != nil {
 		f = append(f, "spec.requestValidation")
 	}

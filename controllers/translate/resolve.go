@@ -28,7 +28,14 @@ func (tr *translator) resolve(r *v1alpha1.Route, st *stageState) (table.Integrat
 		return out, invalidIntegration("spec.integration.timeoutMillis must be positive")
 	}
 	switch in.Type {
-	case v1alpha1.IntegrationTypeService, v1alpha1.IntegrationTypeFunction:
+	case v1alpha1.IntegrationTypeService:
+		svc, iss := tr.resolveService(r, st)
+		out.Service = svc
+		return out, iss
+	case v1alpha1.IntegrationTypeFunction:
+		if iss := tr.functionSettings(r, &out); iss != nil {
+			return out, iss
+		}
 		svc, iss := tr.resolveService(r, st)
 		out.Service = svc
 		return out, iss
@@ -48,6 +55,33 @@ func (tr *translator) resolve(r *v1alpha1.Route, st *stageState) (table.Integrat
 		return out, nil
 	}
 	return out, invalidIntegration(fmt.Sprintf("spec.integration.type %q is not one of SERVICE, HTTP_PROXY, FUNCTION, MOCK", in.Type))
+}
+
+// functionSettings fills a FUNCTION integration's payload format version
+// (default: REST Apis "1.0", the only format AWS REST APIs have; others
+// "2.0", as the HTTP API console) and concurrency per endpoint (default 1:
+// the Runtime Interface Emulator runs one invocation at a time).
+func (tr *translator) functionSettings(r *v1alpha1.Route, out *table.Integration) *issue {
+	in := &r.Spec.Integration
+	rest := false
+	if api := tr.apis[r.Namespace+"/"+r.Spec.ApiName]; api != nil {
+		rest = api.obj.Spec.Protocol == v1alpha1.ProtocolREST
+	}
+	out.PayloadFormatVersion = in.PayloadFormatVersion
+	if out.PayloadFormatVersion == "" {
+		out.PayloadFormatVersion = "2.0"
+		if rest {
+			out.PayloadFormatVersion = "1.0"
+		}
+	}
+	out.Concurrency = cmp.Or(in.ConcurrencyPerEndpoint, 1)
+	switch {
+	case rest && out.PayloadFormatVersion == "2.0":
+		return invalidIntegration(`spec.integration.payloadFormatVersion "2.0" is an HTTP API format; REST Apis send Lambda events in format "1.0"`)
+	case len(in.RequestParameters) > 0:
+		return invalidIntegration("spec.integration.requestParameters do not apply to type FUNCTION: the function receives the request itself as its event (responseParameters do apply)")
+	}
+	return nil
 }
 
 // invalidIntegration is the issue of an integration that cannot work; only the

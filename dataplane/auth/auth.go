@@ -128,6 +128,8 @@ type Request struct {
 	SourceIP   string
 	// DomainName is the canonical request host.
 	DomainName string
+	// REST is set on REST Apis: Lambda authorizer events take REST's shape.
+	REST bool
 }
 
 // RouteARN is the resource a policy statement must match for this request:

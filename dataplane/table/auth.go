@@ -58,10 +58,15 @@ type JWTAuthorizer struct {
 	Algorithms []string `json:"algorithms"`
 }
 
-// RequestAuthorizer is a Lambda-style HTTP call-out.
+// RequestAuthorizer is a Lambda-style call-out: an HTTP request to a Service
+// or URI, or a Lambda invocation of a function Service.
 type RequestAuthorizer struct {
-	// Service (with Path) or URI is the endpoint; exactly one is set.
-	Service *ServiceTarget `json:"service,omitempty"`
+	// Service (with Path), URI or Function is the endpoint; exactly one is
+	// set. Function is a Service running a Lambda authorizer image: the event
+	// is invoked through the Runtime Interface Emulator's path, with the
+	// FUNCTION integrations' concurrency rules.
+	Service  *ServiceTarget `json:"service,omitempty"`
+	Function *ServiceTarget `json:"function,omitempty"`
 	// Path is the request path used with Service ("/" when unset).
 	Path string `json:"path,omitempty"`
 	// URI is an absolute http(s) URL.
@@ -71,6 +76,9 @@ type RequestAuthorizer struct {
 	// SimpleResponses: the answer is {"isAuthorized": bool, "context": {}};
 	// else it is IAM-policy shaped.
 	SimpleResponses bool `json:"simpleResponses,omitempty"`
+	// Token: a TOKEN authorizer (AWS REST): the event is {type: TOKEN,
+	// authorizationToken, methodArn} with the one identity source's value.
+	Token bool `json:"token,omitempty"`
 	// ResultTTLSeconds: answers are cached by identity-source values; 0 = off.
 	ResultTTLSeconds int32 `json:"resultTtlSeconds"`
 	// TimeoutMillis bounds the call.
@@ -89,7 +97,10 @@ func (a *Authorizer) Key() string {
 		if r.Service != nil {
 			b.WriteString("|" + r.Service.Key() + r.Path)
 		}
-		fmt.Fprintf(&b, "|%s|%s|%t|%d", r.URI, r.PayloadFormatVersion, r.SimpleResponses, r.ResultTTLSeconds)
+		if r.Function != nil {
+			b.WriteString("|function " + r.Function.Key())
+		}
+		fmt.Fprintf(&b, "|%s|%s|%t|%t|%d", r.URI, r.PayloadFormatVersion, r.SimpleResponses, r.Token, r.ResultTTLSeconds)
 	}
 	return b.String()
 }
@@ -118,11 +129,18 @@ func (a *Authorization) validate() error {
 			}
 		}
 	}
-	if r := z.Request; r != nil && (r.Service == nil) == (r.URI == "") {
-		return fmt.Errorf("REQUEST authorizer %s needs exactly one of service and uri", z.Object)
+	if r := z.Request; r != nil && btoi(r.Service != nil)+btoi(r.URI != "")+btoi(r.Function != nil) != 1 {
+		return fmt.Errorf("REQUEST authorizer %s needs exactly one of service, uri and function", z.Object)
 	}
 	if r := z.Request; r != nil && r.TimeoutMillis <= 0 {
 		return fmt.Errorf("REQUEST authorizer %s needs a positive timeout", z.Object)
 	}
 	return nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

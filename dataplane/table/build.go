@@ -137,8 +137,23 @@ func (in *Integration) validate() error {
 		if in.Mock == nil || in.Mock.Status < 100 || in.Mock.Status > 599 {
 			return errors.New("MOCK integration without a valid status")
 		}
+	case IntegrationFunction:
+		return in.validateFunction()
 	default:
 		return fmt.Errorf("unknown integration type %q", in.Type)
+	}
+	return nil
+}
+
+// validateFunction checks a FUNCTION integration.
+func (in *Integration) validateFunction() error {
+	switch {
+	case in.Service == nil || in.Service.Name == "" || in.Service.Port <= 0:
+		return errors.New("FUNCTION integration without a service port")
+	case in.PayloadFormatVersion != "1.0" && in.PayloadFormatVersion != "2.0":
+		return fmt.Errorf("FUNCTION integration with payload format version %q", in.PayloadFormatVersion)
+	case in.Concurrency <= 0:
+		return errors.New("FUNCTION integration without a positive concurrency per endpoint")
 	}
 	return nil
 }

@@ -16,7 +16,7 @@ func TestNewRejects(t *testing.T) {
 	badURI := &Route{Key: "GET /u", Integration: Integration{Type: IntegrationHTTPProxy, TimeoutMillis: 100, URI: "ftp://x"}}
 	noTimeout := &Route{Key: "GET /t", Integration: Integration{Type: IntegrationHTTPProxy, URI: "http://x"}}
 	noMock := &Route{Key: "GET /m", Integration: Integration{Type: IntegrationMock}}
-	unknown := &Route{Key: "GET /k", Integration: Integration{Type: "FUNCTION", TimeoutMillis: 100}}
+	unknown := &Route{Key: "GET /k", Integration: Integration{Type: "LAMBDA", TimeoutMillis: 100}}
 	tests := []struct {
 		name string
 		apis []*Api
@@ -32,6 +32,8 @@ func TestNewRejects(t *testing.T) {
 		{"a proxied integration without a timeout", []*Api{api("a", nil, &Stage{Name: "p", Routes: []*Route{noTimeout}})}, "timeout must be positive"},
 		{"a MOCK integration without a mock", []*Api{api("a", nil, &Stage{Name: "p", Routes: []*Route{noMock}})}, "MOCK integration without a valid status"},
 		{"an unknown integration type", []*Api{api("a", nil, &Stage{Name: "p", Routes: []*Route{unknown}})}, "unknown integration type"},
+		{"a FUNCTION integration without a service", []*Api{api("a", nil, &Stage{Name: "p", Routes: []*Route{{Key: "GET /f", Integration: Integration{Type: IntegrationFunction, TimeoutMillis: 100, PayloadFormatVersion: "2.0", Concurrency: 1}}}})}, "FUNCTION integration without a service port"},
+		{"a FUNCTION integration with payload 3.0", []*Api{api("a", nil, &Stage{Name: "p", Routes: []*Route{{Key: "GET /f", Integration: Integration{Type: IntegrationFunction, TimeoutMillis: 100, Service: &ServiceTarget{Name: "f", Port: 1}, PayloadFormatVersion: "3.0", Concurrency: 1}}}})}, "payload format version"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

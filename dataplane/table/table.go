@@ -71,6 +71,9 @@ type Api struct {
 	// Management (WEBSOCKET) holds the access keys that may call the
 	// @connections API (websocket.go); nil means nobody may.
 	Management *Management `json:"management,omitempty"`
+	// BinaryMediaTypes (REST) are the content types passed as binary, with
+	// AWS wildcards ("image/*", "*/*").
+	BinaryMediaTypes []string `json:"binaryMediaTypes,omitempty"`
 	// Stages sorted by Name.
 	Stages []*Stage `json:"stages"`
 
@@ -159,12 +162,13 @@ const (
 	IntegrationService   IntegrationType = "SERVICE"
 	IntegrationHTTPProxy IntegrationType = "HTTP_PROXY"
 	IntegrationMock      IntegrationType = "MOCK"
+	IntegrationFunction  IntegrationType = "FUNCTION"
 )
 
 // Integration is the resolved backend of a route in one stage.
 type Integration struct {
 	Type IntegrationType `json:"type"`
-	// Service is the target of SERVICE integrations.
+	// Service is the target of SERVICE and FUNCTION integrations.
 	Service *ServiceTarget `json:"service,omitempty"`
 	// URI is the HTTP_PROXY target with stage variables substituted; {param}
 	// placeholders are filled per request.
@@ -173,6 +177,12 @@ type Integration struct {
 	TimeoutMillis int32 `json:"timeoutMillis"`
 	// Mock is the fixed response of MOCK integrations.
 	Mock *Mock `json:"mock,omitempty"`
+	// PayloadFormatVersion (FUNCTION) is the Lambda event format: "1.0" or
+	// "2.0".
+	PayloadFormatVersion string `json:"payloadFormatVersion,omitempty"`
+	// Concurrency (FUNCTION) is how many invocations may be in flight per
+	// ready endpoint of Service; more wait in the function's queue.
+	Concurrency int32 `json:"concurrencyPerEndpoint,omitempty"`
 }
 
 // ServiceTarget is a Service port whose ready endpoints receive the requests.

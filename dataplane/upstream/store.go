@@ -192,3 +192,38 @@ func (s *Set) MarkRefused(ep table.Endpoint) {
 		e.refusedUntil.Store(time.Now().Add(RefusedBackoff).UnixNano())
 	}
 }
+
+// Each calls fn for every endpoint of the set, in order, with its URL host
+// ("ip:port") and whether it refused a connection within RefusedBackoff.
+// The list is the one in effect when Each starts; fn must not call Update.
+func (s *Set) Each(fn func(hostPort string, refused bool)) {
+	st := s.state.Load()
+	if st == nil {
+		return
+	}
+	var now int64
+	for _, e := range st.list {
+		refused := false
+		if until := e.refusedUntil.Load(); until != 0 {
+			if now == 0 {
+				now = time.Now().UnixNano()
+			}
+			refused = until > now
+		}
+		fn(e.hostPort, refused)
+	}
+}
+
+// MarkRefusedAddr is MarkRefused for an endpoint given as its URL host.
+func (s *Set) MarkRefusedAddr(hostPort string) {
+	st := s.state.Load()
+	if st == nil {
+		return
+	}
+	for _, e := range st.list {
+		if e.hostPort == hostPort {
+			e.refusedUntil.Store(time.Now().Add(RefusedBackoff).UnixNano())
+			return
+		}
+	}
+}

@@ -22,6 +22,8 @@ type goBench struct {
 var goBenchCommands = [][]string{
 	{"test", "-run", "^$", "-bench", "BenchmarkLookup", "-benchmem", "-benchtime", "1s", "-count", "1", "./dataplane/table/"},
 	{"test", "-run", "^$", "-bench", "BenchmarkTranslate10kRoutes", "-benchmem", "-benchtime", "5x", "-count", "3", "./controllers/translate/"},
+	{"test", "-run", "^$", "-bench", "BenchmarkFunctionRoundTrip", "-benchmem", "-benchtime", "1s", "-count", "3", "./dataplane/lambda/"},
+	{"test", "-run", "^$", "-bench", "BenchmarkFunctionOverService", "-benchmem", "-benchtime", "2s", "-count", "3", "./dataplane/"},
 }
 
 // runGoBenches runs the micro-benchmarks pinned to the proxy core (nothing

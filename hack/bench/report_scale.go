@@ -126,7 +126,13 @@ func (r *results) budgets() []budget {
 	} else {
 		propText += "; kubectl: not measured"
 	}
+	fnRT := r.goBenchNamed("FunctionRoundTrip/2.0")
+	fnSvc, fnFn := r.goBenchNamed("FunctionOverService/service"), r.goBenchNamed("FunctionOverService/function")
 	return []budget{
+		{"FUNCTION event encode + answer decode (1 KiB body) < 20 µs and < 10 allocations",
+			fmt.Sprintf("%.1f µs, %d allocations (whole FUNCTION request over SERVICE to the same backend: +%.0f µs, +%d allocations) | %s",
+				fnRT.NsPerOp/1e3, fnRT.AllocsPerOp, (fnFn.NsPerOp-fnSvc.NsPerOp)/1e3, fnFn.AllocsPerOp-fnSvc.AllocsPerOp,
+				yes(fnRT.NsPerOp > 0 && fnRT.NsPerOp < 20e3 && fnRT.AllocsPerOp < 10))},
 		{"Full chain ≥ 0.6× nginx rps", fmt.Sprintf("%.2f× (%.0f vs %.0f rps) | %s", full, r.medianRPS(sysFull), r.medianRPS(sysNginx), yes(full >= 0.6))},
 		{"Added p99 at half nginx's rate ≤ 2× nginx's", r.latencyVerdict(lat, fullAdd, ngAdd, yes(lat <= 2))},
 		{"Lookup 10 vs 10,000 routes within 5%", fmt.Sprintf("%+.1f%% (median of %d within-repetition ratios; best %.0f vs %.0f ns) | %s",

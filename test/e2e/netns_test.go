@@ -155,3 +155,67 @@ func TestServeModeRoutesToServiceEndpointsInANetworkNamespace(t *testing.T) {
 	applyYAML(t, c, endpointSlice("pets-1", "pets"))
 	g.expect(t, "/prod/pets", 503, "Service Unavailable")
 }
+
+// runFunction starts the aws-lambda-go test handler under the Lambda Runtime
+// Interface Emulator inside the namespace, listening on addr (as a Lambda
+// container image runs in a pod).
+func (h *testHost) runFunction(t *testing.T, handler, addr string) {
+	t.Helper()
+	bootstrap := harness.Build(t, "./test/lambda/handler")
+	cmd := exec.Command("ip", "netns", "exec", h.ns, harness.RIE(t),
+		"--runtime-interface-emulator-address", addr, bootstrap)
+	cmd.Env = append(os.Environ(), "HANDLER="+handler)
+	out := &harness.Buffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("function output:\n%s", out.String())
+		}
+	})
+}
+
+// TestServeModeInvokesAFunctionInANetworkNamespace: a FUNCTION Route to a
+// Lambda handler running under the emulator on a pod address, with the
+// Service and EndpointSlice applied with kubectl, in serve mode.
+func TestServeModeInvokesAFunctionInANetworkNamespace(t *testing.T) {
+	h := newTestHost(t)
+	h.runFunction(t, "proxy-v2", backendA+":9000")
+	c := startCluster(t)
+	if _, err := c.kubectl(t, "apply", "-k", filepath.Join(harness.RepoRoot(), "config", "samples")); err != nil {
+		t.Fatal(err)
+	}
+	applyYAML(t, c, `apiVersion: v1
+kind: Service
+metadata: {name: pets-fn, namespace: shop}
+spec:
+  ports: [{name: rie, port: 8080, targetPort: 9000}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: pets-fn-1
+  namespace: shop
+  labels: {kubernetes.io/service-name: pets-fn}
+addressType: IPv4
+ports: [{name: rie, port: 9000, protocol: TCP}]
+endpoints:
+  - addresses: ["`+backendA+`"]
+    conditions: {ready: true}
+---
+apiVersion: turnpike.io/v1alpha1
+kind: Route
+metadata: {name: pets-fn, namespace: shop}
+spec:
+  apiName: pets
+  routeKey: "GET /fn/{id}"
+  integration: {type: FUNCTION, service: {name: pets-fn, port: 8080}}`)
+	g := startGateway(t, "serve", "--kubeconfig="+c.kubeconfig, "--leader-elect=false")
+	// The handler answers 201 and echoes the payload 2.0 event it got.
+	g.expect(t, "/prod/fn/7?mode=echo", 201, `"rawPath":"/prod/fn/7"`)
+	g.expect(t, "/prod/fn/8?mode=echo", 201, `"pathParameters":{"id":"8"}`)
+}

@@ -139,6 +139,7 @@ Whole seconds (rounded up) of a Go duration made of h, m, s and ms terms
 {{- include "turnpike.flag" (list "websocket-idle-timeout" $g.websocketIdleTimeout) }}
 {{- include "turnpike.flag" (list "websocket-max-lifetime" $g.websocketMaxLifetime) }}
 {{- include "turnpike.flag" (list "websocket-advertise-address" $g.websocketAdvertiseAddress) }}
+{{- include "turnpike.flag" (list "function-queue-length" $g.functionQueueLength) }}
 {{- range $g.extraArgs }}
 - {{ . | quote }}
 {{- end }}

@@ -8,14 +8,21 @@ import (
 
 	"github.com/turnpike-io/turnpike/dataplane/auth"
 	"github.com/turnpike-io/turnpike/dataplane/lambda"
+	"github.com/turnpike-io/turnpike/dataplane/table"
 )
 
-// event builds the AWS Lambda authorizer event of payload format version
-// ("1.0" or "2.0") for the request with the shared codec (dataplane/lambda);
-// identity are the identity-source values in configuration order. The
-// request body is never sent (AWS does not). The headers are the client's
-// without its forwarding headers (see eventHeaders).
-func event(version string, q *auth.Request, identity []string, now time.Time) []byte {
+// event builds the AWS Lambda authorizer event for the request with the
+// shared codec (dataplane/lambda): a TOKEN authorizer's {type: TOKEN,
+// authorizationToken, methodArn}, else the REQUEST event of the payload
+// format version ("1.0" or "2.0"; REST's shape on REST Apis); identity are
+// the identity-source values in configuration order. The request body is
+// never sent (AWS does not). The headers are the client's without its
+// forwarding headers (lambda.GatewayHeaders).
+func event(cfg *table.RequestAuthorizer, q *auth.Request, identity []string, now time.Time) []byte {
+	if cfg.Token {
+		return lambda.AppendTokenAuthorizerEvent(nil, identity[0], q.RouteARN())
+	}
+	version := cfg.PayloadFormatVersion
 	r := eventRequest(q, now)
 	in := &lambda.AuthorizerInput{ARN: q.RouteARN(), IdentitySource: identity}
 	if version == "1.0" {
@@ -30,12 +37,12 @@ func event(version string, q *auth.Request, identity []string, now time.Time) []
 func eventRequest(q *auth.Request, now time.Time) *lambda.Request {
 	r := q.HTTP
 	return &lambda.Request{
-		API:            lambda.HTTP,
+		API:            apiType(q),
 		Method:         r.Method,
 		Path:           q.Path,
 		RawQuery:       r.URL.RawQuery,
 		Host:           r.Host,
-		Header:         eventHeaders(q),
+		Header:         lambda.GatewayHeaders(r, q.SourceIP),
 		RouteKey:       q.RouteKey,
 		ResourcePath:   resourcePath(q.RouteKey),
 		Stage:          q.Stage,
@@ -52,37 +59,12 @@ func eventRequest(q *auth.Request, now time.Time) *lambda.Request {
 	}
 }
 
-// eventHeaders are the request headers as the authorizer sees them. A
-// client's Forwarded, X-Forwarded-* and X-Real-Ip headers are dropped, as
-// they are for an integration called from an untrusted peer, and
-// X-Forwarded-For/Proto/Host are set from the connection: X-Forwarded-For is
-// the source IP the gateway saw (requestContext's sourceIp), so an
-// authorizer that allowlists on it cannot be fooled by a header the client
-// wrote. The trusted-proxy decision (--trusted-proxies) is not known here,
-// so this holds behind a trusted proxy too: there X-Forwarded-For is the
-// proxy's address.
-func eventHeaders(q *auth.Request) http.Header {
-	r := q.HTTP
-	h := make(http.Header, len(r.Header)+3)
-	for k, v := range r.Header {
-		l := strings.ToLower(k)
-		if strings.HasPrefix(l, "x-forwarded-") || l == "x-real-ip" || l == "forwarded" {
-			continue
-		}
-		h[k] = v
+// apiType is the Api kind whose event shapes the authorizer gets.
+func apiType(q *auth.Request) lambda.APIType {
+	if q.REST {
+		return lambda.REST
 	}
-	if q.SourceIP != "" {
-		h["X-Forwarded-For"] = []string{q.SourceIP}
-	}
-	proto := "http"
-	if r.TLS != nil {
-		proto = "https"
-	}
-	h["X-Forwarded-Proto"] = []string{proto}
-	if r.Host != "" {
-		h["X-Forwarded-Host"] = []string{r.Host}
-	}
-	return h
+	return lambda.HTTP
 }
 
 // resourcePath is the path template of a route key ("GET /pets/{id}" ->

@@ -27,6 +27,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -39,6 +40,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/turnpike-io/turnpike/dataplane/auth"
+	"github.com/turnpike-io/turnpike/dataplane/function"
 	"github.com/turnpike-io/turnpike/dataplane/table"
 	"github.com/turnpike-io/turnpike/dataplane/upstream"
 )
@@ -53,6 +55,9 @@ type Options struct {
 	Store *upstream.Store
 	// DenyEgress are the --deny-egress-cidrs.
 	DenyEgress []netip.Prefix
+	// Functions invokes Lambda authorizer functions (request.function); nil
+	// means such authorizers fail (500).
+	Functions *function.Invoker
 	// MaxEntries and MaxBytes bound the answer cache (defaults when zero).
 	MaxEntries, MaxBytes int
 	// Now is the clock (time.Now when nil).
@@ -62,12 +67,13 @@ type Options struct {
 // Client calls REQUEST authorizers and caches their answers. It is safe for
 // concurrent use and lives as long as the process.
 type Client struct {
-	store  *upstream.Store
-	http   *http.Client
-	now    func() time.Time
-	cache  *cache
-	flight singleflight.Group
-	calls  atomicCounter
+	store     *upstream.Store
+	functions *function.Invoker
+	http      *http.Client
+	now       func() time.Time
+	cache     *cache
+	flight    singleflight.Group
+	calls     atomicCounter
 }
 
 // NewClient returns a Client with an empty cache.
@@ -82,9 +88,10 @@ func NewClient(o Options) *Client {
 		o.Now = time.Now
 	}
 	return &Client{
-		store: o.Store,
-		now:   o.Now,
-		cache: newCache(o.MaxEntries, o.MaxBytes),
+		store:     o.Store,
+		functions: o.Functions,
+		now:       o.Now,
+		cache:     newCache(o.MaxEntries, o.MaxBytes),
 		http: &http.Client{
 			Transport: &http.Transport{
 				Proxy:               nil,
@@ -177,11 +184,14 @@ func (c *Client) call(ctx context.Context, q *auth.Request, a *table.Authorizer,
 	c.calls.Add(1)
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(cfg.TimeoutMillis)*time.Millisecond)
 	defer cancel()
+	body := event(cfg, q, identity, c.now())
+	if cfg.Function != nil {
+		return c.invoke(ctx, cfg, body)
+	}
 	target, set, ep, err := c.endpoint(cfg)
 	if err != nil {
 		return nil, err
 	}
-	body := event(cfg.PayloadFormatVersion, q, identity, c.now())
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("authorizer URL %q: %w", target, err)
@@ -212,11 +222,60 @@ func (c *Client) call(ctx context.Context, q *auth.Request, a *table.Authorizer,
 	case resp.StatusCode != http.StatusOK:
 		return nil, fmt.Errorf("the authorizer answered %s", statusText(resp.StatusCode))
 	}
-	ans, err := parseAnswer(raw, cfg.SimpleResponses && cfg.PayloadFormatVersion == "2.0")
+	return parse(raw, cfg)
+}
+
+// parse reads an authorizer's answer.
+func parse(raw []byte, cfg *table.RequestAuthorizer) (*answer, error) {
+	ans, err := parseAnswer(raw, cfg.SimpleResponses && cfg.PayloadFormatVersion == "2.0" && !cfg.Token)
 	if err != nil {
 		return nil, fmt.Errorf("malformed authorizer answer: %w", err)
 	}
 	return ans, nil
+}
+
+// invoke runs a Lambda authorizer function (request.function) through the
+// function invoker: the answer is the function's return value, or a
+// function error. A function that fails with the message "Unauthorized"
+// means 401, as on AWS; any other error is 500.
+func (c *Client) invoke(ctx context.Context, cfg *table.RequestAuthorizer, event []byte) (*answer, error) {
+	fn := cfg.Function
+	if c.functions == nil {
+		return nil, errors.New("the gateway cannot invoke functions here")
+	}
+	res, err := c.functions.Invoke(ctx, &function.Invocation{Target: fn, Concurrency: 1, Event: event})
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return nil, fmt.Errorf("the authorizer function %s/%s did not answer within %dms", fn.Namespace, fn.Name, cfg.TimeoutMillis)
+	case err != nil:
+		return nil, fmt.Errorf("invoking the authorizer function %s/%s: %w", fn.Namespace, fn.Name, err)
+	case res.Status != http.StatusOK:
+		return nil, fmt.Errorf("the authorizer function's runtime answered %s", statusText(res.Status))
+	case len(res.Body) > MaxAnswerBytes:
+		return nil, fmt.Errorf("the authorizer's answer is larger than %d bytes", MaxAnswerBytes)
+	}
+	if msg, typ, ok := functionError(res.Body); ok {
+		if msg == "Unauthorized" {
+			return nil, unauthorized{errors.New("the authorizer function failed with \"Unauthorized\"")}
+		}
+		return nil, fmt.Errorf("the authorizer function failed: %s: %s", typ, msg)
+	}
+	return parse(res.Body, cfg)
+}
+
+// functionError recognises a failed function's answer: the runtime's
+// {"errorMessage": ..., "errorType": ...} (HTTP 200 from the emulator).
+func functionError(body []byte) (message, errorType string, ok bool) {
+	var e struct {
+		ErrorMessage *string `json:"errorMessage"`
+		ErrorType    string  `json:"errorType"`
+		PrincipalID  *string `json:"principalId"`
+		IsAuthorized *bool   `json:"isAuthorized"`
+	}
+	if json.Unmarshal(body, &e) != nil || e.ErrorMessage == nil || e.PrincipalID != nil || e.IsAuthorized != nil {
+		return "", "", false
+	}
+	return *e.ErrorMessage, e.ErrorType, true
 }
 
 // endpoint picks where to send the call: the URI, or the next ready
