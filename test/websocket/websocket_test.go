@@ -79,6 +79,12 @@ type gateway struct {
 }
 
 func startGateway(t *testing.T, dir, httpAddr string, peers ...string) *gateway {
+	return startGatewayFor(t, apiHost, dir, httpAddr, peers...)
+}
+
+// startGatewayFor starts a gateway on dir and waits until it serves the
+// WebSocket Api on host.
+func startGatewayFor(t *testing.T, host, dir, httpAddr string, peers ...string) *gateway {
 	t.Helper()
 	g := &gateway{http: httpAddr, out: &harness.Buffer{}, done: make(chan struct{})}
 	args := []string{"standalone", "-f", dir, "--http-addr=" + httpAddr, "--https-addr=", "--health-addr=" + harness.FreeAddr(t),
@@ -100,7 +106,7 @@ func startGateway(t *testing.T, dir, httpAddr string, peers ...string) *gateway 
 	})
 	harness.Eventually(t, 30*time.Second, "gateway "+httpAddr+" serves the Api", func() error {
 		req, _ := http.NewRequest(http.MethodGet, "http://"+httpAddr+"/prod", nil)
-		req.Host = apiHost
+		req.Host = host
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			return err
@@ -170,8 +176,9 @@ type sdkCall struct {
 
 var npmOnce sync.Once
 
-// sdk runs calls with the AWS SDK for JavaScript (npm ci on first use).
-func sdk(t *testing.T, calls ...sdkCall) []sdkResult {
+// sdkDir is test/websocket/sdk with its node_modules installed (npm ci from
+// the committed package-lock.json, once per test process).
+func sdkDir(t *testing.T) string {
 	t.Helper()
 	dir := filepath.Join(harness.RepoRoot(), "test", "websocket", "sdk")
 	npmOnce.Do(func() {
@@ -184,13 +191,20 @@ func sdk(t *testing.T, calls ...sdkCall) []sdkResult {
 			t.Fatalf("npm ci in %s: %v\n%s", dir, err, out)
 		}
 	})
+	return dir
+}
+
+// sdk runs calls with the AWS SDK for JavaScript (npm ci on first use).
+func sdk(t *testing.T, calls ...sdkCall) []sdkResult {
+	t.Helper()
+	dir := sdkDir(t)
 	for i := range calls {
 		if calls[i].AccessKeyID == "" {
 			calls[i].AccessKeyID, calls[i].SecretAccessKey = keyID, secret
 		}
 	}
 	arg, _ := json.Marshal(calls)
-	cmd := exec.CommandContext(t.Context(), "node", "--no-warnings", "connections.mjs", string(arg))
+	cmd := exec.CommandContext(t.Context(), "node", "--no-warnings", "--import", "./loopback-dns.mjs", "connections.mjs", string(arg))
 	cmd.Dir = dir
 	out, err := cmd.Output()
 	if err != nil {

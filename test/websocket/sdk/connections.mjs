@@ -4,23 +4,14 @@
 //
 // Usage: node connections.mjs '<json array of calls>'
 // A call: {endpoint, op: "post"|"get"|"delete", id, data, accessKeyId,
-// secretAccessKey, clockOffsetMs}. Every host name resolves to 127.0.0.1
-// (the test's gateways listen on loopback; names under .localhost do not
-// resolve through glibc here), as curl --resolve would.
-import http from "node:http";
+// secretAccessKey, clockOffsetMs}. Run it with --import ./loopback-dns.mjs:
+// the endpoints' host names then resolve to the test's loopback gateways.
 import {
   ApiGatewayManagementApiClient,
   PostToConnectionCommand,
   GetConnectionCommand,
   DeleteConnectionCommand,
 } from "@aws-sdk/client-apigatewaymanagementapi";
-import { NodeHttpHandler } from "@smithy/node-http-handler";
-
-const agent = new http.Agent({
-  keepAlive: true,
-  lookup: (_host, opts, cb) => (opts && opts.all ? cb(null, [{ address: "127.0.0.1", family: 4 }]) : cb(null, "127.0.0.1", 4)),
-});
-
 for (const call of JSON.parse(process.argv[2])) {
   const client = new ApiGatewayManagementApiClient({
     endpoint: call.endpoint,
@@ -28,7 +19,6 @@ for (const call of JSON.parse(process.argv[2])) {
     credentials: { accessKeyId: call.accessKeyId, secretAccessKey: call.secretAccessKey },
     maxAttempts: 1, // show the gateway's first answer (no clock-skew retry)
     systemClockOffset: call.clockOffsetMs || 0,
-    requestHandler: new NodeHttpHandler({ httpAgent: agent }),
   });
   const input = { ConnectionId: call.id };
   let cmd;
@@ -52,4 +42,3 @@ for (const call of JSON.parse(process.argv[2])) {
     console.log(JSON.stringify({ ok: false, name: e.name, status: e.$metadata?.httpStatusCode, message: e.message }));
   }
 }
-agent.destroy();
