@@ -13,6 +13,7 @@ import (
 	"github.com/turnpike-io/turnpike/dataplane/auth"
 	"github.com/turnpike-io/turnpike/dataplane/reqctx"
 	"github.com/turnpike-io/turnpike/dataplane/table"
+	"github.com/turnpike-io/turnpike/dataplane/websocket"
 )
 
 // documentedContextVariables are the $context variables docs/reference.md
@@ -63,6 +64,8 @@ func fullExchange() *exchange {
 	x.lim.grant = &table.KeyGrant{Key: &table.APIKey{ID: "0123456789ab"}}
 	x.target.IntegrationLatency, x.target.UpstreamStatus, x.target.Cause = 9*time.Millisecond, 503, "timeout"
 	x.errMessage, x.errHint = "Internal server error", "the backend timed out"
+	x.ws = &websocket.Event{Type: websocket.Message, MessageID: "mid", Conn: &websocket.Conn{ // a WebSocket message
+		ID: "cid", ConnectedAt: time.Unix(1690000000, 0), SourceIP: "192.0.2.1", UserAgent: "curl/8"}}
 	return x
 }
 
@@ -100,6 +103,7 @@ func TestContextValuesAreTheExchangesOwn(t *testing.T) {
 		"integrationErrorMessage": "timeout", "error.message": "Internal server error", "authorizer.error": "missing scope",
 		"authorizer.principalId": "p-1", "authorizer.claims.sub": "alice", "authorizer.tenant": "t1",
 		"requestTimeEpoch": "1700000000000", "identity.apiKey": "",
+		"connectionId": "cid", "eventType": "MESSAGE", "messageId": "mid", "connectedAt": "1690000000000", "messageDirection": "IN",
 	} {
 		if got, _ := c.Value(name); got != want {
 			t.Errorf("$context.%s = %q, want %q", name, got, want)

@@ -133,9 +133,17 @@ func (c *Conn) message(data []byte, binary bool) {
 	case out.Gone:
 		c.shut(CloseGoingAway, reasonApiRemoved)
 	case out.Error != "":
-		_ = c.send(errorMessage(c.ID, &out), false)
+		c.reply(errorMessage(c.ID, &out))
 	case out.Reply && len(out.Body) > 0:
-		_ = c.send(out.Body, !isText(out.Body))
+		c.reply(out.Body)
+	}
+}
+
+// reply sends a message to the client; one that cannot be written within
+// the write timeout (a client that does not read) closes the connection.
+func (c *Conn) reply(b []byte) {
+	if err := c.send(b, !isText(b)); err != nil {
+		c.shut(CloseGoingAway, reasonGoingAway)
 	}
 }
 

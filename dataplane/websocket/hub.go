@@ -200,8 +200,18 @@ func (h *Hub) Accept(w http.ResponseWriter, r *http.Request, ev *Event, subproto
 	c.ws, c.meter = conn, mw.conn
 	c.touch(h.now())
 	h.mu.Lock()
-	h.conns[c.ID] = c
+	stopping := h.stopping.Load() // read under mu: Shutdown waits only for readers added before it
+	if !stopping {
+		h.conns[c.ID] = c
+		h.readers.Add(1)
+	}
 	h.mu.Unlock()
+	if stopping { // Shutdown ran while $connect did: close at once
+		c.markClosing(CloseGoingAway, reasonShutdown)
+		_ = conn.Close(CloseGoingAway, reasonShutdown)
+		h.dispatch(&Event{Conn: c, Type: Disconnect, DisconnectStatus: CloseGoingAway, DisconnectReason: reasonShutdown})
+		return nil
+	}
 	if h.obs != nil {
 		h.obs.Opened(c.Namespace, c.Api)
 	}
@@ -209,11 +219,7 @@ func (h *Hub) Accept(w http.ResponseWriter, r *http.Request, ev *Event, subproto
 		h.swept.Add(1)
 		go h.sweep()
 	})
-	h.readers.Add(1)
 	go c.serve()
-	if h.stopping.Load() { // Shutdown ran between the check above and the registration
-		c.shut(CloseGoingAway, reasonShutdown)
-	}
 	return nil
 }
 
@@ -265,7 +271,10 @@ func (h *Hub) Swapped(prev, t *table.Table) {
 // Shutdown closes every connection with 1001 and waits, at most until ctx
 // is done, for their $disconnect to run. No connection is accepted after.
 func (h *Hub) Shutdown(ctx context.Context) error {
-	if h.stopping.Swap(true) {
+	h.mu.Lock()
+	already := h.stopping.Swap(true)
+	h.mu.Unlock()
+	if already {
 		return nil
 	}
 	h.sweeping.Do(func() {}) // a sweeper that never started never will
