@@ -17,7 +17,7 @@ const (
 	// SecretTypeAWSCredentials holds an access key (data.accessKeyId,
 	// data.secretAccessKey) that may sign a WEBSOCKET Api's @connections
 	// calls. The secret key stays as it is: verifying a signature needs it.
-	SecretTypeAWSCredentials corev1.SecretType = "turnpike.io/aws-credentials"
+	SecretTypeAWSCredentials corev1.SecretType = "turnpike.io/aws-credentials" //nolint:gosec // G101: a Secret type, not a credential
 )
 
 // APIKeyDataKey is the data field of an API-key Secret that holds the key.

@@ -25,9 +25,9 @@ type wsEvent struct {
 	IsBase64Encoded       bool              `json:"isBase64Encoded"`
 	RequestContext        struct {
 		RouteKey, EventType, ConnectionID, MessageID, Stage, DomainName, APIID, DisconnectReason string
-		ConnectedAt, RequestTimeEpoch                                                           int64
-		DisconnectStatusCode                                                                    int
-		Identity                                                                                struct{ SourceIP string }
+		ConnectedAt, RequestTimeEpoch                                                            int64
+		DisconnectStatusCode                                                                     int
+		Identity                                                                                 struct{ SourceIP string }
 	} `json:"requestContext"`
 }
 

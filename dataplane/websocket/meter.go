@@ -153,7 +153,7 @@ func (w *meteredWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, err
 	}
 	_ = nc.SetDeadline(time.Time{})
-	buffered, _ := brw.Reader.Peek(brw.Reader.Buffered())
+	buffered, _ := brw.Peek(brw.Reader.Buffered())
 	mc := &meteredConn{Conn: nc, pending: bytes.Clone(buffered), meter: frameMeter{limit: w.limit}}
 	brw.Reader.Reset(io.MultiReader()) // nothing left buffered: the library reads through mc
 	w.conn = mc

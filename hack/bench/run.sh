@@ -6,6 +6,9 @@
 # After the proxy comparison it runs `bin/bench ratelimit` (served rate at 2x
 # overload, Redis vs in-process limits; needs redis-server) with the same
 # arguments; `hack/bench/run.sh ratelimit [args]` runs that scenario alone.
+# Then `bin/bench websocket` (message round trips through the gateway vs a
+# direct WebSocket echo, @connections posts/s, memory per idle connection);
+# `hack/bench/run.sh websocket [args]` runs it alone.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -26,9 +29,11 @@ CGO_ENABLED=0 go build -trimpath -o bin/turnpike ./cmd/turnpike
 go build -o bin/bench ./hack/bench
 cores=(-load-core "${BENCH_LOAD_CORE:-1}" -proxy-core "${BENCH_PROXY_CORE:-0}")
 bench=(taskset -c "${BENCH_LOAD_CORE:-1}" bin/bench)
-if [ "${1:-}" = ratelimit ]; then
+if [ "${1:-}" = ratelimit ] || [ "${1:-}" = websocket ]; then
+  sub=$1
   shift
-  exec "${bench[@]}" ratelimit "${cores[@]}" "$@"
+  exec "${bench[@]}" "$sub" "${cores[@]}" "$@"
 fi
 "${bench[@]}" "${cores[@]}" "$@"
-exec "${bench[@]}" ratelimit "${cores[@]}" "$@"
+"${bench[@]}" ratelimit "${cores[@]}" "$@"
+exec "${bench[@]}" websocket "${cores[@]}" "$@"

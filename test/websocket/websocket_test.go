@@ -159,7 +159,7 @@ type sdkResult struct {
 	Message string
 	Result  struct {
 		ConnectedAt, LastActiveAt string
-		Identity                  struct{ SourceIp, UserAgent string } //nolint:revive // the SDK's field name
+		Identity                  struct{ SourceIp, UserAgent string }
 	}
 }
 
