@@ -237,3 +237,34 @@ func TestWebSocketBackendDownSendsAnErrorMessageAndKeepsTheConnection(t *testing
 		t.Error("the integration error was not counted")
 	}
 }
+
+// New connections and messages spend the route buckets of the existing
+// throttles: an empty $connect bucket refuses the handshake with 429, an
+// empty message route bucket answers an error message and keeps the
+// connection.
+func TestWebSocketConnectionsAndMessagesAreThrottled(t *testing.T) {
+	one := &table.Throttle{RateLimit: 1, BurstLimit: 1}
+	connect := &table.Route{Key: "$connect", Object: "shop/connect", Throttle: one,
+		Integration: table.Integration{Type: table.IntegrationMock, Mock: &table.Mock{Status: 200}}}
+	echo := &table.Route{Key: "$default", Object: "shop/echo", ReturnResponse: true, Throttle: one,
+		Integration: table.Integration{Type: table.IntegrationMock, Mock: &table.Mock{Status: 200, Body: "ok"}}}
+	e := newWSEnv(t, websocket.Limits{}, chatApi(t, connect, echo))
+	c := e.mustDial(t, "/prod")
+	if _, resp, err := e.dial(t.Context(), "/prod", nil); err == nil || resp == nil || resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("second connection within the burst: %v %v, want 429", err, resp)
+	}
+	sendText(t, c, "first")
+	if _, msg := read(t, c); msg != "ok" {
+		t.Fatalf("first message: %q", msg)
+	}
+	sendText(t, c, "second")
+	_, msg := read(t, c)
+	if f := parseErrorFrame(t, msg); f.Message != "Too Many Requests" {
+		t.Errorf("second message: %+v", f)
+	}
+	time.Sleep(1100 * time.Millisecond) // a token again
+	sendText(t, c, "third")
+	if _, msg := read(t, c); msg != "ok" {
+		t.Errorf("after the refill: %q", msg)
+	}
+}

@@ -6,13 +6,14 @@
 //   - Every replica watches and translates: nothing here waits for leadership,
 //     and losing the status lease (for example during an API-server outage)
 //     never stops the dataplane or the process.
-//   - No snapshot is built before every informer, the two Secret informers
+//   - No snapshot is built before every informer, the Secret informers
 //     included, has synced, so the first table is complete and a fresh replica
 //     is not ready before it has one.
 //   - Informer caches survive API-server outages; relists only produce events,
 //     and unchanged snapshots are skipped, so an outage never empties the table.
-//   - Secrets are cached through two informers filtered by type; API-key values
-//     are replaced by their SHA-256 in the informer transform.
+//   - Secrets are cached through one informer per type read (TLS, API keys,
+//     AWS credentials); API-key values are replaced by their SHA-256 in the
+//     informer transform.
 package cluster
 
 import (

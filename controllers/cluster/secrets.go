@@ -71,7 +71,7 @@ func (si *secretInformers) shutdown() {
 	}
 }
 
-// waitForSync blocks until both informers synced or ctx is done.
+// waitForSync blocks until every informer synced or ctx is done.
 func (si *secretInformers) waitForSync(ctx context.Context) bool {
 	for _, f := range si.factories {
 		for _, ok := range f.WaitForCacheSync(ctx.Done()) {
@@ -92,7 +92,7 @@ func (si *secretInformers) hasSynced() bool {
 	return true
 }
 
-// list returns the cached Secrets of both types (shallow copies: the caller
+// list returns the cached Secrets of every type (shallow copies: the caller
 // must not mutate their maps).
 func (si *secretInformers) list() ([]corev1.Secret, error) {
 	var out []corev1.Secret

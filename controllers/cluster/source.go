@@ -62,7 +62,7 @@ func NewScheme() (*runtime.Scheme, error) {
 
 // NewSource builds the manager (no leader election, no metrics or health
 // servers of its own: cmd serves those), registers the informers and their
-// event handlers, and the two filtered Secret informers. Nothing runs until
+// event handlers, and the filtered Secret informers. Nothing runs until
 // Start.
 func NewSource(cfg *rest.Config, opts Options, applier Applier, log logr.Logger) (*Source, error) {
 	opts = opts.withDefaults()
