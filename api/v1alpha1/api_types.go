@@ -91,7 +91,7 @@ type ApiSpec struct {
 
 // AWSCredentialsSecretType is the Secret type of the access keys that may
 // sign @connections calls (data.accessKeyId, data.secretAccessKey).
-const AWSCredentialsSecretType = "turnpike.io/aws-credentials"
+const AWSCredentialsSecretType = "turnpike.io/aws-credentials" //nolint:gosec // G101: a Secret type, not a credential
 
 // ManagementApi says who may call a WEBSOCKET Api's @connections API.
 type ManagementApi struct {
