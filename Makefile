@@ -8,8 +8,13 @@ SHELL := /usr/bin/env bash -o pipefail
 BIN ?= $(CURDIR)/bin
 CONTROLLER_GEN_VERSION ?= v0.23.0
 GOLANGCI_LINT_VERSION ?= v2.15.0
+GOVULNCHECK_VERSION ?= v1.9.0
+VULNDB_VERSION ?= v0.0.0-20261105234957-e22db6528018
 CONTROLLER_GEN ?= $(BIN)/controller-gen
 GOLANGCI_LINT ?= $(BIN)/golangci-lint
+GOVULNCHECK ?= $(BIN)/govulncheck-$(GOVULNCHECK_VERSION)
+INDEXDB ?= $(BIN)/indexdb-$(VULNDB_VERSION)
+VULNDB ?= $(BIN)/vulndb-$(VULNDB_VERSION)
 HELM_VERSION ?= v3.22.0
 HELM ?= $(BIN)/helm
 # The Lambda Runtime Interface Emulator (FUNCTION tests), built from the Go
@@ -53,9 +58,14 @@ vet: ## go vet the tree.
 	go vet ./...
 
 .PHONY: lint
-lint: $(GOLANGCI_LINT) ## golangci-lint with the layout rules of architecture.md, plus file-size check.
+lint: $(GOLANGCI_LINT) ## golangci-lint with the layout rules of architecture.md, file-size check, govulncheck.
 	$(GOLANGCI_LINT) run ./...
 	hack/check-file-size.sh
+	$(MAKE) vulncheck
+
+.PHONY: vulncheck
+vulncheck: $(GOVULNCHECK) $(VULNDB) ## govulncheck on a local database built from golang.org/x/vulndb (no network); fails on a reachable vulnerability.
+	$(GOVULNCHECK) -db file://$(VULNDB) -format json ./... | go run ./hack/vulncheck -accepted hack/vulncheck/accepted-stdlib.txt
 
 .PHONY: test
 test: deps envtest helm rie check-generated ## Unit, golden, dataplane, standalone, envtest and e2e tests.
@@ -63,14 +73,23 @@ test: deps envtest helm rie check-generated ## Unit, golden, dataplane, standalo
 	go test $(GO_TEST_FLAGS) -race ./dataplane/... ./controllers/ ./controllers/translate/...
 	$(MAKE) fuzz FUZZTIME=10s
 
+.PHONY: chaos
+chaos: deps envtest ## Faults under load with real processes (test/chaos, ~5 min): SIGTERM, API server outage, Redis restart, endpoint churn, table swaps.
+	TURNPIKE_CHAOS=1 go test $(GO_TEST_FLAGS) -v ./test/chaos/
+
 FUZZTIME ?= 30s
 .PHONY: fuzz
-fuzz: ## Run each fuzz target for FUZZTIME (seed corpora are committed in the test files and testdata/fuzz).
+fuzz: ## Run each fuzz target for FUZZTIME, e.g. make fuzz FUZZTIME=10m (corpora: f.Add seeds and each package's testdata/fuzz).
 	go test -run='^$$' -fuzz='^FuzzParseRouteKey$$' -fuzztime=$(FUZZTIME) ./dataplane/table/
 	go test -run='^$$' -fuzz='^FuzzAllowOrigin$$' -fuzztime=$(FUZZTIME) ./dataplane/table/
 	go test -run='^$$' -fuzz='^FuzzParsePath$$' -fuzztime=$(FUZZTIME) ./dataplane/
 	go test -run='^$$' -fuzz='^FuzzTranslate$$' -fuzztime=$(FUZZTIME) ./controllers/translate/
 	go test -run='^$$' -fuzz='^FuzzDecodeResponse$$' -fuzztime=$(FUZZTIME) ./dataplane/lambda/
+	go test -run='^$$' -fuzz='^FuzzImport$$' -fuzztime=$(FUZZTIME) ./controllers/awsimport/
+	go test -run='^$$' -fuzz='^FuzzTokenHeaderAndClaims$$' -fuzztime=$(FUZZTIME) ./dataplane/auth/jwt/
+	go test -run='^$$' -fuzz='^FuzzParseKeys$$' -fuzztime=$(FUZZTIME) ./dataplane/auth/jwt/
+	go test -run='^$$' -fuzz='^FuzzRequestParameters$$' -fuzztime=$(FUZZTIME) ./dataplane/mapping/
+	go test -run='^$$' -fuzz='^FuzzCompileFormat$$' -fuzztime=$(FUZZTIME) ./dataplane/reqctx/
 
 .PHONY: helm
 helm: $(HELM) ## Build the helm CLI from the Go module proxy into bin/ (test/helm uses it).
@@ -89,6 +108,7 @@ deps: ## Install the Debian packages the tests use (iproute2 for network namespa
 .PHONY: testdata
 testdata: ## Regenerate golden files.
 	go test ./controllers/translate/... -update
+	go test ./controllers/awsimport/... -update
 
 ##@ Build
 
@@ -119,6 +139,15 @@ $(RIE):
 
 $(GOLANGCI_LINT):
 	GOBIN=$(BIN) go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+
+$(GOVULNCHECK):
+	tmp=$$(mktemp -d) && GOBIN=$$tmp go install golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION) && mkdir -p $(BIN) && mv $$tmp/govulncheck $@ && rm -rf $$tmp
+
+$(INDEXDB):
+	tmp=$$(mktemp -d) && GOBIN=$$tmp go install golang.org/x/vulndb/cmd/indexdb@$(VULNDB_VERSION) && mkdir -p $(BIN) && mv $$tmp/indexdb $@ && rm -rf $$tmp
+
+$(VULNDB): $(INDEXDB)
+	hack/vulndb.sh $(VULNDB_VERSION) $(INDEXDB) $@
 
 .PHONY: help
 help: ## Show targets.

@@ -5,23 +5,129 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log"
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
+
+	"github.com/turnpike-io/turnpike/dataplane/connlimit"
 )
 
-// Limits of the traffic listener. ReadHeaderTimeout cuts off slow-header
-// (slowloris) clients; there is no whole-request ReadTimeout because bodies
-// may stream for as long as the integration timeout allows.
+// Limits bound what clients may hold on the traffic listeners; each has a
+// flag of the same name (docs/security.md). Zero fields get the defaults.
+// There is no whole-request read timeout: a request body must arrive within
+// its integration's timeout (dataplane/proxy), and a response may stream
+// for as long as that allows.
+type Limits struct {
+	// MaxConnections bounds the open client connections of the HTTP and
+	// HTTPS listeners together (--max-connections); at the bound the
+	// longest-idle keep-alive connection is closed to admit a new one, and
+	// without an idle one new connections wait (dataplane/connlimit).
+	MaxConnections int
+	// ReadHeaderTimeout cuts off clients slow to send a request's headers
+	// (slowloris) and TLS handshakes (--read-header-timeout).
+	ReadHeaderTimeout time.Duration
+	// IdleTimeout closes a keep-alive connection idle for this long
+	// (--idle-timeout).
+	IdleTimeout time.Duration
+	// MaxHeaderBytes bounds a request's line and headers; more is answered
+	// 431 (--max-header-bytes).
+	MaxHeaderBytes int
+}
+
+// Defaults of Limits.
 const (
-	readHeaderTimeout = 10 * time.Second
-	idleTimeout       = 120 * time.Second
-	maxHeaderBytes    = 64 << 10
+	DefaultMaxConnections    = 10000
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultIdleTimeout       = 120 * time.Second
+	DefaultMaxHeaderBytes    = 64 << 10
 )
+
+// bodyDrainTimeout bounds how long the server may read the rest of a request
+// body the handler did not read (a refused request's) before it answers the
+// next request on the connection; a client that sends it slower loses the
+// connection instead of holding it.
+const bodyDrainTimeout = time.Second
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxConnections == 0 {
+		l.MaxConnections = DefaultMaxConnections
+	}
+	if l.ReadHeaderTimeout <= 0 {
+		l.ReadHeaderTimeout = DefaultReadHeaderTimeout
+	}
+	if l.IdleTimeout <= 0 {
+		l.IdleTimeout = DefaultIdleTimeout
+	}
+	if l.MaxHeaderBytes <= 0 {
+		l.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	return l
+}
+
+// boundBodyDrain serves h, then bounds what net/http reads of a request
+// body the handler left unread. net/http reads up to 256 KiB of it, after
+// the handler returns and before the response headers go out (to reuse the
+// connection), with no deadline of its own, so a refused request's slow
+// body could hold the connection, and the answer, forever. After the
+// handler:
+//   - a body read to its end: nothing to do;
+//   - a body whose read failed (late, malformed, cut short, over the limit):
+//     the rest is not read at all; the connection closes after the answer;
+//   - an unread body the client announced with "Expect: 100-continue": the
+//     same (the client waits for a 100 Continue that never comes);
+//   - any other unread rest: read for at most bodyDrainTimeout.
+//
+// The body the server gave the handler is put back first: the server
+// recognises the Expect case only on its own body type, and the handler
+// replaces it (with a MaxBytesReader, and here with watchedBody).
+func boundBodyDrain(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ProtoMajor != 1 || r.Body == nil || r.Body == http.NoBody {
+			h.ServeHTTP(w, r)
+			return
+		}
+		body := &watchedBody{ReadCloser: r.Body}
+		r.Body = body
+		h.ServeHTTP(w, r)
+		r.Body = body.ReadCloser
+		var deadline time.Time
+		_, expects := r.Header["Expect"]
+		switch {
+		case body.eof.Load():
+			return
+		case body.failed.Load(), expects && !body.read.Load():
+			deadline = time.Now()
+		default:
+			deadline = time.Now().Add(bodyDrainTimeout)
+		}
+		_ = http.NewResponseController(w).SetReadDeadline(deadline)
+	})
+}
+
+// watchedBody records how reading a request body went. Reads may happen on
+// another goroutine (the transport's), hence the atomics.
+type watchedBody struct {
+	io.ReadCloser
+	read, eof, failed atomic.Bool
+}
+
+func (b *watchedBody) Read(p []byte) (int, error) {
+	b.read.Store(true)
+	n, err := b.ReadCloser.Read(p)
+	switch {
+	case err == io.EOF:
+		b.eof.Store(true)
+	case err != nil:
+		b.failed.Store(true)
+	}
+	return n, err
+}
 
 // Listeners are sockets handed to Run (tests, socket activation). A nil field
 // is opened from Options (HTTPAddr, HealthAddr).
@@ -31,6 +137,9 @@ type Listeners struct {
 	// HTTPS carries TLS to custom domains (plain TCP: Run adds TLS); nil is
 	// opened from Options.HTTPSAddr when that is set.
 	HTTPS net.Listener
+	// Limits bound what clients may hold on the HTTP and HTTPS listeners
+	// (limits.go); zero fields get the defaults.
+	Limits Limits
 }
 
 // Run serves traffic and health until ctx is cancelled (SIGTERM), then shuts
@@ -60,23 +169,26 @@ func (s *Server) Run(ctx context.Context, l Listeners) error {
 			return fmt.Errorf("listen on %s: %w", s.opts.HTTPSAddr, err)
 		}
 	}
-	servers := []*http.Server{s.newHTTPServer(s)}
-	lns := []net.Listener{l.HTTP}
+	lim := l.Limits.withDefaults()
+	conns := connlimit.New(lim.MaxConnections)
+	traffic := boundBodyDrain(s)
+	servers := []*http.Server{s.newHTTPServer(traffic, lim, conns)}
+	lns := []net.Listener{conns.Listener(l.HTTP)}
 	if l.HTTPS != nil { // before health: health stops last
-		hs := s.newHTTPServer(s)
+		hs := s.newHTTPServer(traffic, lim, conns)
 		hs.ConnContext = connContext // per-connection mutual TLS check cache (domains.go)
 		servers = append(servers, hs)
-		lns = append(lns, tls.NewListener(l.HTTPS, s.tls.ServerConfig()))
+		lns = append(lns, tls.NewListener(conns.Listener(l.HTTPS), s.tls.ServerConfig()))
 	}
 	if l.Health != nil {
-		servers = append(servers, s.newHTTPServer(s.HealthHandler()))
+		servers = append(servers, s.newHTTPServer(s.HealthHandler(), lim, nil))
 		lns = append(lns, l.Health)
 	}
 	errc := make(chan error, len(servers))
 	for i, srv := range servers {
 		go func() { errc <- srv.Serve(lns[i]) }()
 	}
-	s.log.Info("dataplane serving", "http", l.HTTP.Addr().String())
+	s.log.Info("dataplane serving", "http", l.HTTP.Addr().String(), "maxConnections", lim.MaxConnections)
 
 	var failed error
 	select {
@@ -131,14 +243,20 @@ func btoi(b bool) int {
 	return 0
 }
 
-func (s *Server) newHTTPServer(h http.Handler) *http.Server {
-	return &http.Server{
+// newHTTPServer returns a server of h within lim; conns (nil for the
+// health listener) learns which of its connections are idle.
+func (s *Server) newHTTPServer(h http.Handler, lim Limits, conns *connlimit.Limiter) *http.Server {
+	srv := &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: readHeaderTimeout,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
+		ReadHeaderTimeout: lim.ReadHeaderTimeout,
+		IdleTimeout:       lim.IdleTimeout,
+		MaxHeaderBytes:    lim.MaxHeaderBytes,
 		ErrorLog:          log.New(logrWriter{s.log.V(1)}, "", 0),
 	}
+	if conns != nil {
+		srv.ConnState = conns.Track
+	}
+	return srv
 }
 
 // logrWriter sends net/http's own error log (TLS handshakes, bad requests) to

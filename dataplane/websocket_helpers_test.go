@@ -142,7 +142,8 @@ type wsEnv struct {
 func newWSEnv(t *testing.T, limits websocket.Limits, apis ...*table.Api) *wsEnv {
 	t.Helper()
 	e := &wsEnv{log: &syncBuffer{}, reg: prometheus.NewRegistry()}
-	e.s = NewServer(Options{AccessLog: e.log, Metrics: e.reg, WebSocket: websocket.Options{Limits: limits}})
+	e.s = NewServer(Options{AccessLog: e.log, Metrics: e.reg, WebSocket: websocket.Options{Limits: limits},
+		GatewayThrottle: table.Throttle{RateLimit: 1_000_000, BurstLimit: 1_000_000}}) // the tests' own rates, not the default 10,000/s
 	e.s.Swap(mustTable(t, apis...))
 	e.srv = httptest.NewServer(e.s)
 	t.Cleanup(func() {

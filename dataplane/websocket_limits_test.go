@@ -244,3 +244,38 @@ func TestWebSocketShutdownClosesWith1001AndRunsDisconnect(t *testing.T) {
 		b.nextTo(t, "/disconnect")
 	}
 }
+
+// Upgraded connections leave --max-connections' budget of HTTP
+// connections: six WebSocket connections on a gateway bounded to three do
+// not keep a plain request out.
+func TestWebSocketConnectionsDoNotHoldHTTPConnectionSlots(t *testing.T) {
+	s := NewServer(Options{})
+	s.Swap(mustTable(t, chatApi(t)))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx, Listeners{HTTP: ln, Limits: Limits{MaxConnections: 3}}) }()
+	defer func() { stop(); <-done }()
+	dialCtx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	for i := range 6 {
+		c, _, err := ws.Dial(dialCtx, "ws://"+ln.Addr().String()+"/prod", &ws.DialOptions{Host: wsHost})
+		if err != nil {
+			t.Fatalf("WebSocket connection %d: %v", i+1, err)
+		}
+		defer func() { _ = c.CloseNow() }()
+	}
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, "http://"+ln.Addr().String()+"/prod", nil)
+	req.Host = wsHost
+	resp, err := (&http.Client{Timeout: 3 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatalf("a plain request with six WebSocket connections open: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUpgradeRequired {
+		t.Errorf("status %d", resp.StatusCode)
+	}
+}

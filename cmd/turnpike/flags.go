@@ -33,6 +33,7 @@ type commonFlags struct {
 	redisURL       string
 	redisFailMode  string
 	functionQueue  int
+	limits         limitFlags
 	ws             websocketFlags
 }
 
@@ -95,6 +96,7 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.redisURL, "redis-url", os.Getenv("TURNPIKE_REDIS_URL"),
 		"redis:// or rediss:// URL of the Redis that shares stage, route and plan buckets and quotas between replicas (default $TURNPIKE_REDIS_URL; empty: per replica)")
 	fs.StringVar(&c.redisFailMode, "redis-failure-mode", "open", "when Redis fails: open (serve and count turnpike_ratelimit_store_errors_total) or closed (503, never 429)")
+	c.limits.register(fs)
 	fs.BoolVar(&c.allowHTTPJWKS, "allow-http-jwks", false, "let JWT authorizers fetch keys over http:// from loopback hosts (tests, local development)")
 	fs.Int64Var(&c.ws.maxFrameBytes, "websocket-max-frame-bytes", 32<<10, "WebSocket: a larger frame closes the connection with 1009")
 	fs.Int64Var(&c.ws.maxMessageBytes, "websocket-max-message-bytes", 128<<10, "WebSocket: a larger message (or @connections POST) closes the connection with 1009 (413 for the POST)")
@@ -123,6 +125,9 @@ func (c *commonFlags) validate() error {
 	}
 	if c.shutdownDelay < 0 || c.drainTimeout < 0 {
 		return errors.New("--shutdown-delay and --drain-timeout must not be negative")
+	}
+	if err := c.limits.validate(); err != nil {
+		return err
 	}
 	return c.ws.validate()
 }

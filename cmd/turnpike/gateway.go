@@ -121,7 +121,7 @@ func (g *gateway) run(ctx context.Context, source func(context.Context) error) e
 		srcErr <- err
 		cancel()
 	}()
-	dpErr := g.dp.Run(ctx, dataplane.Listeners{})
+	dpErr := g.dp.Run(ctx, dataplane.Listeners{Limits: g.flags.limits.limits()})
 	cancel()
 	g.flushTraces()
 	if err := <-srcErr; err != nil && !errors.Is(err, context.Canceled) {

@@ -20,6 +20,8 @@ import (
 const usage = `usage:
   turnpike serve [flags]            run in a cluster (watches the API server)
   turnpike standalone -f DIR [flags] serve the YAML files of DIR, no cluster
+  turnpike import [flags] FILE       AWS OpenAPI export or SAM/CloudFormation template -> YAML
+  turnpike export --api A --namespace N (-f DIR | --kubeconfig F)   an Api as OpenAPI 3.0
   turnpike <mode> -h                 list the flags of a mode
 `
 
@@ -50,6 +52,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 			tuneRuntime(log)
 			err = runStandalone(ctx, f, log, stdout)
 		}
+	case "import":
+		err = runImport(args[1:], os.Stdin, stdout, stderr)
+	case "export":
+		err = runExport(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -2,12 +2,17 @@ package standalone
 
 import (
 	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
+	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 )
 
@@ -88,5 +93,50 @@ func (d document) decode() (*unstructured.Unstructured, int, error) {
 	if u.GetAPIVersion() == "" || u.GetKind() == "" {
 		return nil, d.contentLine, fmt.Errorf("apiVersion and kind are required")
 	}
+	if line, err := d.checkMetadata(obj["metadata"]); err != nil {
+		return nil, line, err
+	}
 	return u, d.contentLine, nil
+}
+
+// checkMetadata decodes metadata as the API server does, into ObjectMeta,
+// so that a value of the wrong type is an error for the file, with the line
+// of its key, instead of being read as absent (unstructured's accessors
+// return "" for a namespace that YAML 1.1 read as the boolean false, and the
+// object would land in the default namespace, where kubectl apply refuses
+// the same file). Unknown metadata fields are left to the API server's
+// rules (pruned).
+func (d document) checkMetadata(meta any) (int, error) {
+	if meta == nil {
+		return 0, nil
+	}
+	data, err := utiljson.Marshal(meta)
+	if err != nil {
+		return d.contentLine, err
+	}
+	var om metav1.ObjectMeta
+	if _, err := kjson.UnmarshalStrict(data, &om); err != nil {
+		line := d.contentLine
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) && typeErr.Field != "" {
+			path := strings.Split(typeErr.Field, ".")
+			line = d.keyLine(path[len(path)-1])
+			return line, fmt.Errorf("metadata.%s: must be of type %s, not %s (YAML reads unquoted y, n, yes, no, on, off, true and false as booleans and bare numbers as numbers: quote the value)",
+				typeErr.Field, typeErr.Type, typeErr.Value)
+		}
+		return line, fmt.Errorf("metadata: %w", err)
+	}
+	return 0, nil
+}
+
+// keyLine is the file line of the first "key:" of the document (block or
+// flow style), else the document's line.
+func (d document) keyLine(key string) int {
+	re := regexp.MustCompile(`(^|[\s{,])"?` + regexp.QuoteMeta(key) + `"?\s*:`)
+	for i, line := range bytes.Split(d.body, []byte("\n")) {
+		if t := bytes.TrimSpace(line); len(t) > 0 && t[0] != '#' && re.Match(line) {
+			return d.firstLine + i
+		}
+	}
+	return d.contentLine
 }

@@ -129,9 +129,9 @@ func (f *Forwarder) prepare(o *outbound, x *exchange) {
 
 // readBody reads a small request body whole into o, once per request and
 // before any backend connection is taken, with the integration deadline on
-// the client's connection as a streamed body would have it. A failure is
-// the client's: 504 when the body did not arrive in time, 413 over the
-// Api's limit, 400 otherwise.
+// the client's connection as a streamed body has it (trackedBody). A failure
+// is the client's (ClientBodyFailure): 408 when the body did not arrive in
+// time, 413 over the Api's limit, 400 otherwise.
 func readBody(o *outbound, in *http.Request, w http.ResponseWriter, deadline time.Time, timeout time.Duration) *Failure {
 	if in.Body == nil || in.Body == http.NoBody {
 		return nil
@@ -147,24 +147,13 @@ func readBody(o *outbound, in *http.Request, w http.ResponseWriter, deadline tim
 			err = cmp.Or(rerr, errors.New("request body longer than its Content-Length"))
 		}
 	}
-	switch {
-	case err == nil:
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		// The deadline stays: the server closes the connection after the answer.
-		return &Failure{
-			Status: http.StatusGatewayTimeout, Message: msgTimeout,
-			Hint:  "the request body did not arrive within the integration timeout of " + timeout.String(),
-			Cause: "request body timeout",
+	if f := ClientBodyFailure(err); f != nil {
+		// After a deadline the deadline stays: the server closes the
+		// connection after the answer.
+		if f.Status == http.StatusRequestTimeout {
+			f.Hint += " of " + timeout.String()
 		}
-	case errors.As(err, new(*http.MaxBytesError)):
-		return &Failure{
-			Status: http.StatusRequestEntityTooLarge, Message: msgTooLarge,
-			Hint:  "the request body exceeds the Api's maxRequestBodyBytes",
-			Cause: causeBodyTooLarge,
-		}
-	default:
-		return &Failure{Status: http.StatusBadRequest, Message: "Bad Request",
-			Hint: "the request body could not be read: " + err.Error(), Cause: "bad request body"}
+		return f
 	}
 	if bounded {
 		_ = rc.SetReadDeadline(time.Time{})

@@ -1402,10 +1402,11 @@ func TestDirectSmallBodyIsSentWholeAndResentOnRetry(t *testing.T) {
 	}
 }
 
-// TestDirectSlowBodyIs504 proves that a client that does not send the body
-// it announced within the integration timeout gets 504 (cause "request body
-// timeout") and no backend connection is used; the handler does not hang.
-func TestDirectSlowBodyIs504(t *testing.T) {
+// TestDirectSlowBodyIs408 proves that a client that does not send the body
+// it announced within the integration timeout gets 408, the client's fault
+// (no integration cause), and no backend connection is used; the handler
+// does not hang.
+func TestDirectSlowBodyIs408(t *testing.T) {
 	rb := newRawBackend(t, echoPaths)
 	f := rb.forwarder(t, Options{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -1413,6 +1414,7 @@ func TestDirectSlowBodyIs504(t *testing.T) {
 		in.TimeoutMillis = 200
 		if fail := f.Forward(w, r, &Target{Integration: in, Path: r.URL.EscapedPath()}); fail != nil {
 			w.Header().Set("X-Cause", fail.Cause)
+			w.Header().Set("X-Hint", fail.Hint)
 			w.WriteHeader(fail.Status)
 		}
 	}))
@@ -1429,9 +1431,10 @@ func TestDirectSlowBodyIs504(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.StatusCode != http.StatusGatewayTimeout || res.Header.Get("X-Cause") != "request body timeout" || time.Since(start) > 2*time.Second {
-		t.Fatalf("status %d cause %q after %v; want 504 request body timeout within about 200ms",
-			res.StatusCode, res.Header.Get("X-Cause"), time.Since(start))
+	if res.StatusCode != http.StatusRequestTimeout || res.Header.Get("X-Cause") != "" ||
+		!strings.Contains(res.Header.Get("X-Hint"), "did not arrive within the integration timeout") || time.Since(start) > 2*time.Second {
+		t.Fatalf("status %d cause %q hint %q after %v; want 408, no integration cause, within about 200ms",
+			res.StatusCode, res.Header.Get("X-Cause"), res.Header.Get("X-Hint"), time.Since(start))
 	}
 	if n := rb.conns.Load(); n != 0 {
 		t.Fatalf("%d backend connections were opened for a body that never arrived, want 0", n)

@@ -216,11 +216,12 @@ func (f *Forwarder) Forward(w http.ResponseWriter, r *http.Request, t *Target) (
 	}
 	tctx, cancel := context.WithTimeoutCause(r.Context(), timeout, errTimeout)
 	defer cancel()
-	out := r.WithContext(context.WithValue(tctx, callKey{}, c))
+	out := r.WithContext(limit1xx(context.WithValue(tctx, callKey{}, c)))
 	var body *trackedBody
 	if r.Body != nil && r.Body != http.NoBody {
-		body = &trackedBody{rc: r.Body}
+		body = &trackedBody{rc: r.Body, w: w, deadline: c.start.Add(timeout)}
 		out.Body = body
+		defer body.finish()
 	}
 	x := exchange{w: w, out: out, c: c, body: body, ctx: tctx, timeout: timeout}
 	return f.forward(&x, in)

@@ -26,6 +26,8 @@ func RepoRoot() string {
 var (
 	buildMu sync.Mutex
 	built   = map[string]string{}
+	// borrowed are binaries of another process (UseBuilt): never removed.
+	borrowed = map[string]bool{}
 )
 
 // Build compiles the main package pkg (a path relative to the module root,
@@ -52,13 +54,25 @@ func Build(t testing.TB, pkg string) string {
 	return bin
 }
 
+// UseBuilt makes Build return bin for pkg (a binary built by a parent test
+// process, e.g. one that re-runs a test inside a network namespace);
+// RemoveBuilt leaves it to its owner.
+func UseBuilt(pkg, bin string) {
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	built[pkg] = bin
+	borrowed[pkg] = true
+}
+
 // RemoveBuilt deletes the binaries Build made; call it from TestMain after
 // m.Run.
 func RemoveBuilt() {
 	buildMu.Lock()
 	defer buildMu.Unlock()
 	for pkg, bin := range built {
-		_ = os.RemoveAll(filepath.Dir(bin))
+		if !borrowed[pkg] {
+			_ = os.RemoveAll(filepath.Dir(bin))
+		}
 		delete(built, pkg)
 	}
 }

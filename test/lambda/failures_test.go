@@ -114,7 +114,7 @@ func TestBadAnswersGetAWSsErrorAndBreakNothing(t *testing.T) {
 		}
 		id := res.Header.Get("X-Request-Id")
 		harness.Eventually(t, 5*time.Second, "access log line of "+mode, func() error {
-			for line := range strings.SplitSeq(g.AccessLog.String(), "\n") {
+			for line := range strings.SplitSeq(g.Access.String(), "\n") {
 				if strings.Contains(line, id) {
 					var m map[string]any
 					if err := json.Unmarshal([]byte(line), &m); err != nil {

@@ -95,7 +95,7 @@ func standalone(t *testing.T, docs []string, args ...string) *harness.Gateway {
 	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(strings.Join(docs, "\n---\n")), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return harness.StartGateway(t, append([]string{"standalone", "-f", dir}, args...)...)
+	return harness.StartGateway(t, harness.GatewayConfig{Args: []string{"standalone", "-f", dir}, Extra: args})
 }
 
 const host = "pets.shop.execute-api.localhost"

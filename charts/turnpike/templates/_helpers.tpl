@@ -140,6 +140,10 @@ Whole seconds (rounded up) of a Go duration made of h, m, s and ms terms
 {{- include "turnpike.flag" (list "websocket-max-lifetime" $g.websocketMaxLifetime) }}
 {{- include "turnpike.flag" (list "websocket-advertise-address" $g.websocketAdvertiseAddress) }}
 {{- include "turnpike.flag" (list "function-queue-length" $g.functionQueueLength) }}
+{{- include "turnpike.flag" (list "max-connections" $g.maxConnections) }}
+{{- include "turnpike.flag" (list "read-header-timeout" $g.readHeaderTimeout) }}
+{{- include "turnpike.flag" (list "idle-timeout" $g.idleTimeout) }}
+{{- include "turnpike.flag" (list "max-header-bytes" $g.maxHeaderBytes) }}
 {{- range $g.extraArgs }}
 - {{ . | quote }}
 {{- end }}
