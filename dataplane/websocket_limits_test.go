@@ -258,7 +258,12 @@ func TestWebSocketConnectionsDoNotHoldHTTPConnectionSlots(t *testing.T) {
 	ctx, stop := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx, Listeners{HTTP: ln, Limits: Limits{MaxConnections: 3}}) }()
-	defer func() { stop(); <-done }()
+	defer func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
 	dialCtx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
 	for i := range 6 {
