@@ -14,6 +14,10 @@ const (
 	SecretTypeTLS = corev1.SecretTypeTLS
 	// SecretTypeAPIKey holds an API key in data.key, selected by UsagePlans.
 	SecretTypeAPIKey corev1.SecretType = "turnpike.io/api-key"
+	// SecretTypeAWSCredentials holds an access key (data.accessKeyId,
+	// data.secretAccessKey) that may sign a WEBSOCKET Api's @connections
+	// calls. The secret key stays as it is: verifying a signature needs it.
+	SecretTypeAWSCredentials corev1.SecretType = "turnpike.io/aws-credentials" //nolint:gosec // G101: a Secret type, not a credential
 )
 
 // APIKeyDataKey is the data field of an API-key Secret that holds the key.

@@ -50,16 +50,17 @@ func TestChainOrder(t *testing.T) {
 | 9 | canary | ✓ |  |  |  |
 | 10 | mutual TLS | ✓ |  |  |  |
 | 11 | CORS | ✓ |  | ✓ |  |
-| 12 | route | ✓ |  |  |  |
-| 13 | body limit | ✓ |  |  |  |
-| 14 | throttle | ✓ |  |  |  |
-| 15 | authorizer | ✓ |  |  |  |
-| 16 | API key and usage plan | ✓ |  |  |  |
-| 17 | request validation | ✓ |  |  |  |
-| 18 | response cache | ✓ | ✓ |  | ✓ |
-| 19 | integration request | ✓ |  |  |  |
-| 20 | parameter mapping | ✓ | ✓ |  |  |
-| 21 | integration | ✓ |  |  |  |
+| 12 | WebSocket | ✓ |  |  |  |
+| 13 | route | ✓ |  |  |  |
+| 14 | body limit | ✓ |  |  |  |
+| 15 | throttle | ✓ |  |  |  |
+| 16 | authorizer | ✓ |  |  |  |
+| 17 | API key and usage plan | ✓ |  |  |  |
+| 18 | request validation | ✓ |  |  |  |
+| 19 | response cache | ✓ | ✓ |  | ✓ |
+| 20 | integration request | ✓ |  |  |  |
+| 21 | parameter mapping | ✓ | ✓ |  |  |
+| 22 | integration | ✓ |  |  |  |
 `
 	got := describeChain()
 	if diff := cmp.Diff(strings.Split(want, "\n"), strings.Split(got, "\n")); diff != "" {

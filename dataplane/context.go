@@ -59,6 +59,14 @@ func (x *exchange) context() *reqctx.Context {
 	if g := x.lim.grant; g != nil {
 		c.APIKeyID = g.Key.ID
 	}
+	if ev := x.ws; ev != nil {
+		conn := ev.Conn
+		c.ConnectionID, c.EventType, c.MessageID, c.ConnectedAt = conn.ID, string(ev.Type), ev.MessageID, conn.ConnectedAt
+		c.SourceIP, c.UserAgent = conn.SourceIP, conn.UserAgent
+		if c.APIKeyID == "" {
+			c.APIKeyID = conn.APIKeyID // the $connect request's key
+		}
+	}
 	return c
 }
 

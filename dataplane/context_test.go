@@ -14,6 +14,7 @@ import (
 	"github.com/turnpike-io/turnpike/dataplane/gatewayresp"
 	"github.com/turnpike-io/turnpike/dataplane/reqctx"
 	"github.com/turnpike-io/turnpike/dataplane/table"
+	"github.com/turnpike-io/turnpike/dataplane/websocket"
 )
 
 // documentedContextVariables are the $context variables docs/reference.md
@@ -65,6 +66,8 @@ func fullExchange() *exchange {
 	x.target.IntegrationLatency, x.target.UpstreamStatus, x.target.Cause = 9*time.Millisecond, 503, "timeout"
 	x.errMessage, x.errHint, x.errType = "Internal server error", "the backend timed out", gatewayresp.IntegrationFailure
 	x.cache.status = cacheMiss
+	x.ws = &websocket.Event{Type: websocket.Message, MessageID: "mid", Conn: &websocket.Conn{ // a WebSocket message
+		ID: "cid", ConnectedAt: time.Unix(1690000000, 0), SourceIP: "192.0.2.1", UserAgent: "curl/8"}}
 	return x
 }
 
@@ -103,6 +106,7 @@ func TestContextValuesAreTheExchangesOwn(t *testing.T) {
 		"authorizer.principalId": "p-1", "authorizer.claims.sub": "alice", "authorizer.tenant": "t1",
 		"requestTimeEpoch": "1700000000000", "identity.apiKey": "",
 		"error.responseType": "INTEGRATION_FAILURE", "cacheStatus": "Miss",
+		"connectionId": "cid", "eventType": "MESSAGE", "messageId": "mid", "connectedAt": "1690000000000", "messageDirection": "IN",
 	} {
 		if got, _ := c.Value(name); got != want {
 			t.Errorf("$context.%s = %q, want %q", name, got, want)

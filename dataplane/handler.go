@@ -11,6 +11,7 @@ import (
 	"github.com/turnpike-io/turnpike/dataplane/mapping"
 	"github.com/turnpike-io/turnpike/dataplane/reqctx"
 	"github.com/turnpike-io/turnpike/dataplane/table"
+	"github.com/turnpike-io/turnpike/dataplane/websocket"
 )
 
 // exchange is the state of one request as it walks the chain. Exchanges are
@@ -78,6 +79,11 @@ type exchange struct {
 	// rc is the request's $context, refilled by context() (context.go).
 	rc reqctx.Context
 
+	// ws is the WebSocket event this exchange runs (step_websocket.go): the
+	// CONNECT of an upgrade request, or a MESSAGE or DISCONNECT dispatched
+	// by a connection; nil for every other request.
+	ws *websocket.Event
+
 	errMessage, errHint string
 	// errType is the AWS gateway response type of the gateway's error answer.
 	errType gatewayresp.Type
@@ -137,6 +143,7 @@ func init() {
 		{name: "canary", in: (*exchange).pickCanary},
 		{name: "mutual TLS", in: (*exchange).guardMutualTLS},
 		{name: "CORS", in: (*exchange).preflight, header: (*exchange).corsHeaders},
+		{name: "WebSocket", in: (*exchange).webSocket},
 		{name: "route", in: (*exchange).lookupRoute},
 		{name: "body limit", in: (*exchange).limitBody},
 		// On a route with apiKeyRequired and no authorizer this step takes no
@@ -158,14 +165,23 @@ func init() {
 
 // ServeHTTP runs the request side of the chain, and the response side as
 // the response is written and once it is complete.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.serve(w, r, nil) }
+
+// serve runs the chain for r; ev is the WebSocket event r stands for (a
+// connection's MESSAGE or DISCONNECT, step_websocket.go), nil for a request
+// from the network. For an event, its outcome is settled before the out
+// side runs.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, ev *websocket.Event) {
 	x, _ := s.pool.Get().(*exchange)
 	if x == nil {
 		x = &exchange{}
 	}
-	x.s, x.orig, x.r, x.start = s, w, r, time.Now()
+	x.s, x.orig, x.r, x.start, x.ws = s, w, r, time.Now(), ev
 	x.w.ResponseWriter, x.w.x = w, x
 	x.tbl = s.table.Load()
+	if ev != nil && ev.Table != nil {
+		x.tbl = ev.Table // the $disconnect of a connection whose Api left
+	}
 	if s.stopping.Load() {
 		// Ask keep-alive clients to reconnect (to another replica) after this
 		// response, without closing any connection under a request in flight.
@@ -179,6 +195,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	x.done = true
+	if ev != nil {
+		x.settleEvent()
+	}
 }
 
 // finish runs the out side of the chain. It runs deferred because the

@@ -91,6 +91,9 @@ func (x *exchange) functionEvent(api lambda.APIType, version string, body []byte
 	r.PathParameters = x.target.Params.Map()
 	r.Authorizer = lambdaAuthorizer(x.authz)
 	r.APIKey = x.lim.key
+	if x.ws != nil {
+		return x.appendWebSocketEvent(&r, dst) // integration_websocket.go
+	}
 	if version == string(lambda.V1) {
 		return lambda.AppendEventV1(dst, &r)
 	}
@@ -110,8 +113,11 @@ func lambdaAuthorizer(a *auth.Result) *lambda.Authorizer {
 
 // lambdaAPI is the Lambda codec's kind of an Api.
 func lambdaAPI(p table.Protocol) lambda.APIType {
-	if p == table.ProtocolREST {
+	switch p {
+	case table.ProtocolREST:
 		return lambda.REST
+	case table.ProtocolWebSocket:
+		return lambda.WebSocket
 	}
 	return lambda.HTTP
 }
@@ -145,8 +151,11 @@ func (x *exchange) functionFailed(err error, timeout time.Duration) {
 // functionAnswered decodes the function's answer and writes it, or renders
 // AWS's answer to a malformed one or a function error.
 func (x *exchange) functionAnswered(api lambda.APIType, in *table.Integration, res *function.Result) {
-	resp, err := lambda.DecodeResponse(res.Body, lambda.DecodeOptions{
-		Version: lambda.PayloadVersion(in.PayloadFormatVersion), API: api, KeepBase64: x.keepBase64(api)})
+	version := lambda.PayloadVersion(in.PayloadFormatVersion)
+	if api == lambda.WebSocket {
+		version = lambda.V1 // WebSocket answers have the 1.0 shape whatever the route says
+	}
+	resp, err := lambda.DecodeResponse(res.Body, lambda.DecodeOptions{Version: version, API: api, KeepBase64: x.keepBase64(api)})
 	var le *lambda.Error
 	isLambdaErr := errors.As(err, &le)
 	if res.Status != http.StatusOK && (!isLambdaErr || le.Kind == lambda.MalformedResponse) {

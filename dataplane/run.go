@@ -220,7 +220,14 @@ func (s *Server) shutdown(servers []*http.Server, wait bool) error {
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.DrainTimeout)
 	defer cancel()
 	var errs []error
-	for _, srv := range servers {
+	// WebSocket connections are hijacked, so Shutdown does not see them: each
+	// gets 1001 and its $disconnect runs, while the listeners drain.
+	wsDone := make(chan error, 1)
+	go func() { wsDone <- s.ws.Shutdown(ctx) }()
+	for i, srv := range servers {
+		if i == len(servers)-1 { // the last one (health, when there is one) outlives the WebSocket closes
+			errs = append(errs, <-wsDone)
+		}
 		if err := srv.Shutdown(ctx); err != nil {
 			_ = srv.Close() // drain deadline passed: cut the remaining connections
 			errs = append(errs, fmt.Errorf("drain: %w", err))

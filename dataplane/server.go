@@ -35,6 +35,7 @@ import (
 	"github.com/turnpike-io/turnpike/dataplane/tlsconfig"
 	"github.com/turnpike-io/turnpike/dataplane/tracing"
 	"github.com/turnpike-io/turnpike/dataplane/upstream"
+	"github.com/turnpike-io/turnpike/dataplane/websocket"
 )
 
 // Options configure a Server. Zero values get the defaults of api.md.
@@ -93,6 +94,10 @@ type Options struct {
 	// CacheClock decides when response cache entries expire; nil is the
 	// real clock (tests inject one).
 	CacheClock cache.Clock
+	// WebSocket configures the connections of WEBSOCKET Apis: limits, the
+	// address peers reach this replica at, and the peers (Dispatcher,
+	// Observer and Logger are the server's own).
+	WebSocket websocket.Options
 }
 
 // Defaults of the Options (api.md flags).
@@ -125,6 +130,8 @@ type Server struct {
 	cache *cache.Store
 	// tls picks each HTTPS handshake's configuration from the current table.
 	tls *tlsconfig.Selector
+	// ws holds the open WebSocket connections (dataplane/websocket).
+	ws *websocket.Hub
 }
 
 // NewServer returns a Server that is not ready until the first Swap. If
@@ -164,6 +171,12 @@ func NewServer(o Options) *Server {
 		})
 		s.metrics.SetResponseCache(s.cacheStats)
 	}
+	wo := o.WebSocket
+	wo.Dispatcher, wo.Logger = s, o.Logger.WithName("websocket")
+	if s.metrics != nil {
+		wo.Observer = s.metrics.WebSocket()
+	}
+	s.ws = websocket.NewHub(wo)
 	return s
 }
 
@@ -176,8 +189,9 @@ func (s *Server) Swap(t *table.Table) {
 	}
 	s.metrics.Bind(t) // before the swap: requests on t find their series bound
 	s.cache.Sync(t)   // likewise their stages' response caches (flushed on a new flush token)
-	s.table.Store(t)
+	prev := s.table.Swap(t)
 	s.swapped.Store(true)
+	s.ws.Swapped(prev, t) // connections of Apis or stages t no longer serves close
 }
 
 // Table returns the table currently served (nil before the first Swap).
@@ -209,7 +223,9 @@ func (s *Server) readiness() (bool, string) {
 
 // HealthHandler serves /healthz and /readyz (dataplane/admin); Run serves
 // it on the health listener.
-func (s *Server) HealthHandler() http.Handler { return admin.HealthHandler(s.readiness, s.opts.Warnings) }
+func (s *Server) HealthHandler() http.Handler {
+	return admin.HealthHandler(s.readiness, s.opts.Warnings)
+}
 
 // AdminHandler serves the admin listener's endpoints (dataplane/admin): the
 // table in effect, usage-plan usage, response cache flushes and the
@@ -244,3 +260,6 @@ func (s *Server) Close() {
 	s.access.Close()
 	s.cache.Close()
 }
+
+// WebSocketConnections is the number of open WebSocket connections.
+func (s *Server) WebSocketConnections() int { return s.ws.Open() }

@@ -24,7 +24,13 @@ const canaryHeader = "X-Turnpike-Canary"
 
 // pickCanary is the step after resolveStage.
 func (x *exchange) pickCanary() bool {
-	if x.stage.Canary.Picks(rand.IntN(100)) { //nolint:gosec // a traffic split, not a secret
+	pick := false
+	if x.ws != nil {
+		pick = x.ws.Conn.Canary // a connection's events keep its upgrade's pick
+	} else {
+		pick = x.stage.Canary.Picks(rand.IntN(100)) //nolint:gosec // a traffic split, not a secret
+	}
+	if pick && x.stage.Canary != nil {
 		x.canary = true
 		x.w.Header()[canaryHeader] = []string{"true"}
 	}

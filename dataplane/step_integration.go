@@ -6,6 +6,7 @@ import (
 
 	"github.com/turnpike-io/turnpike/dataplane/gatewayresp"
 	"github.com/turnpike-io/turnpike/dataplane/table"
+	"github.com/turnpike-io/turnpike/dataplane/websocket"
 )
 
 // The integration is where a request goes once every check has passed. Each
@@ -35,8 +36,22 @@ func (x *exchange) prepareIntegration() bool {
 }
 
 // integrate is the integration step, the last of the request side: the
-// unit of the route's integration kind answers the request.
+// unit of the route's integration kind answers the request. An upgrade to
+// a WebSocket Api answers with the upgrade when $connect's integration
+// allows it (integration_websocket.go).
 func (x *exchange) integrate() bool {
+	if x.ws != nil && x.ws.Type == websocket.Connect {
+		x.connectWebSocket()
+		return false
+	}
+	x.callIntegration()
+	return false
+}
+
+// callIntegration dispatches to the unit of the integration's kind. (When
+// the FUNCTION unit lands, it sends AWS's WebSocket Lambda event for
+// WebSocket events: x.ws != nil.)
+func (x *exchange) callIntegration() {
 	in := x.integration()
 	switch in.Type {
 	case table.IntegrationMock:
@@ -49,5 +64,4 @@ func (x *exchange) integrate() bool {
 		x.fail(gatewayresp.APIConfigurationError, http.StatusInternalServerError, msgInternalError,
 			fmt.Sprintf("route %q has integration type %q, which this gateway does not serve", x.route.Key, in.Type))
 	}
-	return false
 }

@@ -11,7 +11,9 @@ import (
 // reference does not resolve, or the canary's) answers its fixed error and
 // never falls through to another route.
 func (x *exchange) lookupRoute() bool {
-	x.route = x.stage.Lookup(x.r.Method, x.segs)
+	if x.route == nil { // a WebSocket event's route is chosen by key (step_websocket.go)
+		x.route = x.stage.Lookup(x.r.Method, x.segs)
+	}
 	if x.route == nil {
 		typ, status, msg := noRoute(x.api.Protocol)
 		x.fail(typ, status, msg, fmt.Sprintf("no route matches %s %s in stage %q", x.r.Method, x.rest, x.stage.Name))

@@ -10,6 +10,7 @@ import (
 	"github.com/turnpike-io/turnpike/dataplane/metrics"
 	"github.com/turnpike-io/turnpike/dataplane/table"
 	"github.com/turnpike-io/turnpike/dataplane/throttle"
+	"github.com/turnpike-io/turnpike/dataplane/websocket"
 )
 
 // Messages of the throttle and API key answers (api.md, Errors). Part of the
@@ -64,6 +65,9 @@ func newLimiter(o Options) (throttle.Limiter, throttle.Bucket) {
 // key check but a local hash lookup, so checkAPIKey runs both steps there
 // (fused): with a shared store that is one round trip instead of two.
 func (x *exchange) throttle() bool {
+	if x.ws != nil && x.ws.Type == websocket.Disconnect {
+		return true // $disconnect is best effort, never refused for a rate
+	}
 	if x.fusedLimitSteps() {
 		return true // fused: checkAPIKey takes this step's buckets with the plan's
 	}

@@ -32,8 +32,7 @@ const DefaultMaxRequestBodyBytes = 10485760
 // +kubebuilder:validation:XValidation:rule="!has(self.managementApi) || self.protocol == 'WEBSOCKET'",message="managementApi applies only to protocol WEBSOCKET"
 type ApiSpec struct {
 	// Selects AWS-compatible behaviour: HTTP (HTTP API), REST (REST API)
-	// or WEBSOCKET. WEBSOCKET is not built yet: such an Api is not served
-	// (Programmed=False, reason NotImplemented).
+	// or WEBSOCKET (WebSocket API).
 	// +kubebuilder:default=HTTP
 	// +optional
 	Protocol Protocol `json:"protocol,omitempty"`
@@ -51,8 +50,8 @@ type ApiSpec struct {
 	// +kubebuilder:default=HEADER
 	// +optional
 	ApiKeySource ApiKeySource `json:"apiKeySource,omitempty"`
-	// Selects the route of a WebSocket message; "$request.body.action" when
-	// unset. Not built yet: a value that turns it on makes the object not served (Programmed=False, reason NotImplemented).
+	// Selects the route of a WebSocket message: text and
+	// $request.body.JSONPATH variables; "$request.body.action" when unset.
 	// +kubebuilder:validation:MaxLength=256
 	// +optional
 	RouteSelectionExpression string `json:"routeSelectionExpression,omitempty"`
@@ -72,7 +71,7 @@ type ApiSpec struct {
 	// +optional
 	CORS *CORS `json:"cors,omitempty"`
 	// WEBSOCKET only: who may call the @connections API of the Api's stages
-	// with AWS Signature Version 4. Not built yet: a value that turns it on makes the object not served (Programmed=False, reason NotImplemented).
+	// with AWS Signature Version 4.
 	// +optional
 	ManagementApi *ManagementApi `json:"managementApi,omitempty"`
 	// REST only: content types passed as binary, with AWS semantics and
@@ -92,6 +91,10 @@ type ApiSpec struct {
 	// +optional
 	GatewayResponses map[string]GatewayResponse `json:"gatewayResponses,omitempty"`
 }
+
+// AWSCredentialsSecretType is the Secret type of the access keys that may
+// sign @connections calls (data.accessKeyId, data.secretAccessKey).
+const AWSCredentialsSecretType = "turnpike.io/aws-credentials" //nolint:gosec // G101: a Secret type, not a credential
 
 // ManagementApi says who may call a WEBSOCKET Api's @connections API.
 type ManagementApi struct {

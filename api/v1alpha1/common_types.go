@@ -97,6 +97,9 @@ const (
 const (
 	// ReasonSecretNotFound: a TLS or client CA Secret of a custom domain does not exist (yet).
 	ReasonSecretNotFound = "SecretNotFound"
+	// ReasonInvalidCredentials: a credential Secret a WEBSOCKET Api's
+	// managementApi names lacks a valid accessKeyId or secretAccessKey.
+	ReasonInvalidCredentials = "InvalidCredentials"
 	// ReasonInvalidCertificate: a custom domain's Secret holds no usable certificate
 	// (wrong type, malformed, expired, not for the hostname, or an unreadable ca.crt).
 	ReasonInvalidCertificate = "InvalidCertificate"

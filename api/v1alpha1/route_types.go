@@ -88,7 +88,7 @@ type RouteSpec struct {
 // RouteWebSocket holds the WebSocket settings of a route.
 type RouteWebSocket struct {
 	// Sends the integration's answer back to the client (AWS route
-	// responses). Not built yet: a value that turns it on makes the object not served (Programmed=False, reason NotImplemented).
+	// responses).
 	// +optional
 	ReturnResponse bool `json:"returnResponse,omitempty"`
 }

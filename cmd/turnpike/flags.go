@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"strings"
@@ -36,6 +37,16 @@ type commonFlags struct {
 	redisFailMode  string
 	functionQueue  int
 	limits         limitFlags
+	ws             websocketFlags
+}
+
+// websocketFlags are the flags of WEBSOCKET Apis (both modes).
+type websocketFlags struct {
+	maxFrameBytes   int64
+	maxMessageBytes int64
+	idleTimeout     time.Duration
+	maxLifetime     time.Duration
+	advertise       string
 }
 
 // serveFlags are the flags of `turnpike serve`.
@@ -50,7 +61,22 @@ type serveFlags struct {
 // standaloneFlags are the flags of `turnpike standalone`.
 type standaloneFlags struct {
 	commonFlags
-	dir string
+	dir   string
+	peers stringList
+}
+
+// stringList is a comma-separated list of strings.
+type stringList []string
+
+func (l *stringList) String() string { return strings.Join(*l, ",") }
+
+func (l *stringList) Set(v string) error {
+	for _, part := range strings.Split(v, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			*l = append(*l, part)
+		}
+	}
+	return nil
 }
 
 func (c *commonFlags) register(fs *flag.FlagSet) {
@@ -79,6 +105,12 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.redisFailMode, "redis-failure-mode", "open", "when Redis fails: open (serve and count turnpike_ratelimit_store_errors_total) or closed (503, never 429)")
 	c.limits.register(fs)
 	fs.BoolVar(&c.allowHTTPJWKS, "allow-http-jwks", false, "let JWT authorizers fetch keys over http:// from loopback hosts (tests, local development)")
+	fs.Int64Var(&c.ws.maxFrameBytes, "websocket-max-frame-bytes", 32<<10, "WebSocket: a larger frame closes the connection with 1009")
+	fs.Int64Var(&c.ws.maxMessageBytes, "websocket-max-message-bytes", 128<<10, "WebSocket: a larger message (or @connections POST) closes the connection with 1009 (413 for the POST)")
+	fs.DurationVar(&c.ws.idleTimeout, "websocket-idle-timeout", 10*time.Minute, "WebSocket: close a connection whose client sent nothing for this long")
+	fs.DurationVar(&c.ws.maxLifetime, "websocket-max-lifetime", 2*time.Hour, "WebSocket: close any connection this old")
+	fs.StringVar(&c.ws.advertise, "websocket-advertise-address", "",
+		"host:port at which other replicas reach this one's --http-addr for @connections forwarding (default: $POD_IP and the --http-addr port in serve mode; the --http-addr itself in standalone mode when it names a host)")
 	fs.IntVar(&c.functionQueue, "function-queue-length", 1000, "invocations that may wait for a free endpoint per function (FUNCTION integrations, Lambda authorizers); more get 429")
 }
 
@@ -101,7 +133,25 @@ func (c *commonFlags) validate() error {
 	if c.shutdownDelay < 0 || c.drainTimeout < 0 {
 		return errors.New("--shutdown-delay and --drain-timeout must not be negative")
 	}
-	return c.limits.validate()
+	if err := c.limits.validate(); err != nil {
+		return err
+	}
+	return c.ws.validate()
+}
+
+func (w *websocketFlags) validate() error {
+	if w.maxFrameBytes < 1 || w.maxMessageBytes < w.maxFrameBytes || w.maxMessageBytes > 16<<20 {
+		return errors.New("--websocket-max-frame-bytes must be at least 1 and --websocket-max-message-bytes between it and 16 MiB")
+	}
+	if w.idleTimeout <= 0 || w.maxLifetime <= 0 {
+		return errors.New("--websocket-idle-timeout and --websocket-max-lifetime must be positive")
+	}
+	if w.advertise != "" {
+		if _, _, err := net.SplitHostPort(w.advertise); err != nil {
+			return fmt.Errorf("--websocket-advertise-address %q is not host:port", w.advertise)
+		}
+	}
+	return nil
 }
 
 // validateRedis checks --redis-url (scheme and syntax, without connecting:
@@ -187,6 +237,7 @@ func parseStandaloneFlags(args []string) (*standaloneFlags, error) {
 	fs := flag.NewFlagSet("turnpike standalone", flag.ContinueOnError)
 	f.register(fs)
 	fs.StringVar(&f.dir, "f", "", "directory of YAML files to serve (required)")
+	fs.Var(&f.peers, "websocket-peers", "comma-separated host:port of the other replicas' --http-addr (their --websocket-advertise-address): @connections calls for their connections are forwarded there")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -195,6 +246,11 @@ func parseStandaloneFlags(args []string) (*standaloneFlags, error) {
 	}
 	if f.dir == "" {
 		return nil, errors.New("standalone needs -f DIR: the directory of YAML files to serve")
+	}
+	if len(f.peers) > 0 && f.ws.advertise == "" {
+		if host, _, err := net.SplitHostPort(f.httpAddr); err != nil || host == "" {
+			return nil, errors.New("--websocket-peers needs --websocket-advertise-address (or an --http-addr with a host): the address the peers reach this replica at")
+		}
 	}
 	return f, f.validate()
 }

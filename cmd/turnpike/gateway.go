@@ -22,6 +22,7 @@ import (
 	"github.com/turnpike-io/turnpike/dataplane/throttle"
 	"github.com/turnpike-io/turnpike/dataplane/tracing"
 	"github.com/turnpike-io/turnpike/dataplane/upstream"
+	"github.com/turnpike-io/turnpike/dataplane/websocket"
 )
 
 // gateway is what both modes share: the dataplane server, the Prometheus
@@ -67,7 +68,9 @@ func effectiveDenyEgress(f *commonFlags, serveMode bool) []netip.Prefix {
 	return deny
 }
 
-func newGateway(f *commonFlags, serveMode bool, log logr.Logger, accessLog io.Writer) *gateway {
+// newGateway assembles the dataplane of f; peers lists the other replicas
+// (nil: none) and advertise is the address they reach this one at.
+func newGateway(f *commonFlags, serveMode bool, log logr.Logger, accessLog io.Writer, peers websocket.Peers, advertise string) *gateway {
 	deny := effectiveDenyEgress(f, serveMode)
 	if f.allowLinkLocal {
 		log.Info("WARNING: --allow-link-local-egress: integrations may reach cloud metadata services (169.254.169.254)")
@@ -110,6 +113,14 @@ func newGateway(f *commonFlags, serveMode bool, log logr.Logger, accessLog io.Wr
 				return nil
 			}
 			return g.warnings()
+		},
+		WebSocket: websocket.Options{
+			Limits: websocket.Limits{
+				MaxFrameBytes: f.ws.maxFrameBytes, MaxMessageBytes: f.ws.maxMessageBytes,
+				IdleTimeout: f.ws.idleTimeout, MaxLifetime: f.ws.maxLifetime,
+			},
+			Advertise: advertise,
+			Peers:     peers,
 		},
 
 		GatewayThrottle: table.Throttle{RateLimit: int32(f.rateLimit), BurstLimit: int32(f.burstLimit)},
@@ -206,4 +217,25 @@ func (g *gateway) auxServers() ([]*http.Server, error) {
 		servers = append(servers, srv)
 	}
 	return servers, nil
+}
+
+// advertiseAddress is the address other replicas reach this one's HTTP
+// listener at: --websocket-advertise-address, else podIP (serve mode's
+// $POD_IP) with the --http-addr port, else the --http-addr when it names a
+// host; "" when none is known (connection ids then name no reachable
+// replica, which is right for a single one).
+func advertiseAddress(f *commonFlags, podIP string) string {
+	if f.ws.advertise != "" {
+		return f.ws.advertise
+	}
+	host, port, err := net.SplitHostPort(f.httpAddr)
+	switch {
+	case err != nil:
+		return ""
+	case podIP != "":
+		return net.JoinHostPort(podIP, port)
+	case host != "" && host != "0.0.0.0" && host != "::":
+		return f.httpAddr
+	}
+	return ""
 }

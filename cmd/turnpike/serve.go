@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/go-logr/logr"
 	"k8s.io/client-go/rest"
@@ -24,10 +25,17 @@ func runServe(ctx context.Context, f *serveFlags, log logr.Logger, accessLog io.
 	if err != nil {
 		return err
 	}
-	g := newGateway(&f.commonFlags, true, log, accessLog)
+	advertise := advertiseAddress(&f.commonFlags, os.Getenv("POD_IP"))
 	// One identity for both Leases of this process (status and replica).
 	opts := cluster.Options{Namespace: f.namespace, LeaderElect: f.leaderElect, LeaseNamespace: f.leaseNamespace,
-		Identity: cluster.NewIdentity(), NoHTTPSListener: f.httpsAddr == ""}
+		Identity: cluster.NewIdentity(), NoHTTPSListener: f.httpsAddr == "", PeerAddress: advertise}
+	// WebSocket @connections calls for another replica's connection are
+	// forwarded to the address its replica Lease publishes.
+	peers, err := cluster.NewLeasePeers(cfg, opts)
+	if err != nil {
+		return err
+	}
+	g := newGateway(&f.commonFlags, true, log, accessLog, peers, advertise)
 	sw, err := cluster.NewStatusWriter(cfg, opts, g.reg, log.WithName("status"))
 	if err != nil {
 		return err

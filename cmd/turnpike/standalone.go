@@ -9,13 +9,18 @@ import (
 	"github.com/turnpike-io/turnpike/controllers"
 	"github.com/turnpike-io/turnpike/controllers/standalone"
 	"github.com/turnpike-io/turnpike/controllers/translate"
+	"github.com/turnpike-io/turnpike/dataplane/websocket"
 )
 
 // runStandalone serves the YAML files of f.dir with no cluster: the watcher
 // feeds snapshots to the same pipeline as serve mode, and conditions go to
 // the log instead of status.
 func runStandalone(ctx context.Context, f *standaloneFlags, log logr.Logger, accessLog io.Writer) error {
-	g := newGateway(&f.commonFlags, false, log, accessLog)
+	var peers websocket.Peers
+	if len(f.peers) > 0 {
+		peers = websocket.StaticPeers(f.peers)
+	}
+	g := newGateway(&f.commonFlags, false, log, accessLog, peers, advertiseAddress(&f.commonFlags, ""))
 	sink := &logSink{log: log.WithName("status")}
 	opts := g.translateOptions()
 	opts.GracePeriod = -1 // no stored status to date a wait from: waits never turn Stalled

@@ -14,8 +14,9 @@
 //     contents at once, and unchanged snapshots are skipped, so an outage
 //     never empties the table. After an outage every watch retries at least
 //     once a second, so edits apply within seconds of the API server's return.
-//   - Secrets are watched twice, filtered by type; API-key values are replaced
-//     by their SHA-256 before they are stored.
+//   - Secrets are watched once per type read (TLS, API keys, AWS
+//     credentials), filtered by type; API-key values are replaced by their
+//     SHA-256 before they are stored.
 package cluster
 
 import (
@@ -68,6 +69,10 @@ type Options struct {
 	// ReplicaPollPeriod how often the status leader reads them. Zero means
 	// the DefaultReplica* values.
 	ReplicaLeaseDuration, ReplicaRenewPeriod, ReplicaPollPeriod time.Duration
+	// PeerAddress is the host:port at which the other replicas reach this
+	// one's HTTP listener (WebSocket @connections forwarding, peers.go); it
+	// is published in the replica Lease. Empty publishes none.
+	PeerAddress string
 }
 
 // NewIdentity is a replica identity: hostname_uuid. A process makes one and

@@ -63,9 +63,11 @@ type Replicas struct {
 	log      logr.Logger
 	ns, name string
 	identity string
-	duration time.Duration
-	renew    time.Duration
-	poll     time.Duration
+	// peerAddress is published in the Lease (PeerAddressAnnotation).
+	peerAddress string
+	duration    time.Duration
+	renew       time.Duration
+	poll        time.Duration
 	// keepOnStop leaves the Lease behind on stop, as a crash does (tests).
 	keepOnStop bool
 	// https: this replica has an HTTPS listener (ServedHashes).
@@ -126,7 +128,7 @@ func NewReplicas(cfg *rest.Config, opts Options, dp controllers.Dataplane, log l
 func newReplicas(opts Options, kube kubernetes.Interface, dp controllers.Dataplane, log logr.Logger) *Replicas {
 	return &Replicas{
 		dp: dp, kube: kube, log: log,
-		ns: opts.LeaseNamespace, name: ReplicaLeaseName(opts.Identity), identity: opts.Identity,
+		ns: opts.LeaseNamespace, name: ReplicaLeaseName(opts.Identity), identity: opts.Identity, peerAddress: opts.PeerAddress,
 		duration: cmp.Or(opts.ReplicaLeaseDuration, DefaultReplicaLeaseDuration),
 		renew:    cmp.Or(opts.ReplicaRenewPeriod, DefaultReplicaRenewPeriod),
 		poll:     cmp.Or(opts.ReplicaPollPeriod, DefaultReplicaPollPeriod),
@@ -268,6 +270,7 @@ func (r *Replicas) write(ctx context.Context, served map[string]string) error {
 			Name: r.name, Namespace: r.ns, Labels: map[string]string{ReplicaLabel: "true"},
 		}}
 		setReplicaLease(lease, r.identity, string(raw), now, secs)
+		setPeerAddress(lease, r.peerAddress)
 		_, err = leases.Create(ctx, lease, metav1.CreateOptions{})
 		return err
 	}
@@ -275,6 +278,7 @@ func (r *Replicas) write(ctx context.Context, served map[string]string) error {
 		return err
 	}
 	setReplicaLease(lease, r.identity, string(raw), now, secs)
+	setPeerAddress(lease, r.peerAddress)
 	_, err = leases.Update(ctx, lease, metav1.UpdateOptions{})
 	return err
 }

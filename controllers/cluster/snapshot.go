@@ -28,8 +28,9 @@ func (s *Source) snapshot() *translate.Snapshot {
 		UsagePlans:     listAs[v1alpha1.UsagePlan](w["usageplans.turnpike.io"].store),
 		Services:       listAs[corev1.Service](w["services"].store),
 		EndpointSlices: listAs[discoveryv1.EndpointSlice](w["endpointslices.discovery.k8s.io"].store),
-		Secrets: append(listAs[corev1.Secret](w["secrets/"+string(controllers.SecretTypeTLS)].store),
-			listAs[corev1.Secret](w["secrets/"+string(controllers.SecretTypeAPIKey)].store)...),
+		Secrets: slices.Concat(listAs[corev1.Secret](w["secrets/"+string(controllers.SecretTypeTLS)].store),
+			listAs[corev1.Secret](w["secrets/"+string(controllers.SecretTypeAPIKey)].store),
+			listAs[corev1.Secret](w["secrets/"+string(controllers.SecretTypeAWSCredentials)].store)),
 	}
 	sortObjects(snap.Apis)
 	sortObjects(snap.Routes)

@@ -31,7 +31,7 @@ import (
 // client-go's informers back off from 0.8 s to 30 s (so 30 to 60 s between
 // attempts) and reset only two minutes after the backoff started; an edit
 // made after the API server came back then waited up to a minute (issue
-// 19). A gateway has a handful of replicas, each with nine watches, so a
+// 19). A gateway has a handful of replicas, each with ten watches, so a
 // retry per second per watch is a light load even on an API server that is
 // struggling, and it keeps "edits are live within 5 s of the API server
 // being back" true for outages of any length, repeated or not.
@@ -96,6 +96,7 @@ func watchSpecs(cfg *rest.Config, scheme *runtime.Scheme) ([]watchSpec, error) {
 			object: &discoveryv1.EndpointSlice{}, transform: strip},
 		secretsOf(controllers.SecretTypeTLS),
 		secretsOf(controllers.SecretTypeAPIKey),
+		secretsOf(controllers.SecretTypeAWSCredentials),
 	}, nil
 }
 

@@ -1,6 +1,6 @@
 // Package standalone is the file source of `turnpike standalone -f DIR`: it
 // reads the same YAML a user would apply to a cluster (the five turnpike.io
-// kinds, Services, the two Secret types the gateway reads, EndpointSlices)
+// kinds, Services, the three Secret types the gateway reads, EndpointSlices)
 // from a directory, defaults and validates it with the API server's own code
 // (see Validator), watches the directory, and hands translate.Snapshot values
 // to the same pipeline the cluster source feeds.

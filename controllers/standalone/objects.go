@@ -26,10 +26,11 @@ import (
 const DefaultNamespace = "default"
 
 // Secret types that standalone mode reads; Secrets of other types are ignored,
-// exactly as the cluster source only caches these two.
+// exactly as the cluster source only caches these three.
 const (
-	secretTypeTLS    = string(corev1.SecretTypeTLS)
-	secretTypeAPIKey = v1alpha1.ApiKeySecretType
+	secretTypeTLS            = string(corev1.SecretTypeTLS)
+	secretTypeAPIKey         = v1alpha1.ApiKeySecretType
+	secretTypeAWSCredentials = v1alpha1.AWSCredentialsSecretType
 )
 
 // kubeObject is a typed object of one of the eight kinds standalone reads.
@@ -101,7 +102,7 @@ func (c objectConverter) convert(ctx context.Context, u *unstructured.Unstructur
 	case gvk == secretGVK:
 		obj, warnings, err = decodeSecret(u)
 		if err == nil && obj == nil {
-			log.Info("ignoring Secret: standalone mode reads only Secrets of type kubernetes.io/tls and turnpike.io/api-key",
+			log.Info("ignoring Secret: standalone mode reads only Secrets of type kubernetes.io/tls, turnpike.io/api-key and turnpike.io/aws-credentials",
 				"type", u.Object["type"])
 		}
 	default:
@@ -151,7 +152,7 @@ func decodeSecret(u *unstructured.Unstructured) (kubeObject, []string, error) {
 		return nil, nil, err
 	}
 	secret := obj.(*corev1.Secret)
-	if t := string(secret.Type); t != secretTypeTLS && t != secretTypeAPIKey {
+	if t := string(secret.Type); t != secretTypeTLS && t != secretTypeAPIKey && t != secretTypeAWSCredentials {
 		return nil, warnings, nil
 	}
 	if len(secret.StringData) > 0 && secret.Data == nil {

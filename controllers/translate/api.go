@@ -57,7 +57,6 @@ func (tr *translator) translateApis(apis []v1alpha1.Api) {
 		if f := apiNotImplemented(obj); len(f) > 0 {
 			a.v.programmed = notImplementedIssue(f, "the Api, its Stages and its Routes are not served until then")
 		}
-		a.served = a.v.accepted == nil && a.v.programmed == nil
 		a.table = &table.Api{
 			Namespace:            obj.Namespace,
 			Name:                 obj.Name,
@@ -71,14 +70,23 @@ func (tr *translator) translateApis(apis []v1alpha1.Api) {
 			BinaryMediaTypes:     binaryMediaTypes(obj), // rest.go
 			Stages:               []*table.Stage{},
 		}
+		wsIssue, credIssue := tr.websocketApi(obj, a.table) // websocket.go
+		if wsIssue != nil && a.v.accepted == nil {
+			a.v.accepted, a.v.programmed = wsIssue, wsIssue
+		}
+		a.v.resolved = credIssue // the Api serves; only those keys do not
+		a.served = a.v.accepted == nil && a.v.programmed == nil
 	}
 }
 
 // apiProtocol maps the Api's protocol to the table's; "" is HTTP (the CRD
-// default). WEBSOCKET Apis are never served, so they never reach the table.
+// default).
 func apiProtocol(a *v1alpha1.Api) table.Protocol {
-	if a.Spec.Protocol == v1alpha1.ProtocolREST {
+	switch a.Spec.Protocol {
+	case v1alpha1.ProtocolREST:
 		return table.ProtocolREST
+	case v1alpha1.ProtocolWebSocket:
+		return table.ProtocolWebSocket
 	}
 	return table.ProtocolHTTP
 }
@@ -100,6 +108,9 @@ func (tr *translator) sortedApis() []*apiState {
 func (a *apiState) baseURL() string {
 	if !a.served || len(a.table.Hosts) == 0 {
 		return ""
+	}
+	if a.table.Protocol == table.ProtocolWebSocket {
+		return "ws://" + a.table.Hosts[0]
 	}
 	return "http://" + a.table.Hosts[0]
 }

@@ -27,10 +27,11 @@ func (tr *translator) translateRoutes(routes []v1alpha1.Route) {
 // the Route that holds it.
 func (tr *translator) translateRoute(obj *v1alpha1.Route, claims map[string]*v1alpha1.Route) verdict {
 	var v verdict
-	pattern, bad := checkRouteKey(obj.Spec.RouteKey, tr.apis[obj.Namespace+"/"+obj.Spec.ApiName])
+	apiObj := tr.apis[obj.Namespace+"/"+obj.Spec.ApiName]
+	pattern, bad := checkRouteKey(obj.Spec.RouteKey, apiObj)
 	reqMap, respMap, mapIssue := routeMappings(obj) // mapping.go
 	rest, restIssue := compileRouteRest(obj)        // rest.go
-	v.accepted = firstIssue(bad, mapIssue, restIssue)
+	v.accepted = firstIssue(bad, mapIssue, restIssue, websocketRouteIssue(obj, apiObj))
 	if v.accepted == nil {
 		v.accepted = claimRoute(claims, obj, pattern)
 	}
@@ -134,7 +135,8 @@ func (tr *translator) serveRoute(obj *v1alpha1.Route, api *apiState, notImpl []s
 		in, iss := tr.resolve(obj, st)
 		r := &table.Route{Key: obj.Spec.RouteKey, Object: obj.Namespace + "/" + obj.Name, Integration: in, Auth: authz,
 			Throttle: routeThrottle(st.obj, obj.Spec.RouteKey), ApiKeyRequired: obj.Spec.ApiKeyRequired, Failure: failure(iss),
-			RequestMapping: maps.request, ResponseMapping: maps.response, Validation: rest.validation}
+			RequestMapping: maps.request, ResponseMapping: maps.response, Validation: rest.validation,
+			ReturnResponse: obj.Spec.WebSocket != nil && obj.Spec.WebSocket.ReturnResponse}
 		if r.Failure != nil {
 			// The integration is not used; keep only what identifies it.
 			r.Integration = table.Integration{Type: in.Type, TimeoutMillis: in.TimeoutMillis}

@@ -53,6 +53,9 @@ type translator struct {
 	// now and grace date waits (grace.go); next is Result.NextChange so far.
 	now, next time.Time
 	grace     time.Duration
+	// secrets are the turnpike.io/aws-credentials Secrets by namespace/name
+	// (websocket.go).
+	secrets map[string]*corev1.Secret
 }
 
 // Translate computes the routing table and every object's status from s.
@@ -70,6 +73,7 @@ func Translate(s *Snapshot, o Options) Result {
 	tr.sharedLimits, tr.noHTTPS, tr.denyEgress = o.SharedLimits, o.NoHTTPSListener, o.DenyEgress
 	tr.now, tr.grace = o.Now, cmp.Or(o.GracePeriod, DefaultGracePeriod)
 	tr.domains = newDomainState(s.Secrets, o.Now)
+	tr.secrets = indexCredentialSecrets(s.Secrets)
 	for i := range s.Services {
 		svc := &s.Services[i]
 		tr.services[svc.Namespace+"/"+svc.Name] = svc
@@ -78,6 +82,7 @@ func Translate(s *Snapshot, o Options) Result {
 	tr.translateStages(s.Stages)
 	tr.translateAuthorizers(s.Authorizers)
 	tr.translateRoutes(s.Routes)
+	tr.implicitWebSocketRoutes()
 	tr.finishStages() // after the Routes, whose problems in a stage it reports
 	tr.translateUsagePlans(s.UsagePlans, s.Secrets)
 

@@ -23,7 +23,8 @@ type Snapshot struct {
 	UsagePlans     []v1alpha1.UsagePlan
 	Services       []corev1.Service
 	EndpointSlices []discoveryv1.EndpointSlice
-	// Secrets holds only kubernetes.io/tls and turnpike.io/api-key Secrets.
+	// Secrets holds only kubernetes.io/tls, turnpike.io/api-key and
+	// turnpike.io/aws-credentials Secrets.
 	Secrets []corev1.Secret
 }
 

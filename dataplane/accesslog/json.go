@@ -8,7 +8,8 @@ import (
 
 // AppendJSON appends the JSON line of c: one object and a newline, with
 // the fields below in this order and principalId, authorizerError,
-// errorResponseType, cacheStatus and canary left out when empty (what encoding/json writes for the jsonLine
+// errorResponseType, cacheStatus, canary, connectionId, eventType and
+// messageId (WebSocket events) left out when empty (what encoding/json writes for the jsonLine
 // mirror in the tests, without reflection on the writer's goroutine;
 // TestAppendJSONMatchesEncodingJSON keeps the two in step). Strings are
 // escaped by reqctx.AppendEscaped: control characters as \u00XX, invalid
@@ -52,6 +53,15 @@ func AppendJSON(b []byte, c *reqctx.Context) []byte {
 	}
 	if c.Canary {
 		b = append(b, `,"canary":true`...)
+	}
+	if c.ConnectionID != "" {
+		b = appendStringField(b, ',', "connectionId", c.ConnectionID)
+	}
+	if c.EventType != "" {
+		b = appendStringField(b, ',', "eventType", c.EventType)
+	}
+	if c.MessageID != "" {
+		b = appendStringField(b, ',', "messageId", c.MessageID)
 	}
 	return append(b, '}', '\n')
 }

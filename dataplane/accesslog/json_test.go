@@ -38,6 +38,9 @@ type jsonLine struct {
 	ErrorResponseType  string `json:"errorResponseType,omitempty"`
 	CacheStatus        string `json:"cacheStatus,omitempty"`
 	Canary             bool   `json:"canary,omitempty"`
+	ConnectionID       string `json:"connectionId,omitempty"`
+	EventType          string `json:"eventType,omitempty"`
+	MessageID          string `json:"messageId,omitempty"`
 }
 
 func lineOf(c *reqctx.Context) jsonLine {
@@ -49,6 +52,7 @@ func lineOf(c *reqctx.Context) jsonLine {
 		ErrorHint: c.ErrorHint, Stage: c.Stage, DomainName: c.DomainName, API: c.Api(),
 		PrincipalID: c.PrincipalID, AuthorizerError: c.AuthorizerError, Canary: c.Canary,
 		ErrorResponseType: c.ErrorResponseType, CacheStatus: c.CacheStatus,
+		ConnectionID: c.ConnectionID, EventType: c.EventType, MessageID: c.MessageID,
 	}
 }
 
@@ -74,6 +78,7 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 			ErrorMessage: str(), ErrorHint: str(), Stage: str(), DomainName: str(), AccountID: str(), APIID: str(),
 			PrincipalID: str(), AuthorizerError: str(), Canary: i%2 == 0,
 			ErrorResponseType: str(), CacheStatus: str(),
+			ConnectionID: str(), EventType: str(), MessageID: str(),
 		}
 		if i%3 == 0 {
 			c.APIID = "" // no Api resolved: "api" is empty whatever the namespace

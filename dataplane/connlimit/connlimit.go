@@ -16,9 +16,14 @@
 //     (Open() <= Max), counted from Accept to the first Close.
 //   - Only a connection the server reported idle (http.StateIdle through
 //     Track) is ever closed by the Limiter.
+//   - A connection the server hands over (http.StateHijacked: an upgraded
+//     WebSocket connection) leaves the HTTP connection budget at once: it is
+//     no longer an HTTP connection, and the WebSocket limits bound it
+//     (dataplane/websocket).
 package connlimit
 
 import (
+	"crypto/tls"
 	"net"
 	"net/http"
 	"sync"
@@ -59,6 +64,14 @@ func (l *Limiter) Reclaimed() uint64 { return l.reclaimed.Load() }
 func (l *Limiter) Track(c net.Conn, s http.ConnState) {
 	if l.max <= 0 {
 		return
+	}
+	if s == http.StateHijacked {
+		if tc, ok := c.(*tls.Conn); ok {
+			c = tc.NetConn()
+		}
+		if cc, ok := c.(*conn); ok {
+			cc.once.Do(l.release)
+		}
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -98,3 +98,24 @@ func TestNoLimit(t *testing.T) {
 		t.Fatal("a Limiter without a bound wrapped the listener")
 	}
 }
+
+// A hijacked connection (an upgraded WebSocket) frees its slot at once, and
+// its later Close frees nothing more.
+func TestAHijackedConnectionLeavesTheBudget(t *testing.T) {
+	l := New(2)
+	ln := listen(t, l)
+	conns := accepted(t, ln, 2)
+	l.Track(conns[0], http.StateActive)
+	l.Track(conns[0], http.StateHijacked)
+	if n := l.Open(); n != 1 {
+		t.Fatalf("open after a hijack = %d, want 1", n)
+	}
+	_ = conns[0].Close()
+	if n := l.Open(); n != 1 {
+		t.Fatalf("open after closing the hijacked connection = %d, want 1", n)
+	}
+	accepted(t, ln, 1) // a slot was free: no wait
+	if n := l.Open(); n != 2 {
+		t.Fatalf("open = %d, want 2", n)
+	}
+}

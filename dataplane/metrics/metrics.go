@@ -85,6 +85,7 @@ type Metrics struct {
 	endpoints      *endpointsCollector
 	limits         limitCounters
 	responseCache  *responseCacheCollector
+	ws             *WebSocketMetrics
 
 	bound atomic.Pointer[binding]
 
@@ -124,6 +125,7 @@ func New(reg prometheus.Registerer, accessLogDropped func() uint64) *Metrics {
 	var limits []prometheus.Collector
 	m.limits, limits = newLimitCounters()
 	reg.MustRegister(limits...)
+	m.ws = newWebSocketMetrics(reg)
 	if accessLogDropped != nil {
 		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "turnpike_access_log_dropped_total",

@@ -94,6 +94,13 @@ type Context struct {
 	APIKeyID string
 	// Canary is set when the stage's canary served the request.
 	Canary bool
+
+	// WebSocket events (WEBSOCKET Apis; empty otherwise): the connection's
+	// id, the event (CONNECT, MESSAGE or DISCONNECT), the message's id
+	// (MESSAGE only) and when the upgrade request arrived (AWS's
+	// connectedAt, set during CONNECT too).
+	ConnectionID, EventType, MessageID string
+	ConnectedAt                        time.Time
 }
 
 // Values resolves the names after "$context.authorizer." that an

@@ -96,6 +96,21 @@ func init() {
 	defs["error.messageString"].quoted = true
 	str("error.responseType", func(c *Context) string { return c.ErrorResponseType })
 	str("cacheStatus", func(c *Context) string { return c.CacheStatus })
+	str("connectionId", func(c *Context) string { return c.ConnectionID })
+	str("eventType", func(c *Context) string { return c.EventType })
+	str("messageId", func(c *Context) string { return c.MessageID })
+	str("messageDirection", func(c *Context) string {
+		if c.EventType == "" {
+			return ""
+		}
+		return "IN"
+	})
+	num("connectedAt", true, func(c *Context) int64 {
+		if c.ConnectedAt.IsZero() {
+			return 0
+		}
+		return c.ConnectedAt.UnixMilli()
+	})
 	str("authorizer.principalId", func(c *Context) string { return c.PrincipalID })
 	str("authorizer.error", func(c *Context) string { return c.AuthorizerError })
 	for _, name := range awsOnly {

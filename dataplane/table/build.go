@@ -52,13 +52,20 @@ func (a *Api) compile() error {
 			errs = append(errs, fmt.Errorf("api %s/%s: %w", a.Namespace, a.Name, err))
 		}
 	}
+	if err := a.validateWebSocket(); err != nil {
+		errs = append(errs, fmt.Errorf("api %s/%s: %w", a.Namespace, a.Name, err))
+	}
 	for _, s := range a.Stages {
 		if _, dup := a.stages[s.Name]; dup {
 			errs = append(errs, fmt.Errorf("api %s/%s: stage %q appears twice", a.Namespace, a.Name, s.Name))
 			continue
 		}
 		a.stages[s.Name] = s
-		if err := s.compile(); err != nil {
+		compile := s.compile
+		if a.Protocol == ProtocolWebSocket {
+			compile = s.compileWebSocket
+		}
+		if err := compile(); err != nil {
 			errs = append(errs, fmt.Errorf("api %s/%s stage %q: %w", a.Namespace, a.Name, s.Name, err))
 		}
 	}

@@ -69,6 +69,12 @@ type Api struct {
 	// GatewayResponses customise the gateway's own error answers
 	// (gatewayResponses); nil keeps the built-in ones.
 	GatewayResponses *gatewayresp.Responses `json:"gatewayResponses,omitempty"`
+	// RouteSelection (WEBSOCKET) picks the route key of each message
+	// (routeSelectionExpression, compiled by the translator); nil otherwise.
+	RouteSelection *mapping.Selection `json:"routeSelection,omitempty"`
+	// Management (WEBSOCKET) holds the access keys that may call the
+	// @connections API (websocket.go); nil means nobody may.
+	Management *Management `json:"management,omitempty"`
 	// BinaryMediaTypes (REST) are the content types passed as binary, with
 	// AWS wildcards ("image/*", "*/*"), lower case; bodies always pass
 	// through byte for byte, FUNCTION events base64-encode these.
@@ -102,6 +108,8 @@ type Stage struct {
 
 	router *Router
 	keys   map[[32]byte]*KeyGrant
+	// byKey indexes the routes of a WEBSOCKET stage (websocket.go).
+	byKey map[string]*Route
 }
 
 // Route is one route key of a stage and what it does.
@@ -121,6 +129,9 @@ type Route struct {
 	Throttle *Throttle `json:"throttle,omitempty"`
 	// ApiKeyRequired: requests need an x-api-key of a plan of this stage.
 	ApiKeyRequired bool `json:"apiKeyRequired,omitempty"`
+	// ReturnResponse (WEBSOCKET message routes): the integration's answer is
+	// sent back to the client (AWS route responses).
+	ReturnResponse bool `json:"returnResponse,omitempty"`
 
 	// Auth is how the route authorizes requests; nil means no authorization.
 	Auth *Authorization `json:"auth,omitempty"`

@@ -4,10 +4,12 @@
 # and bin/bench, and runs the harness pinned to the load core. Arguments go
 # to bin/bench (e.g. -quick for a short run that does not touch the docs).
 # After the proxy comparison it runs `bin/bench ratelimit` (served rate at 2x
-# overload, Redis vs in-process limits; needs redis-server) and `bin/bench
+# overload, Redis vs in-process limits; needs redis-server), `bin/bench
 # cache` (response cache hits vs the plain proxy and nginx proxy_cache,
-# request validation) with the same arguments; `hack/bench/run.sh ratelimit
-# [args]` or `hack/bench/run.sh cache [args]` runs one scenario alone.
+# request validation) and `bin/bench websocket` (message round trips through
+# the gateway vs a direct WebSocket echo, @connections posts/s, memory per
+# idle connection) with the same arguments; `hack/bench/run.sh ratelimit
+# [args]`, `... cache [args]` or `... websocket [args]` runs one scenario alone.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -29,11 +31,12 @@ go build -o bin/bench ./hack/bench
 cores=(-load-core "${BENCH_LOAD_CORE:-1}" -proxy-core "${BENCH_PROXY_CORE:-0}")
 bench=(taskset -c "${BENCH_LOAD_CORE:-1}" bin/bench)
 case "${1:-}" in
-  ratelimit|cache)
+  ratelimit|cache|websocket)
     scenario=$1
     shift
     exec "${bench[@]}" "$scenario" "${cores[@]}" "$@" ;;
 esac
 "${bench[@]}" "${cores[@]}" "$@"
 "${bench[@]}" ratelimit "${cores[@]}" "$@"
-exec "${bench[@]}" cache "${cores[@]}" "$@"
+"${bench[@]}" cache "${cores[@]}" "$@"
+exec "${bench[@]}" websocket "${cores[@]}" "$@"

@@ -139,6 +139,11 @@ Whole seconds (rounded up) of a Go duration made of h, m, s and ms terms
 {{- end }}
 {{- include "turnpike.flag" (list "redis-failure-mode" $g.redisFailureMode) }}
 {{- include "turnpike.flag" (list "allow-http-jwks" $g.allowHttpJwks) }}
+{{- include "turnpike.flag" (list "websocket-max-frame-bytes" $g.websocketMaxFrameBytes) }}
+{{- include "turnpike.flag" (list "websocket-max-message-bytes" $g.websocketMaxMessageBytes) }}
+{{- include "turnpike.flag" (list "websocket-idle-timeout" $g.websocketIdleTimeout) }}
+{{- include "turnpike.flag" (list "websocket-max-lifetime" $g.websocketMaxLifetime) }}
+{{- include "turnpike.flag" (list "websocket-advertise-address" $g.websocketAdvertiseAddress) }}
 {{- include "turnpike.flag" (list "function-queue-length" $g.functionQueueLength) }}
 {{- include "turnpike.flag" (list "max-connections" $g.maxConnections) }}
 {{- include "turnpike.flag" (list "read-header-timeout" $g.readHeaderTimeout) }}
