@@ -48,7 +48,7 @@ func (x *exchange) bufferBody(purpose string) ([]byte, bool) {
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			hint = fmt.Sprintf("the request body, %s, did not arrive within the integration timeout of %v", purpose, timeout)
 		}
-		x.fail(clientBodyFailure(f.Status), f.Status, f.Message, hint)
+		x.failClientBody(f.Status, f.Message, hint)
 		return nil, false
 	}
 	if deadline {

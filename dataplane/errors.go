@@ -59,6 +59,19 @@ func clientBodyFailure(status int) gatewayresp.Type {
 	return gatewayresp.Default4XX
 }
 
+// failClientBody answers a request whose body the client failed to send
+// (proxy.ClientBodyFailure: too large, too slow, broken framing) and closes
+// the connection after the answer: the rest of the stream cannot be trusted
+// to start at a request boundary, so no further request may be read from
+// it (request smuggling), and the client is told so rather than finding out
+// from a reset. Go's server closes without the header too, but only as a
+// side effect whose timing changed between Go releases.
+func (x *exchange) failClientBody(status int, message, hint string) {
+	x.clientFailed = true
+	x.w.Header().Set("Connection", "close")
+	x.fail(clientBodyFailure(status), status, message, hint)
+}
+
 // fail writes a gateway error of AWS response type typ and records it for
 // the access log; every gateway-generated error goes through here. The
 // Api's gateway responses (gatewayResponses) may change the status, add

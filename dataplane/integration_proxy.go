@@ -13,11 +13,11 @@ func (x *exchange) forward() {
 			x.target.Cause = f.Cause
 		}
 		x.endIntegrationSpan()
-		typ := integrationFailure(f.Status)
-		if x.clientFailed = f.Cause == ""; x.clientFailed { // proxy.ClientBodyFailure: the client's body failed
-			typ = clientBodyFailure(f.Status)
+		if f.Cause == "" { // proxy.ClientBodyFailure: the client's body failed
+			x.failClientBody(f.Status, f.Message, f.Hint)
+		} else {
+			x.fail(integrationFailure(f.Status), f.Status, f.Message, f.Hint)
 		}
-		x.fail(typ, f.Status, f.Message, f.Hint)
 	}
 	x.endIntegrationSpan()
 }

@@ -35,7 +35,7 @@ func TestAnAPIServerRestartNeverReplacesTheTableAndLaterEditsApply(t *testing.T)
 	waitReady(t, metav1.ConditionTrue, v1alpha1.ReasonReady, objs...)
 	settle(t, h)
 	before, swaps := h.dp.current()
-	require.Equal(t, 9.0, watchesUp(t, h), "every watch is up")
+	require.Equal(t, 10.0, watchesUp(t, h), "every watch is up")
 
 	apiServer := testEnv.ControlPlane.APIServer
 	stopAPIServer(t, apiServer)
@@ -66,7 +66,7 @@ func TestAnAPIServerRestartNeverReplacesTheTableAndLaterEditsApply(t *testing.T)
 	t.Logf("edit live %v after the API server took it", live.Round(time.Millisecond))
 	require.Less(t, live, 5*time.Second, "an edit must be live within 5 s of the API server being back")
 	waitReady(t, metav1.ConditionTrue, v1alpha1.ReasonReady, adopt) // the replica campaigned again and leads
-	require.Eventually(t, func() bool { return watchesUp(t, h) == 9 }, 5*time.Second, 50*time.Millisecond)
+	require.Eventually(t, func() bool { return watchesUp(t, h) == 10 }, 5*time.Second, 50*time.Millisecond)
 	require.Len(t, h.logs.matching("watches are back"), 1)
 
 	h.dp.mu.Lock()

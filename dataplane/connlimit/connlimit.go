@@ -157,3 +157,16 @@ func (c *conn) Close() error {
 	c.once.Do(c.l.release)
 	return err
 }
+
+// CloseWrite half-closes the connection when the underlying one can (a TCP
+// connection can). net/http relies on it after an answer to a request whose
+// body it gave up on (a malformed or over-limit body): it sends FIN, so the
+// client sees the end of the stream at once, then lingers before closing,
+// so unread client bytes do not turn the answer into a reset. Without it the
+// client sees nothing for the lingering time, then a reset.
+func (c *conn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}

@@ -119,3 +119,39 @@ func TestAHijackedConnectionLeavesTheBudget(t *testing.T) {
 		t.Fatalf("open = %d, want 2", n)
 	}
 }
+
+// TestCloseWriteReachesTheClient proves a limited connection half-closes as
+// the TCP connection under it would: the client reads EOF at once while the
+// server side stays open. net/http's lingering close after a refused body
+// depends on it (without it the client sees a reset, late).
+func TestCloseWriteReachesTheClient(t *testing.T) {
+	l := New(4)
+	ln := listen(t, l)
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = client.Close() }()
+	server, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = server.Close() }()
+	cw, ok := server.(interface{ CloseWrite() error })
+	if !ok {
+		t.Fatal("the limited connection has no CloseWrite")
+	}
+	if err := cw.CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	_ = client.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := client.Read(make([]byte, 1)); n != 0 || err == nil || err.Error() != "EOF" {
+		t.Fatalf("client read %d, %v; want EOF", n, err)
+	}
+	if _, err := client.Write([]byte("x")); err != nil {
+		t.Fatalf("the server's read side closed too: %v", err)
+	}
+	if l.Open() != 1 {
+		t.Fatalf("open = %d after a half close, want 1 (the slot is held until Close)", l.Open())
+	}
+}
