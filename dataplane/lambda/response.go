@@ -2,6 +2,7 @@ package lambda
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -342,7 +343,8 @@ func functionError(f *fields) error {
 	msg := scalarText(f.errorMessage)
 	typ := scalarText(f.errorType)
 	if typ == "Function.ResponseSizeTooLarge" {
-		return &Error{Kind: ResponseTooLarge, Cause: msg, ErrorType: typ, Hint: hintTooLarge}
+		cause := cmp.Or(msg, "the function's answer exceeds Lambda's payload limit")
+		return &Error{Kind: ResponseTooLarge, Cause: cause, ErrorType: typ, Hint: hintTooLarge}
 	}
 	return &Error{
 		Kind:      FunctionError,
