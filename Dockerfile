@@ -1,5 +1,5 @@
 # Multi-stage build of a static, non-root turnpike image.
-FROM golang:1.26 AS build
+FROM golang:1.27 AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download

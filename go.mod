@@ -2,6 +2,8 @@ module github.com/turnpike-io/turnpike
 
 go 1.26.0
 
+toolchain go1.27.3
+
 require (
 	github.com/KimMachineGun/automemlimit v0.7.5
 	github.com/aws/aws-lambda-go v1.55.1
