@@ -81,12 +81,12 @@ func TestValuesMixTextAndVariablesWithAndWithoutBraces(t *testing.T) {
 		Context:        &reqctx.Context{RequestID: "rid", Authorizer: authorizerValues{"claims.sub": "alice"}},
 	}
 	cases := map[string]string{
-		"static $5 text":            "static $5 text",
-		"/v2$request.path":          "/v2/pets/7",
-		"${request.path}/x":         "/pets/7/x",
-		"$request.path.id":          "7",
-		"id-${request.path.id}-end": "id-7-end",
-		"$request.header.x-a":       "1,2",
+		"static $5 text":                                    "static $5 text",
+		"/v2$request.path":                                  "/v2/pets/7",
+		"${request.path}/x":                                 "/pets/7/x",
+		"$request.path.id":                                  "7",
+		"id-${request.path.id}-end":                         "id-7-end",
+		"$request.header.x-a":                               "1,2",
 		"$request.querystring.q;${request.querystring.r}":   "a,b; x",
 		"$request.body.a.b[1].c":                            "deep",
 		"${request.body.a.b[0]}":                            "10",
