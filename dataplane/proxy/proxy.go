@@ -163,7 +163,10 @@ type call struct {
 	url   url.URL // where this attempt goes
 	host  string  // Host header to send; "" keeps the client's
 	start time.Time
-	err   error // set by recordError
+	// body is the client's request body on the ReverseProxy path (nil:
+	// none, or the direct path, which reads it whole first).
+	body *trackedBody
+	err  error // set by recordError
 	// aborted is set when the error came after the response was committed
 	// (a hijacked protocol switch): nothing may be written any more.
 	aborted bool
@@ -221,6 +224,7 @@ func (f *Forwarder) Forward(w http.ResponseWriter, r *http.Request, t *Target) (
 	if r.Body != nil && r.Body != http.NoBody {
 		body = &trackedBody{rc: r.Body, w: w, deadline: c.start.Add(timeout)}
 		out.Body = body
+		c.body = body
 		defer body.finish()
 	}
 	x := exchange{w: w, out: out, c: c, body: body, ctx: tctx, timeout: timeout}
@@ -366,10 +370,21 @@ func recordError(w http.ResponseWriter, r *http.Request, err error) {
 	c.aborted = strings.HasPrefix(msg, "response write: ") || strings.HasPrefix(msg, "response flush: ")
 }
 
+// errClientBodyFailed refuses a backend's answer to a body the client never
+// finished sending (Forward then renders the client's failure).
+var errClientBodyFailed = errors.New("the client's request body failed before the backend answered")
+
 // recordResponse is the ReverseProxy ModifyResponse hook: it notes status and
-// latency for the access log and leaves the response untouched.
+// latency for the access log and leaves the response untouched. A response
+// that arrives after the client's body failed (too slow, malformed, over the
+// limit) is not relayed: the backend answered a request it got only part of
+// (HTTP/2 backends may, when the stream is reset), and the client is told
+// its own failure (408, 400, 413) instead.
 func recordResponse(res *http.Response) error {
 	if c, _ := res.Request.Context().Value(callKey{}).(*call); c != nil {
+		if c.body.readErr() != nil {
+			return errClientBodyFailed
+		}
 		c.t.UpstreamStatus = res.StatusCode
 		c.t.IntegrationLatency = time.Since(c.start)
 		if m := c.t.Response; m != nil {

@@ -109,6 +109,10 @@ type trackedBody struct {
 	read     atomic.Bool
 	reading  atomic.Bool
 	ended    atomic.Bool
+	// lastRead is when the last Read returned (UnixNano): between two
+	// reads of a trickling body the transport is only forwarding the
+	// bytes, so the client is still the one awaited (waiting).
+	lastRead atomic.Int64
 	fault    atomic.Pointer[error]
 }
 
@@ -119,6 +123,7 @@ func (b *trackedBody) Read(p []byte) (int, error) {
 	}
 	b.reading.Store(true)
 	n, err := b.rc.Read(p)
+	b.lastRead.Store(time.Now().UnixNano())
 	b.reading.Store(false)
 	switch {
 	case err == io.EOF:
@@ -156,9 +161,22 @@ func (b *trackedBody) Close() error { return nil }
 
 func (b *trackedBody) touched() bool { return b != nil && b.read.Load() }
 
-// waiting reports a Read blocked on the client right now: when the
-// integration times out meanwhile, the client was the one too slow.
-func (b *trackedBody) waiting() bool { return b != nil && b.reading.Load() && !b.ended.Load() }
+// readGap is how long after a Read returned the body still counts as
+// awaited: the transport hands the bytes to the backend and reads again in
+// microseconds, unless the backend stopped reading (then it is the slow one).
+const readGap = 50 * time.Millisecond
+
+// waiting reports a body still being awaited from the client: a Read
+// blocked on it right now, or one that returned a moment ago (the next one
+// is on its way). When the integration times out meanwhile, the client was
+// the one too slow; a backend that stopped reading the body leaves the last
+// Read long past.
+func (b *trackedBody) waiting() bool {
+	if b == nil || b.ended.Load() || !b.read.Load() {
+		return false
+	}
+	return b.reading.Load() || time.Since(time.Unix(0, b.lastRead.Load())) < readGap
+}
 
 func (b *trackedBody) readErr() error {
 	if b == nil {

@@ -5,12 +5,14 @@
 package harness
 
 import (
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -77,15 +79,48 @@ func RemoveBuilt() {
 	}
 }
 
-// FreeAddr returns a loopback address with a port nothing listens on now.
+// FreeAddr returns a loopback address with a port nothing listens on now,
+// for a subprocess to listen on. The port is drawn at random below the
+// kernel's ephemeral range (ip_local_port_range), not from it: a port the
+// kernel hands out for ":0" may be handed out again, as the source port of
+// any outgoing connection, before the subprocess binds it (a flaky
+// "address already in use"). Below the range only another explicit bind
+// can take it, and the random draw makes that unlikely.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	lo, hi := freePortRange()
+	for range 200 {
+		port := lo + rand.IntN(hi-lo)
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err != nil {
+			continue
+		}
+		addr := l.Addr().String()
+		_ = l.Close()
+		return addr
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0") // the range is crowded: take the kernel's pick
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
 	return l.Addr().String()
+}
+
+// freePortRange is the range FreeAddr draws from: [10000, start of the
+// ephemeral range), or [10000, 32768) when the range cannot be read.
+func freePortRange() (lo, hi int) {
+	lo, hi = 10000, 32768
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return lo, hi
+	}
+	if f := strings.Fields(string(b)); len(f) == 2 {
+		if start, err := strconv.Atoi(f[0]); err == nil && start > lo+1000 {
+			hi = start
+		}
+	}
+	return lo, hi
 }
 
 // Buffer collects a subprocess's output; safe for concurrent Write and String.
