@@ -95,6 +95,7 @@ fuzz: ## Run each fuzz target for FUZZTIME, e.g. make fuzz FUZZTIME=10m (corpora
 	go test -run='^$$' -fuzz='^FuzzTokenHeaderAndClaims$$' -fuzztime=$(FUZZTIME) ./dataplane/auth/jwt/
 	go test -run='^$$' -fuzz='^FuzzParseKeys$$' -fuzztime=$(FUZZTIME) ./dataplane/auth/jwt/
 	go test -run='^$$' -fuzz='^FuzzRequestParameters$$' -fuzztime=$(FUZZTIME) ./dataplane/mapping/
+	go test -run='^$$' -fuzz='^FuzzRouteSelection$$' -fuzztime=$(FUZZTIME) ./dataplane/mapping/
 	go test -run='^$$' -fuzz='^FuzzCompileFormat$$' -fuzztime=$(FUZZTIME) ./dataplane/reqctx/
 
 .PHONY: helm

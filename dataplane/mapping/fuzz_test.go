@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -58,6 +59,42 @@ func FuzzRequestParameters(f *testing.F) {
 					t.Fatalf("%q=%q: mapped path %q", key, value, out.Path)
 				}
 			}
+		}
+	})
+}
+
+// FuzzRouteSelection: any WebSocket route selection expression either fails
+// to compile or selects, from any message, a route key that is the same on
+// every call, and none at all ("", so $default) from a message that is not
+// one JSON document; compiling what it prints gives the same selection.
+func FuzzRouteSelection(f *testing.F) {
+	for _, s := range [][2]string{
+		{"$request.body.action", `{"action":"send"}`},
+		{"${request.body.service}.${request.body.op[0]}", `{"service":"chat","op":["join"]}`},
+		{"$request.body.a.b", `{"a":{"b":[1,2]}}`},
+		{"x-$request.body.k", `{"k":null}`},
+		{"$request.body.action", `{"action":"a"} {"action":"b"}`},
+	} {
+		f.Add(s[0], []byte(s[1]))
+	}
+	f.Fuzz(func(t *testing.T, expr string, body []byte) {
+		sel, err := CompileSelection(expr)
+		if err != nil {
+			return
+		}
+		got := sel.Select(body)
+		if again := sel.Select(body); again != got {
+			t.Fatalf("%q selects %q, then %q", expr, got, again)
+		}
+		if got != "" && !json.Valid(body) {
+			t.Fatalf("%q selects %q from a message that is not JSON: %q", expr, got, body)
+		}
+		re, err := CompileSelection(sel.String())
+		if err != nil {
+			t.Fatalf("%q compiles, but not as printed (%q): %v", expr, sel.String(), err)
+		}
+		if other := re.Select(body); other != got {
+			t.Fatalf("%q selects %q, recompiled %q", expr, got, other)
 		}
 	})
 }

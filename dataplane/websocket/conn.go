@@ -59,7 +59,9 @@ type Conn struct {
 	// Canary is the canary pick of the upgrade request; later events keep it.
 	Canary bool
 
-	hub        *Hub
+	hub *Hub
+	// handshaken is closed once Accept wrote the 101 answer (or failed to).
+	handshaken chan struct{}
 	ws         *ws.Conn
 	meter      *meteredConn
 	lastActive atomic.Int64 // unix nanoseconds

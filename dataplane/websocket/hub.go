@@ -100,6 +100,11 @@ type Hub struct {
 
 	mu    sync.RWMutex
 	conns map[string]*Conn
+	// handshaking holds the connections whose $connect allowed them while
+	// their 101 answer is written: the client may call @connections as soon
+	// as it reads the 101, before Accept registered the connection, so get
+	// waits for the handshake to end instead of answering 410.
+	handshaking map[string]*Conn
 	// stopping is set by Shutdown: no connection is accepted after it.
 	stopping atomic.Bool
 	// readers counts the connections' reader goroutines (Shutdown waits).
@@ -121,7 +126,9 @@ func NewHub(o Options) *Hub {
 		now:    o.Now,
 		conns:  map[string]*Conn{},
 		stop:   make(chan struct{}),
-		client: forwardingClient(),
+
+		handshaking: map[string]*Conn{},
+		client:      forwardingClient(),
 	}
 	if h.now == nil {
 		h.now = time.Now
@@ -163,6 +170,7 @@ func (h *Hub) Connecting(r *http.Request) *Event {
 		UserAgent:   r.UserAgent(),
 		TLS:         r.TLS,
 		hub:         h,
+		handshaken:  make(chan struct{}),
 	}
 	return &Event{Conn: c, Type: Connect}
 }
@@ -192,20 +200,18 @@ func (h *Hub) Accept(w http.ResponseWriter, r *http.Request, ev *Event, subproto
 	if subprotocol != "" {
 		opts.Subprotocols = []string{subprotocol}
 	}
+	h.mu.Lock()
+	h.handshaking[c.ID] = c
+	h.mu.Unlock()
 	conn, err := ws.Accept(mw, r, opts)
 	if err != nil {
+		h.handshaken(c, false)
 		return err
 	}
 	conn.SetReadLimit(h.limits.MaxMessageBytes)
 	c.ws, c.meter = conn, mw.conn
 	c.touch(h.now())
-	h.mu.Lock()
-	stopping := h.stopping.Load() // read under mu: Shutdown waits only for readers added before it
-	if !stopping {
-		h.conns[c.ID] = c
-		h.readers.Add(1)
-	}
-	h.mu.Unlock()
+	stopping := h.handshaken(c, true)
 	if stopping { // Shutdown ran while $connect did: close at once
 		c.markClosing(CloseGoingAway, reasonShutdown)
 		_ = conn.Close(CloseGoingAway, reasonShutdown)
@@ -223,8 +229,40 @@ func (h *Hub) Accept(w http.ResponseWriter, r *http.Request, ev *Event, subproto
 	return nil
 }
 
-// get returns the open connection id, or nil.
+// handshaken ends c's handshake: registered when it succeeded and the hub
+// is not stopping (then its reader counts for Shutdown), and anyone waiting
+// in get is released. It reports whether the hub was stopping.
+func (h *Hub) handshaken(c *Conn, ok bool) (stopping bool) {
+	h.mu.Lock()
+	delete(h.handshaking, c.ID)
+	stopping = h.stopping.Load() // read under mu: Shutdown waits only for readers added before it
+	if ok && !stopping {
+		h.conns[c.ID] = c
+		h.readers.Add(1)
+	}
+	h.mu.Unlock()
+	close(c.handshaken)
+	return stopping
+}
+
+// handshakeWait bounds how long an @connections call waits for a
+// connection whose 101 answer is being written.
+const handshakeWait = 5 * time.Second
+
+// get returns the open connection id, or nil. A connection in its
+// handshake is waited for (at most handshakeWait).
 func (h *Hub) get(id string) *Conn {
+	h.mu.RLock()
+	c, pending := h.conns[id], h.handshaking[id]
+	h.mu.RUnlock()
+	if c != nil || pending == nil {
+		return c
+	}
+	select {
+	case <-pending.handshaken:
+	case <-time.After(handshakeWait):
+		return nil
+	}
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	return h.conns[id]
