@@ -43,25 +43,41 @@ func (e *env) dialH2(t *testing.T, roots *x509.CertPool) *h2conn {
 	if err := h.fr.WriteSettings(); err != nil {
 		t.Fatal(err)
 	}
-	go func() { // read until the server closes; ACK its settings
+	// The server's SETTINGS is read and acknowledged here, before the
+	// reader starts: a Framer's writes share one buffer, so the reader must
+	// never write while a test does (that was a "short write" flake).
+	for acked := false; !acked; {
+		f, err := h.fr.ReadFrame()
+		if err != nil {
+			t.Fatalf("reading the server's SETTINGS: %v", err)
+		}
+		h.note(f)
+		if sf, ok := f.(*http2.SettingsFrame); ok && !sf.IsAck() {
+			if err := h.fr.WriteSettingsAck(); err != nil {
+				t.Fatal(err)
+			}
+			acked = true
+		}
+	}
+	go func() { // read until the server closes; it writes nothing
 		defer close(h.closed)
 		for {
 			f, err := h.fr.ReadFrame()
 			if err != nil {
 				return
 			}
-			h.frames.Add(1)
-			switch f := f.(type) {
-			case *http2.SettingsFrame:
-				if !f.IsAck() {
-					_ = h.fr.WriteSettingsAck()
-				}
-			case *http2.GoAwayFrame:
-				h.goaway.Store(f.ErrCode)
-			}
+			h.note(f)
 		}
 	}()
 	return h
+}
+
+// note counts a frame read from the server and keeps a GOAWAY's code.
+func (h *h2conn) note(f http2.Frame) {
+	h.frames.Add(1)
+	if g, ok := f.(*http2.GoAwayFrame); ok {
+		h.goaway.Store(g.ErrCode)
+	}
 }
 
 // headerBlock encodes a GET of path plus extra fields.
