@@ -92,11 +92,10 @@ type routeRest struct {
 // what its author meant to refuse.
 func compileRouteRest(r *v1alpha1.Route) (routeRest, *issue) {
 	var out routeRest
-	params := routeParams(r.Spec.RouteKey)
 	if v := r.Spec.RequestValidation; v != nil {
 		required, err := validate.RequiredParameters(v.RequiredParameters)
 		if err == nil {
-			err = checkPathParams(required, params)
+			err = checkPathParams(required, r.Spec.RouteKey)
 		}
 		if err != nil {
 			return out, invalidRest("spec.requestValidation.requiredParameters: " + err.Error())
@@ -121,7 +120,7 @@ func compileRouteRest(r *v1alpha1.Route) (routeRest, *issue) {
 		for _, s := range c.KeyParameters {
 			p, err := table.ParseParameter(s)
 			if err == nil {
-				err = checkPathParams([]table.Parameter{p}, params)
+				err = checkPathParams([]table.Parameter{p}, r.Spec.RouteKey)
 			}
 			if err != nil {
 				return out, invalidRest("spec.cache.keyParameters: " + err.Error())
@@ -148,10 +147,20 @@ func routeParams(key string) []string {
 	return rk.ParamNames()
 }
 
-// checkPathParams: every path.x parameter names a variable of the route key.
-func checkPathParams(ps []table.Parameter, names []string) error {
+// checkPathParams: every path.x parameter names a variable of the route
+// key. The key is parsed only when there is such a parameter (most Routes
+// have none, and translation parses every key once already).
+func checkPathParams(ps []table.Parameter, routeKey string) error {
+	var names []string
+	parsed := false
 	for _, p := range ps {
-		if p.In == table.InPath && !slices.Contains(names, p.Name) {
+		if p.In != table.InPath {
+			continue
+		}
+		if !parsed {
+			names, parsed = routeParams(routeKey), true
+		}
+		if !slices.Contains(names, p.Name) {
 			return &pathParamError{p: p}
 		}
 	}
