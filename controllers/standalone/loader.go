@@ -50,7 +50,17 @@ func (e FileError) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Li
 type entry struct {
 	key  objectKey
 	line int
-	obj  kubeObject
+	// obj is the object as parsed, with the uid and generation stamped
+	// (stampIdentity); never modified afterwards.
+	obj kubeObject
+	// sum is obj's controllers.ObjectFingerprint; counted is false for the
+	// kinds without one.
+	sum     [sha256.Size]byte
+	counted bool
+	// stamped is obj with the creationTimestamp of position stampedAt
+	// (assemble), nil before the first assembly.
+	stamped   kubeObject
+	stampedAt int
 }
 
 // fileState is what the Loader remembers of one file.
@@ -74,8 +84,12 @@ type Loader struct {
 	log       logr.Logger
 	converter objectConverter
 	files     map[string]*fileState
-	// current is the last assembled snapshot (nil before the first Reload).
+	// current is the last assembled snapshot (nil before the first Reload)
+	// and order its objects in file order.
 	current *translate.Snapshot
+	order   []kubeObject
+	// fps holds current's fingerprint for the pipeline.
+	fps fingerprints
 }
 
 // NewLoader returns a Loader for dir that validates with the CRDs embedded in
@@ -156,11 +170,20 @@ func (l *Loader) Reload(ctx context.Context) (*translate.Snapshot, bool, error) 
 		return l.current, false, nil
 	}
 	next := l.assemble()
-	if l.current != nil && equality.Semantic.DeepEqual(l.current, next) {
+	if l.current != nil && sameObjects(l.order, next.objs) {
+		l.order = next.objs // equal objects; identical copies make the next check cheap
 		return l.current, false, nil
 	}
-	l.current = next
-	return next, true, nil
+	l.current, l.order = next.snap, next.objs
+	l.fps.set(next.snap, next.fp)
+	return next.snap, true, nil
+}
+
+// Fingerprint is the controllers.FingerprintFunc of the snapshots Reload
+// returns: it combines the stored fingerprints of the objects instead of
+// encoding them all again. Safe to call from any goroutine.
+func (l *Loader) Fingerprint(snap *translate.Snapshot) ([sha256.Size]byte, error) {
+	return l.fps.of(snap)
 }
 
 // refresh reads one file and parses it if its content changed. It reports
@@ -197,8 +220,36 @@ func (l *Loader) refresh(ctx context.Context, name string) bool {
 		}
 		return false
 	}
+	good, same := keepEqualEntries(st.good, good)
 	st.good = good
-	return true
+	return !same
+}
+
+// keepEqualEntries replaces each new entry whose object equals the old
+// entry of the same key by that old entry (line updated), so that its
+// stamped copy and fingerprint carry over and an edit that leaves objects
+// equal (a comment, reformatting) costs no reassembly. same reports that
+// every entry was kept, in the same order.
+func keepEqualEntries(old, next []entry) ([]entry, bool) {
+	byKey := make(map[objectKey]int, len(old))
+	for i, e := range old {
+		if _, dup := byKey[e.key]; !dup {
+			byKey[e.key] = i
+		}
+	}
+	same := len(old) == len(next)
+	for i := range next {
+		j, ok := byKey[next[i].key]
+		if ok && equality.Semantic.DeepEqual(old[j].obj, next[i].obj) {
+			line := next[i].line
+			next[i] = old[j]
+			next[i].line = line
+			same = same && i == j
+			continue
+		}
+		same = false
+	}
+	return next, same
 }
 
 // parseFile decodes, defaults and validates every document of a file. The
@@ -224,7 +275,13 @@ func (l *Loader) parseFile(ctx context.Context, name string, data []byte) ([]ent
 			continue
 		}
 		key := objectKey{Kind: u.GetKind(), Namespace: obj.GetNamespace(), Name: obj.GetName()}
-		good = append(good, entry{key: key, line: line, obj: obj})
+		stampIdentity(obj, key)
+		e := entry{key: key, line: line, obj: obj}
+		if err := fingerprintEntry(&e); err != nil {
+			errs = append(errs, FileError{File: name, Line: line, Message: err.Error()})
+			continue
+		}
+		good = append(good, e)
 	}
 	return good, errs
 }
