@@ -30,27 +30,34 @@ var SyntheticEpoch = time.Date(2000, time.January, 1, 0, 0, 0, 0, time.UTC)
 // uidNamespace scopes the name-based UUIDs of standalone objects.
 var uidNamespace = uuid.NewSHA1(uuid.NameSpaceURL, []byte("https://turnpike.io/standalone"))
 
-// assembly is one assembled snapshot: the stamped objects in file order
-// (first of duplicates only) and the snapshot's fingerprint.
+// placed is an object at its position in the assembly, with the
+// creationTimestamp it has in the snapshot (its own, else the synthetic one
+// of its position).
+type placed struct {
+	obj     kubeObject
+	created metav1.Time
+}
+
+// assembly is one assembled snapshot: the objects in file order (first of
+// duplicates only) and the snapshot's fingerprint.
 type assembly struct {
-	objs []kubeObject
+	objs []placed
 	snap *translate.Snapshot
 	fp   [sha256.Size]byte
 }
 
 // assemble builds the snapshot of every file's good version: files by name,
-// objects in file order, the first of duplicate objects winning. Each entry
-// keeps its stamped copy while its position does not change, so a reload
-// costs a walk over the entries, not a copy of every object. Stamped copies
-// are shallow: they share maps and slices with the file's good version, which
-// nobody modifies (the snapshot is read-only for its consumers).
+// objects in file order, the first of duplicate objects winning. The
+// snapshot holds struct copies of the files' objects with their
+// creationTimestamp set: maps and slices are shared with the good versions,
+// which nobody modifies (the snapshot is read-only for its consumers).
 func (l *Loader) assemble() assembly {
 	type where struct {
 		file string
 		line int
 	}
 	seen := make(map[objectKey]where, len(l.order))
-	out := assembly{objs: make([]kubeObject, 0, len(l.order))}
+	out := assembly{objs: make([]placed, 0, len(l.order))}
 	h := sha256.New()
 	var stampBuf [8]byte
 	for _, name := range slices.Sorted(maps.Keys(l.files)) {
@@ -64,12 +71,11 @@ func (l *Loader) assemble() assembly {
 				continue
 			}
 			seen[e.key] = where{name, e.line}
-			obj := e.stampAt(len(out.objs))
-			out.objs = append(out.objs, obj)
+			p := placed{obj: e.obj, created: createdAt(e.obj, len(out.objs))}
+			out.objs = append(out.objs, p)
 			if e.counted {
 				h.Write(e.sum[:])
-				created := obj.GetCreationTimestamp()
-				binary.BigEndian.PutUint64(stampBuf[:], uint64(created.UnixNano()))
+				binary.BigEndian.PutUint64(stampBuf[:], uint64(p.created.UnixNano()))
 				h.Write(stampBuf[:])
 			}
 		}
@@ -79,33 +85,36 @@ func (l *Loader) assemble() assembly {
 	return out
 }
 
-// sameObjects says whether two assemblies hold equal objects in the same
-// order: identical stamped copies are equal, others are compared.
-func sameObjects(a, b []kubeObject) bool {
+// sameObjects says whether two assemblies hold equal objects with equal
+// timestamps in the same order: identical objects are equal, others are
+// compared.
+func sameObjects(a, b []placed) bool {
 	if len(a) != len(b) {
 		return false
 	}
 	for i := range a {
-		if a[i] != b[i] && !equality.Semantic.DeepEqual(a[i], b[i]) {
+		if !a[i].created.Equal(&b[i].created) {
+			return false
+		}
+		if a[i].obj != b[i].obj && !equality.Semantic.DeepEqual(a[i].obj, b[i].obj) {
 			return false
 		}
 	}
 	return true
 }
 
-// stampAt returns the entry's object stamped at position index, reusing the
-// stamped copy of the last assembly when the position is the same.
-func (e *entry) stampAt(index int) kubeObject {
-	if e.stamped == nil || e.stampedAt != index {
-		e.stamped = shallowCopy(e.obj)
-		stampTime(e.stamped, index)
-		e.stampedAt = index
+// createdAt is what the API server would have set as creationTimestamp on
+// create, following file order: the object's own, else SyntheticEpoch +
+// index seconds.
+func createdAt(obj kubeObject, index int) metav1.Time {
+	if created := obj.GetCreationTimestamp(); !created.IsZero() {
+		return created
 	}
-	return e.stamped
+	return metav1.NewTime(SyntheticEpoch.Add(time.Duration(index) * time.Second))
 }
 
 // stampIdentity fills what the API server would have set on create besides
-// the creationTimestamp (stampTime): generation 1 and a uid that is stable
+// the creationTimestamp (createdAt): generation 1 and a uid that is stable
 // across reloads (derived from kind, namespace and name). Values the file
 // sets are kept. It runs once per parsed object, on the file's good version.
 func stampIdentity(obj kubeObject, key objectKey) {
@@ -118,89 +127,59 @@ func stampIdentity(obj kubeObject, key objectKey) {
 	}
 }
 
-// stampTime gives an object without a creationTimestamp one that follows
-// file order: SyntheticEpoch + index seconds.
-func stampTime(obj kubeObject, index int) {
-	if created := obj.GetCreationTimestamp(); created.IsZero() {
-		obj.SetCreationTimestamp(metav1.NewTime(SyntheticEpoch.Add(time.Duration(index) * time.Second)))
-	}
-}
-
 // fingerprintEntry stores the entry's object fingerprint (its own
-// creationTimestamp, possibly zero: the assembly adds the stamped one).
+// creationTimestamp, possibly zero: the assembly adds the one it gets).
 func fingerprintEntry(e *entry) error {
 	sum, ok, err := controllers.ObjectFingerprint(e.obj)
 	e.sum, e.counted = sum, ok
 	return err
 }
 
-// shallowCopy copies the object's struct; maps and slices stay shared.
-func shallowCopy(obj kubeObject) kubeObject {
-	switch o := obj.(type) {
-	case *v1alpha1.Api:
-		c := *o
-		return &c
-	case *v1alpha1.Route:
-		c := *o
-		return &c
-	case *v1alpha1.Stage:
-		c := *o
-		return &c
-	case *v1alpha1.Authorizer:
-		c := *o
-		return &c
-	case *v1alpha1.UsagePlan:
-		c := *o
-		return &c
-	case *corev1.Service:
-		c := *o
-		return &c
-	case *corev1.Secret:
-		c := *o
-		return &c
-	case *discoveryv1.EndpointSlice:
-		c := *o
-		return &c
-	}
-	panic(fmt.Sprintf("standalone: object of unexpected type %T", obj))
-}
-
 // snapshotOf builds a snapshot of objs, each kind's slice in objs' order.
-func snapshotOf(objs []kubeObject) *translate.Snapshot {
+func snapshotOf(objs []placed) *translate.Snapshot {
 	routes := 0
-	for _, o := range objs {
-		if _, ok := o.(*v1alpha1.Route); ok {
+	for _, p := range objs {
+		if _, ok := p.obj.(*v1alpha1.Route); ok {
 			routes++
 		}
 	}
 	snap := &translate.Snapshot{Routes: make([]v1alpha1.Route, 0, routes)}
-	for _, o := range objs {
-		appendObject(snap, o)
+	for _, p := range objs {
+		appendObject(snap, p)
 	}
 	return snap
 }
 
-// appendObject adds obj to the snapshot slice of its kind.
-func appendObject(snap *translate.Snapshot, obj kubeObject) {
-	switch o := obj.(type) {
+// appendObject adds a copy of p's object, with p's creationTimestamp, to the
+// snapshot slice of its kind.
+func appendObject(snap *translate.Snapshot, p placed) {
+	switch o := p.obj.(type) {
 	case *v1alpha1.Api:
 		snap.Apis = append(snap.Apis, *o)
+		snap.Apis[len(snap.Apis)-1].CreationTimestamp = p.created
 	case *v1alpha1.Route:
 		snap.Routes = append(snap.Routes, *o)
+		snap.Routes[len(snap.Routes)-1].CreationTimestamp = p.created
 	case *v1alpha1.Stage:
 		snap.Stages = append(snap.Stages, *o)
+		snap.Stages[len(snap.Stages)-1].CreationTimestamp = p.created
 	case *v1alpha1.Authorizer:
 		snap.Authorizers = append(snap.Authorizers, *o)
+		snap.Authorizers[len(snap.Authorizers)-1].CreationTimestamp = p.created
 	case *v1alpha1.UsagePlan:
 		snap.UsagePlans = append(snap.UsagePlans, *o)
+		snap.UsagePlans[len(snap.UsagePlans)-1].CreationTimestamp = p.created
 	case *corev1.Service:
 		snap.Services = append(snap.Services, *o)
+		snap.Services[len(snap.Services)-1].CreationTimestamp = p.created
 	case *corev1.Secret:
 		snap.Secrets = append(snap.Secrets, *o)
+		snap.Secrets[len(snap.Secrets)-1].CreationTimestamp = p.created
 	case *discoveryv1.EndpointSlice:
 		snap.EndpointSlices = append(snap.EndpointSlices, *o)
+		snap.EndpointSlices[len(snap.EndpointSlices)-1].CreationTimestamp = p.created
 	default:
-		panic(fmt.Sprintf("standalone: object of unexpected type %T", obj))
+		panic(fmt.Sprintf("standalone: object of unexpected type %T", p.obj))
 	}
 }
 

@@ -110,3 +110,32 @@ func checkRandomEdits(t *testing.T, seed uint64) {
 		prev, prevFP, prevFull = snap, fp, full
 	}
 }
+
+// TestAnEditedFileLogsTheWarningsOfItsUnchangedDocumentsAgain checks that
+// reusing the unchanged documents of an edited file (parseFile) keeps the
+// log as it was: a document that logged a warning is parsed, and logs,
+// again.
+func TestAnEditedFileLogsTheWarningsOfItsUnchangedDocumentsAgain(t *testing.T) {
+	dir := t.TempDir()
+	log, logs := newCaptureLogger(t)
+	l, err := NewLoader(dir, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	odd := strings.Replace(routeYAML("odd", "GET /odd"), "spec: {", "spec: {colour: red, ", 1)
+	for i, other := range []string{"GET /a", "GET /b"} {
+		writeFile(t, dir, "f.yaml", odd+"---\n"+routeYAML("other", other))
+		if _, _, err := l.Reload(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, line := range logs.lines {
+			if strings.Contains(line, `unknown field \"spec.colour\"`) {
+				n++
+			}
+		}
+		if n != i+1 {
+			t.Fatalf("after load %d the warning was logged %d times, want %d", i+1, n, i+1)
+		}
+	}
+}

@@ -29,11 +29,11 @@ type StatusLog struct {
 func (s *StatusLog) LogStatuses(log logr.Logger, statuses []translate.ObjectStatus) {
 	next := make(map[translate.ObjectRef][]metav1.Condition, len(statuses))
 	for _, st := range statuses {
-		conds := conditionState(st.Conditions)
-		next[st.ObjectRef] = conds
-		if prev, ok := s.last[st.ObjectRef]; ok && slices.Equal(prev, conds) {
+		if prev, ok := s.last[st.ObjectRef]; ok && sameState(prev, st.Conditions) {
+			next[st.ObjectRef] = prev // most objects: nothing changed, nothing copied
 			continue
 		}
+		next[st.ObjectRef] = conditionState(st.Conditions)
 		kv := []any{"kind", st.Kind, "namespace", st.Namespace, "name", st.Name, "generation", st.Generation}
 		ready := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionReady)
 		switch {
@@ -57,4 +57,23 @@ func conditionState(conds []metav1.Condition) []metav1.Condition {
 	}
 	slices.SortFunc(out, func(a, b metav1.Condition) int { return strings.Compare(a.Type, b.Type) })
 	return out
+}
+
+// sameState says whether conds equal state (a conditionState result) once
+// reduced the same way, without copying conds: every condition matches a
+// distinct one of state (a duplicate type only makes it answer false, and
+// the object is logged again).
+func sameState(state, conds []metav1.Condition) bool {
+	if len(state) != len(conds) || len(conds) > 64 {
+		return len(state) == len(conds) && slices.Equal(state, conditionState(conds))
+	}
+	var used uint64
+	for _, c := range conds {
+		i, found := slices.BinarySearchFunc(state, c.Type, func(x metav1.Condition, t string) int { return strings.Compare(x.Type, t) })
+		if !found || used&(1<<i) != 0 || state[i].Status != c.Status || state[i].Reason != c.Reason || state[i].Message != c.Message {
+			return false
+		}
+		used |= 1 << i
+	}
+	return true
 }
