@@ -161,8 +161,23 @@ func (tr *translator) objectStatus(kind string, meta *metav1.ObjectMeta, stored 
 	}
 }
 
-// conditions is conditions() with the grace period applied.
+// conditions is conditions() with the grace period applied. The conditions
+// of an object with nothing to report (the common case) are built once per
+// kind and generation and shared between statuses (Result.Statuses is
+// read-only).
 func (tr *translator) conditions(kind string, meta *metav1.ObjectMeta, stored []metav1.Condition, v verdict) []metav1.Condition {
+	if v == (verdict{}) {
+		k := okConditionsKey{kind, meta.Generation}
+		if c, ok := tr.okConditions[k]; ok {
+			return c
+		}
+		c := conditions(meta.Generation, kind, v, false)
+		if tr.okConditions == nil {
+			tr.okConditions = map[okConditionsKey][]metav1.Condition{}
+		}
+		tr.okConditions[k] = c
+		return c
+	}
 	gaveUp := false
 	if v.stalledIssue() == nil {
 		if w := v.waitingIssue(); w != nil {
@@ -170,6 +185,13 @@ func (tr *translator) conditions(kind string, meta *metav1.ObjectMeta, stored []
 		}
 	}
 	return conditions(meta.Generation, kind, v, gaveUp)
+}
+
+// okConditionsKey identifies the shared conditions of objects with an empty
+// verdict.
+type okConditionsKey struct {
+	kind       string
+	generation int64
 }
 
 // noteChange records t as a time at which the translation's output changes

@@ -56,6 +56,8 @@ type translator struct {
 	// secrets are the turnpike.io/aws-credentials Secrets by namespace/name
 	// (websocket.go).
 	secrets map[string]*corev1.Secret
+	// okConditions are the conditions of an empty verdict (conditions.go).
+	okConditions map[okConditionsKey][]metav1.Condition
 }
 
 // Translate computes the routing table and every object's status from s.
