@@ -122,6 +122,8 @@ func scaleAt(c scaleConfig, dir string, n int, profile string) (scaleResult, err
 		}
 		out.Edits = append(out.Edits, d)
 	}
+	// Let the last reload's status logging and garbage settle first.
+	time.Sleep(2 * time.Second)
 	out.RSSKiB = rssKiB(p.cmd.Process.Pid)
 	out.HeapBytes = heapAfterGC(admin)
 	out.Load = loadAvg()
