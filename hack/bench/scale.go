@@ -256,16 +256,18 @@ func profileEdits(c scaleConfig, p *proc, dir, addr, admin string, per int, path
 		done <- fetch("http://"+admin+"/debug/pprof/profile?seconds="+strconv.Itoa(c.profSec), path)
 	}()
 	deadline := time.Now().Add(time.Duration(c.profSec) * time.Second)
+	edits := 0
 	for k := 1000; time.Now().Before(deadline); k++ {
 		if _, err := scaleEdit(p, dir, addr, per, k); err != nil {
 			return err
 		}
+		edits++
 	}
 	if err := <-done; err != nil {
 		return err
 	}
 	top, _ := exec.Command("go", "tool", "pprof", "-top", "-nodecount=40", c.turnpike, path).CombinedOutput() //nolint:gosec // the harness's own files
-	fmt.Fprintf(os.Stderr, "CPU profile of edits at %d routes saved in %s\n%s\n", per*scaleApis, path, top)
+	fmt.Fprintf(os.Stderr, "CPU profile of %d edits at %d routes saved in %s\n%s\n", edits, per*scaleApis, path, top)
 	return nil
 }
 
