@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/turnpike-io/turnpike/api/v1alpha1"
 	"github.com/turnpike-io/turnpike/controllers/translate"
 )
 
@@ -88,4 +91,41 @@ func Fingerprint(snap *translate.Snapshot) ([sha256.Size]byte, error) {
 	}
 	copy(sum[:], h.Sum(nil))
 	return sum, nil
+}
+
+// ObjectFingerprint hashes one object of the snapshot kinds as Fingerprint
+// encodes it (kind, the metadata the translation may depend on, the spec; a
+// Secret's type and data). ok is false for what Fingerprint leaves out
+// (EndpointSlices and unknown types), which then has no fingerprint.
+//
+// A source that keeps per-object fingerprints combines them into a snapshot
+// fingerprint of its own (WithFingerprint): equal combinations must mean
+// equal Fingerprint input, so a combination covers every fingerprinted
+// object once, in snapshot order, with anything it stamps later.
+func ObjectFingerprint(obj runtime.Object) (sum [sha256.Size]byte, ok bool, err error) {
+	var e fingerprintEntry
+	switch o := obj.(type) {
+	case *v1alpha1.Api:
+		e = fingerprintEntry{Kind: "Api", Meta: metaOf(&o.ObjectMeta), Spec: &o.Spec}
+	case *v1alpha1.Route:
+		e = fingerprintEntry{Kind: "Route", Meta: metaOf(&o.ObjectMeta), Spec: &o.Spec}
+	case *v1alpha1.Stage:
+		e = fingerprintEntry{Kind: "Stage", Meta: metaOf(&o.ObjectMeta), Spec: &o.Spec}
+	case *v1alpha1.Authorizer:
+		e = fingerprintEntry{Kind: "Authorizer", Meta: metaOf(&o.ObjectMeta), Spec: &o.Spec}
+	case *v1alpha1.UsagePlan:
+		e = fingerprintEntry{Kind: "UsagePlan", Meta: metaOf(&o.ObjectMeta), Spec: &o.Spec}
+	case *corev1.Service:
+		e = fingerprintEntry{Kind: "Service", Meta: metaOf(&o.ObjectMeta), Spec: &o.Spec}
+	case *corev1.Secret:
+		e = fingerprintEntry{Kind: "Secret", Meta: metaOf(&o.ObjectMeta), Spec: secretContent{Type: string(o.Type), Data: o.Data}}
+	default:
+		return sum, false, nil
+	}
+	h := sha256.New()
+	if err := json.NewEncoder(h).Encode(e); err != nil {
+		return sum, false, fmt.Errorf("fingerprint: %w", err)
+	}
+	copy(sum[:], h.Sum(nil))
+	return sum, true, nil
 }

@@ -70,6 +70,9 @@ type Pipeline struct {
 	log       logr.Logger
 	translate TranslateFunc
 	metrics   *pipelineMetrics
+	// fingerprintOf decides whether a snapshot needs translating; Fingerprint
+	// unless WithFingerprint.
+	fingerprintOf FingerprintFunc
 
 	// clock gives translations their Options.Now and runs the NextChange
 	// timer; the real clock unless WithClock.
@@ -91,6 +94,19 @@ type Pipeline struct {
 
 	readyOnce sync.Once
 	ready     chan struct{}
+}
+
+// FingerprintFunc hashes what the translation of a snapshot depends on.
+// Equal values must mean equal translation input; different values may
+// (rarely) come from equal input, which only costs a translation.
+type FingerprintFunc func(*translate.Snapshot) ([sha256.Size]byte, error)
+
+// WithFingerprint makes the pipeline fingerprint snapshots with fn instead of
+// Fingerprint: a source that knows which objects changed (standalone keeps a
+// fingerprint per object) combines stored ones instead of encoding the whole
+// snapshot on every change. The pipeline only compares values of one fn.
+func WithFingerprint(fn FingerprintFunc) PipelineOption {
+	return func(p *Pipeline) { p.fingerprintOf = fn }
 }
 
 // PipelineOption changes how a Pipeline is built.
@@ -121,7 +137,7 @@ func NewPipelineWith(fn TranslateFunc, opts translate.Options, dp Dataplane, sin
 	}
 	p := &Pipeline{
 		opts: opts, dp: dp, sink: sink, log: log, translate: fn, metrics: m,
-		clock: clock.RealClock{}, ready: make(chan struct{}),
+		clock: clock.RealClock{}, ready: make(chan struct{}), fingerprintOf: Fingerprint,
 	}
 	for _, opt := range o {
 		opt(p)
@@ -163,7 +179,7 @@ func (p *Pipeline) Apply(snap *translate.Snapshot) {
 		p.metrics.endpointUpdates.Inc()
 	}
 
-	fp, err := Fingerprint(snap)
+	fp, err := p.fingerprintOf(snap)
 	if err != nil {
 		p.log.Error(err, "cannot fingerprint snapshot; translating anyway")
 	} else if p.haveFingerprint && fp == p.fingerprint {
@@ -243,7 +259,7 @@ func (p *Pipeline) fire(at time.Time) {
 	p.timer, p.timerAt = nil, time.Time{}
 	p.metrics.timed.Inc()
 	p.log.V(1).Info("translating again: a time-dependent fact changed", "at", at)
-	fp, err := Fingerprint(p.last)
+	fp, err := p.fingerprintOf(p.last)
 	if p.translateLocked(p.last) {
 		p.fingerprint, p.haveFingerprint = fp, err == nil
 	}

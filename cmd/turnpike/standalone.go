@@ -24,11 +24,12 @@ func runStandalone(ctx context.Context, f *standaloneFlags, log logr.Logger, acc
 	sink := &logSink{log: log.WithName("status")}
 	opts := g.translateOptions()
 	opts.GracePeriod = -1 // no stored status to date a wait from: waits never turn Stalled
-	p, err := controllers.NewPipeline(opts, g.dp, sink, log.WithName("pipeline"), g.reg)
+	w, err := standalone.NewWatcher(f.dir, log.WithName("files"))
 	if err != nil {
 		return err
 	}
-	w, err := standalone.NewWatcher(f.dir, log.WithName("files"))
+	p, err := controllers.NewPipeline(opts, g.dp, sink, log.WithName("pipeline"), g.reg,
+		controllers.WithFingerprint(w.Fingerprint))
 	if err != nil {
 		return err
 	}

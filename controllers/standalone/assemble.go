@@ -1,18 +1,23 @@
 package standalone
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"maps"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/turnpike-io/turnpike/api/v1alpha1"
+	"github.com/turnpike-io/turnpike/controllers"
 	"github.com/turnpike-io/turnpike/controllers/translate"
 )
 
@@ -25,40 +30,94 @@ var SyntheticEpoch = time.Date(2000, time.January, 1, 0, 0, 0, 0, time.UTC)
 // uidNamespace scopes the name-based UUIDs of standalone objects.
 var uidNamespace = uuid.NewSHA1(uuid.NameSpaceURL, []byte("https://turnpike.io/standalone"))
 
+// placed is an object at its position in the assembly, with the
+// creationTimestamp it has in the snapshot (its own, else the synthetic one
+// of its position).
+type placed struct {
+	obj     kubeObject
+	created metav1.Time
+}
+
+// assembly is one assembled snapshot: the objects in file order (first of
+// duplicates only) and the snapshot's fingerprint.
+type assembly struct {
+	objs []placed
+	snap *translate.Snapshot
+	fp   [sha256.Size]byte
+}
+
 // assemble builds the snapshot of every file's good version: files by name,
-// objects in file order, the first of duplicate objects winning. Objects are
-// deep copies, so stamping them never changes a file's stored good version.
-func (l *Loader) assemble() *translate.Snapshot {
-	snap := &translate.Snapshot{}
-	seen := map[objectKey]string{}
-	index := 0
+// objects in file order, the first of duplicate objects winning. The
+// snapshot holds struct copies of the files' objects with their
+// creationTimestamp set: maps and slices are shared with the good versions,
+// which nobody modifies (the snapshot is read-only for its consumers).
+func (l *Loader) assemble() assembly {
+	type where struct {
+		file string
+		line int
+	}
+	seen := make(map[objectKey]where, len(l.order))
+	out := assembly{objs: make([]placed, 0, len(l.order))}
+	h := sha256.New()
+	var stampBuf [8]byte
 	for _, name := range slices.Sorted(maps.Keys(l.files)) {
-		for _, e := range l.files[name].good {
-			where := fmt.Sprintf("%s:%d", name, e.line)
+		good := l.files[name].good
+		for i := range good {
+			e := &good[i]
 			if first, dup := seen[e.key]; dup {
 				l.log.Error(nil, "duplicate object ignored; the first in file order wins",
 					"kind", e.key.Kind, "namespace", e.key.Namespace, "name", e.key.Name,
-					"file", name, "line", e.line, "first", first)
+					"file", name, "line", e.line, "first", fmt.Sprintf("%s:%d", first.file, first.line))
 				continue
 			}
-			seen[e.key] = where
-			obj := e.obj.DeepCopyObject().(kubeObject)
-			stamp(obj, e.key, index)
-			index++
-			appendObject(snap, obj)
+			seen[e.key] = where{name, e.line}
+			p := placed{obj: e.obj, created: createdAt(e.obj, len(out.objs))}
+			out.objs = append(out.objs, p)
+			if e.counted {
+				h.Write(e.sum[:])
+				binary.BigEndian.PutUint64(stampBuf[:], uint64(p.created.UnixNano()))
+				h.Write(stampBuf[:])
+			}
 		}
 	}
-	return snap
+	copy(out.fp[:], h.Sum(nil))
+	out.snap = snapshotOf(out.objs)
+	return out
 }
 
-// stamp fills what the API server would have set on create: a
-// creationTimestamp that follows file order, generation 1 and a uid that is
-// stable across reloads (derived from kind, namespace and name). Values the
-// file sets are kept.
-func stamp(obj kubeObject, key objectKey, index int) {
-	if created := obj.GetCreationTimestamp(); created.IsZero() {
-		obj.SetCreationTimestamp(metav1.NewTime(SyntheticEpoch.Add(time.Duration(index) * time.Second)))
+// sameObjects says whether two assemblies hold equal objects with equal
+// timestamps in the same order: identical objects are equal, others are
+// compared.
+func sameObjects(a, b []placed) bool {
+	if len(a) != len(b) {
+		return false
 	}
+	for i := range a {
+		if !a[i].created.Equal(&b[i].created) {
+			return false
+		}
+		if a[i].obj != b[i].obj && !equality.Semantic.DeepEqual(a[i].obj, b[i].obj) {
+			return false
+		}
+	}
+	return true
+}
+
+// createdAt is what the API server would have set as creationTimestamp on
+// create, following file order: the object's own, else SyntheticEpoch +
+// index seconds.
+func createdAt(obj kubeObject, index int) metav1.Time {
+	if created := obj.GetCreationTimestamp(); !created.IsZero() {
+		return created
+	}
+	return metav1.NewTime(SyntheticEpoch.Add(time.Duration(index) * time.Second))
+}
+
+// stampIdentity fills what the API server would have set on create besides
+// the creationTimestamp (createdAt): generation 1 and a uid that is stable
+// across reloads (derived from kind, namespace and name). Values the file
+// sets are kept. It runs once per parsed object, on the file's good version.
+func stampIdentity(obj kubeObject, key objectKey) {
 	if obj.GetGeneration() == 0 {
 		obj.SetGeneration(1)
 	}
@@ -68,26 +127,85 @@ func stamp(obj kubeObject, key objectKey, index int) {
 	}
 }
 
-// appendObject adds obj to the snapshot slice of its kind.
-func appendObject(snap *translate.Snapshot, obj kubeObject) {
-	switch o := obj.(type) {
+// fingerprintEntry stores the entry's object fingerprint (its own
+// creationTimestamp, possibly zero: the assembly adds the one it gets).
+func fingerprintEntry(e *entry) error {
+	sum, ok, err := controllers.ObjectFingerprint(e.obj)
+	e.sum, e.counted = sum, ok
+	return err
+}
+
+// snapshotOf builds a snapshot of objs, each kind's slice in objs' order.
+func snapshotOf(objs []placed) *translate.Snapshot {
+	routes := 0
+	for _, p := range objs {
+		if _, ok := p.obj.(*v1alpha1.Route); ok {
+			routes++
+		}
+	}
+	snap := &translate.Snapshot{Routes: make([]v1alpha1.Route, 0, routes)}
+	for _, p := range objs {
+		appendObject(snap, p)
+	}
+	return snap
+}
+
+// appendObject adds a copy of p's object, with p's creationTimestamp, to the
+// snapshot slice of its kind.
+func appendObject(snap *translate.Snapshot, p placed) {
+	switch o := p.obj.(type) {
 	case *v1alpha1.Api:
 		snap.Apis = append(snap.Apis, *o)
+		snap.Apis[len(snap.Apis)-1].CreationTimestamp = p.created
 	case *v1alpha1.Route:
 		snap.Routes = append(snap.Routes, *o)
+		snap.Routes[len(snap.Routes)-1].CreationTimestamp = p.created
 	case *v1alpha1.Stage:
 		snap.Stages = append(snap.Stages, *o)
+		snap.Stages[len(snap.Stages)-1].CreationTimestamp = p.created
 	case *v1alpha1.Authorizer:
 		snap.Authorizers = append(snap.Authorizers, *o)
+		snap.Authorizers[len(snap.Authorizers)-1].CreationTimestamp = p.created
 	case *v1alpha1.UsagePlan:
 		snap.UsagePlans = append(snap.UsagePlans, *o)
+		snap.UsagePlans[len(snap.UsagePlans)-1].CreationTimestamp = p.created
 	case *corev1.Service:
 		snap.Services = append(snap.Services, *o)
+		snap.Services[len(snap.Services)-1].CreationTimestamp = p.created
 	case *corev1.Secret:
 		snap.Secrets = append(snap.Secrets, *o)
+		snap.Secrets[len(snap.Secrets)-1].CreationTimestamp = p.created
 	case *discoveryv1.EndpointSlice:
 		snap.EndpointSlices = append(snap.EndpointSlices, *o)
+		snap.EndpointSlices[len(snap.EndpointSlices)-1].CreationTimestamp = p.created
 	default:
-		panic(fmt.Sprintf("standalone: object of unexpected type %T", obj))
+		panic(fmt.Sprintf("standalone: object of unexpected type %T", p.obj))
 	}
+}
+
+// fingerprints remembers the fingerprint of the snapshot last assembled, for
+// the pipeline (Watcher.Fingerprint), which may ask from another goroutine.
+type fingerprints struct {
+	mu   sync.Mutex
+	snap *translate.Snapshot
+	fp   [sha256.Size]byte
+}
+
+func (f *fingerprints) set(snap *translate.Snapshot, fp [sha256.Size]byte) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.snap, f.fp = snap, fp
+}
+
+// of returns the stored fingerprint of snap, or controllers.Fingerprint for a
+// snapshot assembled earlier (a value that never equals a stored one, so the
+// pipeline translates: correct, only slower).
+func (f *fingerprints) of(snap *translate.Snapshot) ([sha256.Size]byte, error) {
+	f.mu.Lock()
+	s, fp := f.snap, f.fp
+	f.mu.Unlock()
+	if s == snap && s != nil {
+		return fp, nil
+	}
+	return controllers.Fingerprint(snap)
 }

@@ -50,7 +50,13 @@ func (e FileError) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Li
 type entry struct {
 	key  objectKey
 	line int
-	obj  kubeObject
+	// obj is the object as parsed, with the uid and generation stamped
+	// (stampIdentity); never modified afterwards.
+	obj kubeObject
+	// sum is obj's controllers.ObjectFingerprint; counted is false for the
+	// kinds without one.
+	sum     [sha256.Size]byte
+	counted bool
 }
 
 // fileState is what the Loader remembers of one file.
@@ -60,6 +66,9 @@ type fileState struct {
 	parsed bool
 	// good is the last version that parsed and validated, in file order.
 	good []entry
+	// docs are the entries of the content last parsed by document text
+	// (parseFile).
+	docs map[[sha256.Size]byte]entry
 	// errs are the errors of the content last parsed (empty when it was good).
 	errs []FileError
 	// readErr is the last read error logged, so it is logged once.
@@ -74,8 +83,12 @@ type Loader struct {
 	log       logr.Logger
 	converter objectConverter
 	files     map[string]*fileState
-	// current is the last assembled snapshot (nil before the first Reload).
+	// current is the last assembled snapshot (nil before the first Reload)
+	// and order its objects in file order.
 	current *translate.Snapshot
+	order   []placed
+	// fps holds current's fingerprint for the pipeline.
+	fps fingerprints
 }
 
 // NewLoader returns a Loader for dir that validates with the CRDs embedded in
@@ -156,11 +169,20 @@ func (l *Loader) Reload(ctx context.Context) (*translate.Snapshot, bool, error) 
 		return l.current, false, nil
 	}
 	next := l.assemble()
-	if l.current != nil && equality.Semantic.DeepEqual(l.current, next) {
+	if l.current != nil && sameObjects(l.order, next.objs) {
+		l.order = next.objs // equal objects; identical ones make the next check cheap
 		return l.current, false, nil
 	}
-	l.current = next
-	return next, true, nil
+	l.current, l.order = next.snap, next.objs
+	l.fps.set(next.snap, next.fp)
+	return next.snap, true, nil
+}
+
+// Fingerprint is the controllers.FingerprintFunc of the snapshots Reload
+// returns: it combines the stored fingerprints of the objects instead of
+// encoding them all again. Safe to call from any goroutine.
+func (l *Loader) Fingerprint(snap *translate.Snapshot) ([sha256.Size]byte, error) {
+	return l.fps.of(snap)
 }
 
 // refresh reads one file and parses it if its content changed. It reports
@@ -185,8 +207,8 @@ func (l *Loader) refresh(ctx context.Context, name string) bool {
 		return false
 	}
 	st.sum, st.parsed = sum, true
-	good, errs := l.parseFile(ctx, name, data)
-	st.errs = errs
+	good, docs, errs := l.parseFile(ctx, name, data, st.docs)
+	st.errs, st.docs = errs, docs
 	if len(errs) > 0 {
 		msg := "invalid file; it contributes nothing until fixed"
 		if st.good != nil {
@@ -197,36 +219,88 @@ func (l *Loader) refresh(ctx context.Context, name string) bool {
 		}
 		return false
 	}
+	good, same := keepEqualEntries(st.good, good)
 	st.good = good
-	return true
+	return !same
+}
+
+// keepEqualEntries replaces each new entry whose object equals the old
+// entry of the same key by that old entry (line updated), so that its
+// object and fingerprint carry over and an edit that leaves objects
+// equal (a comment, reformatting) costs no reassembly. same reports that
+// every entry was kept, in the same order.
+func keepEqualEntries(old, next []entry) ([]entry, bool) {
+	byKey := make(map[objectKey]int, len(old))
+	for i, e := range old {
+		if _, dup := byKey[e.key]; !dup {
+			byKey[e.key] = i
+		}
+	}
+	same := len(old) == len(next)
+	for i := range next {
+		j, ok := byKey[next[i].key]
+		if ok && (old[j].obj == next[i].obj || equality.Semantic.DeepEqual(old[j].obj, next[i].obj)) {
+			line := next[i].line
+			next[i] = old[j]
+			next[i].line = line
+			same = same && i == j
+			continue
+		}
+		same = false
+	}
+	return next, same
 }
 
 // parseFile decodes, defaults and validates every document of a file. The
-// entries are valid only if no error is returned.
-func (l *Loader) parseFile(ctx context.Context, name string, data []byte) ([]entry, []FileError) {
+// entries are valid only if no error is returned. A document whose text
+// (comments included) is in docs, the documents of the file's previous
+// parse that converted without a log line, is not parsed again: its entry
+// is reused, so editing one object of a large file validates that object
+// only. The second result is docs for the next parse of this file.
+func (l *Loader) parseFile(ctx context.Context, name string, data []byte, docs map[[sha256.Size]byte]entry) ([]entry, map[[sha256.Size]byte]entry, []FileError) {
 	good := []entry{}
+	next := map[[sha256.Size]byte]entry{}
 	var errs []FileError
 	for _, doc := range splitDocuments(data) {
-		u, line, err := doc.decode()
+		sum := sha256.Sum256(doc.body)
+		if e, ok := docs[sum]; ok {
+			e.line = doc.contentLine
+			good = append(good, e)
+			next[sum] = e
+			continue
+		}
+		e, quiet, err := l.parseDocument(ctx, name, doc)
 		if err != nil {
-			errs = append(errs, FileError{File: name, Line: line, Message: err.Error()})
+			errs = append(errs, FileError{File: name, Line: e.line, Message: err.Error()})
 			continue
 		}
-		if u == nil {
+		if e.obj == nil {
 			continue
 		}
-		obj, err := l.converter.convert(ctx, u, name, line)
-		if err != nil {
-			errs = append(errs, FileError{File: name, Line: line, Message: err.Error()})
-			continue
+		good = append(good, e)
+		if quiet {
+			next[sum] = e
 		}
-		if obj == nil {
-			continue
-		}
-		key := objectKey{Kind: u.GetKind(), Namespace: obj.GetNamespace(), Name: obj.GetName()}
-		good = append(good, entry{key: key, line: line, obj: obj})
 	}
-	return good, errs
+	return good, next, errs
+}
+
+// parseDocument decodes, defaults and validates one document into an entry
+// (obj nil for an empty document or an ignored kind). quiet says nothing was
+// logged. On error, the entry's line is the line to report.
+func (l *Loader) parseDocument(ctx context.Context, name string, doc document) (entry, bool, error) {
+	u, line, err := doc.decode()
+	if err != nil || u == nil {
+		return entry{line: line}, false, err
+	}
+	obj, quiet, err := l.converter.convert(ctx, u, name, line)
+	if err != nil || obj == nil {
+		return entry{line: line}, false, err
+	}
+	key := objectKey{Kind: u.GetKind(), Namespace: obj.GetNamespace(), Name: obj.GetName()}
+	stampIdentity(obj, key)
+	e := entry{key: key, line: line, obj: obj}
+	return e, quiet, fingerprintEntry(&e)
 }
 
 // Errors returns the errors of the files whose current content failed, by

@@ -78,16 +78,15 @@ type objectConverter struct {
 
 // convert returns the typed object of u, or nil (and no error) when u is of
 // a kind or Secret type that standalone mode ignores; the reason is logged.
-// Warnings (unknown fields) are logged with the file and line.
-func (c objectConverter) convert(ctx context.Context, u *unstructured.Unstructured, file string, line int) (kubeObject, error) {
+// Warnings (unknown fields) are logged with the file and line; quiet says
+// nothing was logged.
+func (c objectConverter) convert(ctx context.Context, u *unstructured.Unstructured, file string, line int) (obj kubeObject, quiet bool, err error) {
 	if u.GetNamespace() == "" {
 		u.SetNamespace(DefaultNamespace)
 	}
 	gvk := u.GroupVersionKind()
 	log := c.log.WithValues("file", file, "line", line, "kind", gvk.Kind, "namespace", u.GetNamespace(), "name", u.GetName())
-	var obj kubeObject
 	var warnings []string
-	var err error
 	switch {
 	case c.validator.Handles(gvk):
 		warnings, err = c.validator.DefaultAndValidate(ctx, u)
@@ -112,7 +111,7 @@ func (c objectConverter) convert(ctx context.Context, u *unstructured.Unstructur
 	for _, w := range warnings {
 		log.Info("warning: field ignored", "warning", w)
 	}
-	return obj, err
+	return obj, obj != nil && len(warnings) == 0, err
 }
 
 // decodeCore decodes a core object the way the API server's strict decoder

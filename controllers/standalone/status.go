@@ -1,6 +1,7 @@
 package standalone
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -19,7 +20,16 @@ import (
 // status. The zero value is ready to use; it is not safe for concurrent use.
 type StatusLog struct {
 	// last holds the conditions printed for each object, without times.
-	last map[translate.ObjectRef][]metav1.Condition
+	last map[translate.ObjectRef]*loggedState
+	// calls counts LogStatuses calls.
+	calls uint64
+}
+
+// loggedState is what StatusLog printed for one object: the conditions
+// (conditionState) and the call that last saw the object.
+type loggedState struct {
+	conds []metav1.Condition
+	seen  uint64
 }
 
 // LogStatuses prints the Ready condition of every object in statuses whose
@@ -27,25 +37,34 @@ type StatusLog struct {
 // with reason and message when it is not True. Objects absent from statuses
 // are forgotten, so one that comes back is printed again.
 func (s *StatusLog) LogStatuses(log logr.Logger, statuses []translate.ObjectStatus) {
-	next := make(map[translate.ObjectRef][]metav1.Condition, len(statuses))
+	if s.last == nil {
+		s.last = make(map[translate.ObjectRef]*loggedState, len(statuses))
+	}
+	s.calls++
 	for _, st := range statuses {
-		conds := conditionState(st.Conditions)
-		next[st.ObjectRef] = conds
-		if prev, ok := s.last[st.ObjectRef]; ok && slices.Equal(prev, conds) {
+		prev := s.last[st.ObjectRef]
+		if prev != nil && sameState(prev.conds, st.Conditions) {
+			prev.seen = s.calls // most objects: nothing changed, nothing copied
 			continue
 		}
-		kv := []any{"kind", st.Kind, "namespace", st.Namespace, "name", st.Name, "generation", st.Generation}
-		ready := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionReady)
-		switch {
-		case ready == nil:
-			log.Info("object has no Ready condition", kv...)
-		case ready.Status == metav1.ConditionTrue:
-			log.Info("object is ready", append(kv, "ready", ready.Status)...)
-		default:
-			log.Info("object is not ready", append(kv, "ready", ready.Status, "reason", ready.Reason, "message", ready.Message)...)
-		}
+		s.last[st.ObjectRef] = &loggedState{conds: conditionState(st.Conditions), seen: s.calls}
+		logReady(log, st)
 	}
-	s.last = next
+	maps.DeleteFunc(s.last, func(_ translate.ObjectRef, l *loggedState) bool { return l.seen != s.calls })
+}
+
+// logReady prints the object's Ready condition.
+func logReady(log logr.Logger, st translate.ObjectStatus) {
+	kv := []any{"kind", st.Kind, "namespace", st.Namespace, "name", st.Name, "generation", st.Generation}
+	ready := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionReady)
+	switch {
+	case ready == nil:
+		log.Info("object has no Ready condition", kv...)
+	case ready.Status == metav1.ConditionTrue:
+		log.Info("object is ready", append(kv, "ready", ready.Status)...)
+	default:
+		log.Info("object is not ready", append(kv, "ready", ready.Status, "reason", ready.Reason, "message", ready.Message)...)
+	}
 }
 
 // conditionState returns conds sorted by type with the fields that do not
@@ -57,4 +76,23 @@ func conditionState(conds []metav1.Condition) []metav1.Condition {
 	}
 	slices.SortFunc(out, func(a, b metav1.Condition) int { return strings.Compare(a.Type, b.Type) })
 	return out
+}
+
+// sameState says whether conds equal state (a conditionState result) once
+// reduced the same way, without copying conds: every condition matches a
+// distinct one of state (a duplicate type only makes it answer false, and
+// the object is logged again).
+func sameState(state, conds []metav1.Condition) bool {
+	if len(state) != len(conds) || len(conds) > 64 {
+		return len(state) == len(conds) && slices.Equal(state, conditionState(conds))
+	}
+	var used uint64
+	for _, c := range conds {
+		i, found := slices.BinarySearchFunc(state, c.Type, func(x metav1.Condition, t string) int { return strings.Compare(x.Type, t) })
+		if !found || used&(1<<i) != 0 || state[i].Status != c.Status || state[i].Reason != c.Reason || state[i].Message != c.Message {
+			return false
+		}
+		used |= 1 << i
+	}
+	return true
 }

@@ -68,3 +68,24 @@ func TestStatusLogPrintsReasonAndMessageWhenNotReady(t *testing.T) {
 		t.Error("the ready object was not printed as ready, or printed with a reason")
 	}
 }
+
+func TestSameStateIgnoresOrderAndTimesButNotContent(t *testing.T) {
+	c := func(typ, status, reason string) metav1.Condition {
+		return metav1.Condition{Type: typ, Status: metav1.ConditionStatus(status), Reason: reason, Message: "m", LastTransitionTime: metav1.Now()}
+	}
+	state := conditionState([]metav1.Condition{c("Ready", "True", "Ok"), c("Accepted", "True", "Ok")})
+	for _, tc := range []struct {
+		name  string
+		conds []metav1.Condition
+		want  bool
+	}{
+		{"same, other order and times", []metav1.Condition{c("Accepted", "True", "Ok"), c("Ready", "True", "Ok")}, true},
+		{"another reason", []metav1.Condition{c("Accepted", "True", "Ok"), c("Ready", "True", "Other")}, false},
+		{"a duplicate type", []metav1.Condition{c("Ready", "True", "Ok"), c("Ready", "True", "Ok")}, false},
+		{"one fewer", []metav1.Condition{c("Ready", "True", "Ok")}, false},
+	} {
+		if got := sameState(state, tc.conds); got != tc.want {
+			t.Errorf("%s: sameState = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package standalone
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"time"
 
@@ -92,6 +93,13 @@ func (w *Watcher) Run(ctx context.Context, onSnapshot func(*translate.Snapshot))
 			w.reload(ctx, onSnapshot)
 		}
 	}
+}
+
+// Fingerprint is the controllers.FingerprintFunc of the snapshots Run hands
+// out (Loader.Fingerprint); pass it to the pipeline with
+// controllers.WithFingerprint. Safe to call from any goroutine.
+func (w *Watcher) Fingerprint(snap *translate.Snapshot) ([sha256.Size]byte, error) {
+	return w.loader.Fingerprint(snap)
 }
 
 // reload rescans and publishes the snapshot if the effective set changed.

@@ -59,9 +59,9 @@ func (v verdict) mostTelling() *issue {
 
 // firstWhere returns the first issue, in mostTelling order, that f selects.
 func (v verdict) firstWhere(f func(*issue) bool) *issue {
-	order := []*issue{v.accepted, v.programmed, v.resolved}
+	order := [3]*issue{v.accepted, v.programmed, v.resolved}
 	if v.programmed != nil && v.programmed.reason != v1alpha1.ReasonNotImplemented {
-		order = []*issue{v.accepted, v.resolved, v.programmed}
+		order = [3]*issue{v.accepted, v.resolved, v.programmed}
 	}
 	for _, i := range order {
 		if i != nil && f(i) {
@@ -74,6 +74,31 @@ func (v verdict) firstWhere(f func(*issue) bool) *issue {
 // stalledIssue and waitingIssue are the issues Stalled and Reconciling report.
 func (v verdict) stalledIssue() *issue { return v.firstWhere(func(i *issue) bool { return i.stalled }) }
 func (v verdict) waitingIssue() *issue { return v.firstWhere(func(i *issue) bool { return i.waiting }) }
+
+// okMessages are the messages of True conditions that name the kind.
+type okMessages struct{ valid, programmed, ready string }
+
+// kindMessages holds okMessages of the five kinds, built once (conditions
+// runs for every object of every translation).
+var kindMessages = func() map[string]okMessages {
+	m := map[string]okMessages{}
+	for _, k := range []string{KindApi, KindRoute, KindStage, KindAuthorizer, KindUsagePlan} {
+		m[k] = newOKMessages(k)
+	}
+	return m
+}()
+
+func newOKMessages(kind string) okMessages {
+	return okMessages{valid: "The " + kind + " is valid", programmed: "The gateway serves the " + kind + " as configured", ready: "The " + kind + " is ready"}
+}
+
+// okMessagesOf returns the okMessages of kind.
+func okMessagesOf(kind string) okMessages {
+	if m, ok := kindMessages[kind]; ok {
+		return m
+	}
+	return newOKMessages(kind)
+}
 
 // conditions turns a verdict into the six conditions, in a fixed order.
 // ObservedGeneration is the object's generation; LastTransitionTime stays zero
@@ -88,7 +113,8 @@ func conditions(gen int64, kind string, v verdict, gaveUp bool) []metav1.Conditi
 		}
 		return c
 	}
-	programmedMsg, readyMsg := "The gateway serves the "+kind+" as configured", "The "+kind+" is ready"
+	msgs := okMessagesOf(kind)
+	programmedMsg, readyMsg := msgs.programmed, msgs.ready
 	if v.partly != "" {
 		programmedMsg, readyMsg = v.partly, v.partly
 	}
@@ -96,12 +122,13 @@ func conditions(gen int64, kind string, v verdict, gaveUp bool) []metav1.Conditi
 	if v.okReason != "" {
 		programmedReason, readyReason = v.okReason, v.okReason
 	}
-	out := []metav1.Condition{
-		cond(v1alpha1.ConditionAccepted, v.accepted, v1alpha1.ReasonAccepted, "The "+kind+" is valid"),
+	out := make([]metav1.Condition, 0, 6)
+	out = append(out,
+		cond(v1alpha1.ConditionAccepted, v.accepted, v1alpha1.ReasonAccepted, msgs.valid),
 		cond(v1alpha1.ConditionResolvedRefs, v.resolved, v1alpha1.ReasonResolvedRefs, "Every reference resolves"),
 		cond(v1alpha1.ConditionProgrammed, v.programmed, programmedReason, programmedMsg),
 		cond(v1alpha1.ConditionReady, v.mostTelling(), readyReason, readyMsg),
-	}
+	)
 	stalled := v.stalledIssue()
 	var waiting *issue
 	if stalled == nil {
@@ -134,8 +161,23 @@ func (tr *translator) objectStatus(kind string, meta *metav1.ObjectMeta, stored 
 	}
 }
 
-// conditions is conditions() with the grace period applied.
+// conditions is conditions() with the grace period applied. The conditions
+// of an object with nothing to report (the common case) are built once per
+// kind and generation and shared between statuses (Result.Statuses is
+// read-only).
 func (tr *translator) conditions(kind string, meta *metav1.ObjectMeta, stored []metav1.Condition, v verdict) []metav1.Condition {
+	if v == (verdict{}) {
+		k := okConditionsKey{kind, meta.Generation}
+		if c, ok := tr.okConditions[k]; ok {
+			return c
+		}
+		c := conditions(meta.Generation, kind, v, false)
+		if tr.okConditions == nil {
+			tr.okConditions = map[okConditionsKey][]metav1.Condition{}
+		}
+		tr.okConditions[k] = c
+		return c
+	}
 	gaveUp := false
 	if v.stalledIssue() == nil {
 		if w := v.waitingIssue(); w != nil {
@@ -143,6 +185,13 @@ func (tr *translator) conditions(kind string, meta *metav1.ObjectMeta, stored []
 		}
 	}
 	return conditions(meta.Generation, kind, v, gaveUp)
+}
+
+// okConditionsKey identifies the shared conditions of objects with an empty
+// verdict.
+type okConditionsKey struct {
+	kind       string
+	generation int64
 }
 
 // noteChange records t as a time at which the translation's output changes

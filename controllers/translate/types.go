@@ -87,7 +87,8 @@ type Result struct {
 	// Table is the new routing table (never nil; possibly empty).
 	Table *table.Table `json:"table"`
 	// Statuses has one entry per object of the five kinds in the snapshot,
-	// sorted by kind, namespace, name.
+	// sorted by kind, namespace, name. They are read-only: entries may share
+	// their Conditions slice.
 	Statuses []ObjectStatus `json:"statuses"`
 	// NextChange is the earliest time after Options.Now at which the
 	// translation of the same Snapshot gives another result: a certificate

@@ -89,8 +89,10 @@ type Metrics struct {
 
 	bound atomic.Pointer[binding]
 
-	mu     sync.Mutex // guards series
+	mu     sync.Mutex // guards series and binds
 	series map[key]*series
+	// binds counts Bind calls; a series seen by the latest has bind == binds.
+	binds uint64
 }
 
 // New creates the collectors and registers them on reg. accessLogDropped,
@@ -238,11 +240,21 @@ func (m *Metrics) seriesLocked(k key) *series {
 	return s
 }
 
+// liveSeriesLocked is seriesLocked for a label set of the table being
+// bound: it marks the series as seen by this Bind. m.mu must be held.
+func (m *Metrics) liveSeriesLocked(k key) *series {
+	s := m.seriesLocked(k)
+	s.bind = m.binds
+	return s
+}
+
 // series is the set of children of one (namespace, api, stage, route).
 type series struct {
 	labels key
-	cells  [len(methods)][len(classes)]atomic.Pointer[cell]
-	integ  atomic.Pointer[observer]
+	// bind is the Bind call that last saw the label set (m.mu guards it).
+	bind  uint64
+	cells [len(methods)][len(classes)]atomic.Pointer[cell]
+	integ atomic.Pointer[observer]
 }
 
 type cell struct {
@@ -306,25 +318,21 @@ func (m *Metrics) Bind(t *table.Table) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	b := &binding{tbl: t, routes: map[*table.Route]*series{}, stages: map[*table.Stage]*series{},
-		apis: map[*table.Api]*series{}}
-	live := map[key]bool{{}: true}
-	b.none = m.seriesLocked(key{})
+	b := &binding{tbl: t, routes: make(map[*table.Route]*series, t.RouteCount()), stages: map[*table.Stage]*series{},
+		apis: make(map[*table.Api]*series, len(t.Apis))}
+	m.binds++
+	b.none = m.liveSeriesLocked(key{})
 	for _, a := range t.Apis {
-		b.apis[a] = m.seriesLocked(keyOf(a, nil, nil))
-		live[keyOf(a, nil, nil)] = true
+		b.apis[a] = m.liveSeriesLocked(keyOf(a, nil, nil))
 		for _, st := range a.Stages {
-			b.stages[st] = m.seriesLocked(keyOf(a, st, nil))
-			live[keyOf(a, st, nil)] = true
+			b.stages[st] = m.liveSeriesLocked(keyOf(a, st, nil))
 			for _, r := range st.Routes {
-				k := keyOf(a, st, r)
-				b.routes[r] = m.seriesLocked(k)
-				live[k] = true
+				b.routes[r] = m.liveSeriesLocked(keyOf(a, st, r))
 			}
 		}
 	}
 	for k, s := range m.series {
-		if !live[k] {
+		if s.bind != m.binds {
 			s.delete(m)
 			delete(m.series, k)
 		}

@@ -126,6 +126,11 @@ func isLiteralChar(c rune) bool {
 // keys with the same Pattern conflict, even when their variable names differ.
 func (k RouteKey) Pattern() string {
 	var b strings.Builder
+	n := len(k.Method) + 2
+	for _, s := range k.Segments {
+		n += len(s.Value) + 4
+	}
+	b.Grow(n)
 	b.WriteString(k.Method)
 	b.WriteString(" ")
 	if len(k.Segments) == 0 {

@@ -10,6 +10,9 @@
 # the gateway vs a direct WebSocket echo, @connections posts/s, memory per
 # idle connection) with the same arguments; `hack/bench/run.sh ratelimit
 # [args]`, `... cache [args]` or `... websocket [args]` runs one scenario alone.
+# `hack/bench/run.sh scale [args]` runs only the scale scenario of issue 18
+# (100 Apis, 10k/50k/100k MOCK Routes in standalone mode; prints its table,
+# see docs/benchmarks.md "Scale: 100,000 Routes"); make bench does not run it.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -31,7 +34,7 @@ go build -o bin/bench ./hack/bench
 cores=(-load-core "${BENCH_LOAD_CORE:-1}" -proxy-core "${BENCH_PROXY_CORE:-0}")
 bench=(taskset -c "${BENCH_LOAD_CORE:-1}" bin/bench)
 case "${1:-}" in
-  ratelimit|cache|websocket)
+  ratelimit|cache|websocket|scale)
     scenario=$1
     shift
     exec "${bench[@]}" "$scenario" "${cores[@]}" "$@" ;;
