@@ -57,3 +57,38 @@ func BenchmarkParseFile(b *testing.B) {
 		}
 	})
 }
+
+// A file large enough to be parsed on several goroutines gives its objects
+// and its errors in document order, the same as one parsed alone.
+func TestParseFileInParallelKeepsDocumentOrder(t *testing.T) {
+	l, err := NewLoader(t.TempDir(), logr.Discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := routesFile(200, "v0")
+	// Every 37th Route gets an integration type the schema refuses.
+	docs := strings.Split(string(data), "---\n")
+	for i := 2; i < len(docs); i += 37 {
+		docs[i] = strings.Replace(docs[i], "type: MOCK", "type: NOPE", 1)
+	}
+	broken := strings.Join(docs, "---\n")
+	ctx := context.Background()
+	good, _, errs := l.parseFile(ctx, "f.yaml", data, nil)
+	if len(errs) != 0 || len(good) != 202 {
+		t.Fatalf("good file: %d entries, errors %v", len(good), errs)
+	}
+	for i, e := range good[2:] {
+		if want := fmt.Sprintf("a-r%d", i); e.key.Name != want {
+			t.Fatalf("entry %d is %s, want %s", i+2, e.key.Name, want)
+		}
+	}
+	_, _, errs = l.parseFile(ctx, "f.yaml", []byte(broken), nil)
+	if len(errs) != 6 {
+		t.Fatalf("%d errors from a file with 6 broken Routes: %v", len(errs), errs)
+	}
+	for i := 1; i < len(errs); i++ {
+		if errs[i].Line <= errs[i-1].Line {
+			t.Fatalf("errors out of document order: line %d after line %d", errs[i].Line, errs[i-1].Line)
+		}
+	}
+}

@@ -25,8 +25,11 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -258,31 +261,82 @@ func keepEqualEntries(old, next []entry) ([]entry, bool) {
 // is reused, so editing one object of a large file validates that object
 // only. The second result is docs for the next parse of this file.
 func (l *Loader) parseFile(ctx context.Context, name string, data []byte, docs map[[sha256.Size]byte]entry) ([]entry, map[[sha256.Size]byte]entry, []FileError) {
+	all := splitDocuments(data)
+	sums := make([][sha256.Size]byte, len(all))
+	var fresh []int // documents not in docs, parsed below
+	for i, doc := range all {
+		sums[i] = sha256.Sum256(doc.body)
+		if _, ok := docs[sums[i]]; !ok {
+			fresh = append(fresh, i)
+		}
+	}
+	parsed := l.parseDocuments(ctx, name, all, fresh)
 	good := []entry{}
 	next := map[[sha256.Size]byte]entry{}
 	var errs []FileError
-	for _, doc := range splitDocuments(data) {
-		sum := sha256.Sum256(doc.body)
-		if e, ok := docs[sum]; ok {
+	for i, doc := range all {
+		if e, ok := docs[sums[i]]; ok {
 			e.line = doc.contentLine
 			good = append(good, e)
-			next[sum] = e
+			next[sums[i]] = e
 			continue
 		}
-		e, quiet, err := l.parseDocument(ctx, name, doc)
-		if err != nil {
-			errs = append(errs, FileError{File: name, Line: e.line, Message: err.Error()})
+		p := parsed[i]
+		if p.err != nil {
+			errs = append(errs, FileError{File: name, Line: p.e.line, Message: p.err.Error()})
 			continue
 		}
-		if e.obj == nil {
+		if p.e.obj == nil {
 			continue
 		}
-		good = append(good, e)
-		if quiet {
-			next[sum] = e
+		good = append(good, p.e)
+		if p.quiet {
+			next[sums[i]] = p.e
 		}
 	}
 	return good, next, errs
+}
+
+// parsedDocument is parseDocument's answer for one document.
+type parsedDocument struct {
+	e     entry
+	quiet bool
+	err   error
+}
+
+// parallelDocuments is how many documents to parse make a second worker
+// worth its start: below it a file is parsed on the caller's goroutine.
+const parallelDocuments = 16
+
+// parseDocuments parses the documents of all at the indexes in which, on up
+// to GOMAXPROCS goroutines when there are enough of them (the Validator is
+// safe for concurrent use; a large file or a cold start is mostly CEL and
+// schema validation). The answer is indexed like all; log lines of
+// different documents may interleave.
+func (l *Loader) parseDocuments(ctx context.Context, name string, all []document, which []int) []parsedDocument {
+	out := make([]parsedDocument, len(all))
+	parse := func(i int) {
+		e, quiet, err := l.parseDocument(ctx, name, all[i])
+		out[i] = parsedDocument{e: e, quiet: quiet, err: err}
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(which)/parallelDocuments)
+	if workers <= 1 {
+		for _, i := range which {
+			parse(i)
+		}
+		return out
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for k := int(next.Add(1)) - 1; k < len(which); k = int(next.Add(1)) - 1 {
+				parse(which[k])
+			}
+		})
+	}
+	wg.Wait()
+	return out
 }
 
 // parseDocument decodes, defaults and validates one document into an entry
