@@ -24,6 +24,8 @@ const benchMemLimit = "921MiB"
 
 // config are the flags of a full run.
 type config struct {
+	// kubeRoutes is the table size of `bin/bench kube` (0: kubeRoutes).
+	kubeRoutes int
 	turnpike  string
 	outDoc    string
 	plotDir   string
@@ -134,6 +136,7 @@ func kubeMain(args []string) error {
 	var c config
 	fs := flag.NewFlagSet("kube", flag.ContinueOnError)
 	defineFlags(fs, &c)
+	fs.IntVar(&c.kubeRoutes, "routes", kubeRoutes, "Routes created before the gateway starts (issue 18 measures 10000, 50000 and 100000)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -85,12 +85,15 @@ func runKubePropagation(c config, dir string, res *results) error {
 	}
 	k := &res.Kube
 	k.Routes, k.backendPort = kubeRoutes, backend.port
+	if c.kubeRoutes > 0 {
+		k.Routes = c.kubeRoutes
+	}
 	start := time.Now()
-	if err := createBenchObjects(cl, backend.port, kubeRoutes); err != nil {
+	if err := createBenchObjects(cl, backend.port, k.Routes); err != nil {
 		return err
 	}
 	k.Create = time.Since(start)
-	fmt.Fprintf(os.Stderr, "created %d Routes in %v\n", kubeRoutes, k.Create.Round(time.Millisecond))
+	fmt.Fprintf(os.Stderr, "created %d Routes in %v\n", k.Routes, k.Create.Round(time.Millisecond))
 	return measureServe(c, dir, kc, k)
 }
 
