@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/api/equality"
 
 	"github.com/turnpike-io/turnpike/controllers"
@@ -126,7 +127,7 @@ func checkRandomEdits(t *testing.T, seed uint64) {
 			t.Fatalf("step %d (%s): no sums for the snapshot Reload returned", step, what)
 		}
 		if got, want := resultJSON(t, incremental(snap, opts)), resultJSON(t, translate.Translate(snap, opts)); got != want {
-			t.Fatalf("step %d (%s): incremental translation %s, full %s", step, what, got, want)
+			t.Fatalf("step %d (%s): incremental translation differs from the full one (-full +incremental):\n%s", step, what, cmp.Diff(want, got))
 		}
 	}
 }
