@@ -28,7 +28,7 @@ func runStandalone(ctx context.Context, f *standaloneFlags, log logr.Logger, acc
 	if err != nil {
 		return err
 	}
-	p, err := controllers.NewPipeline(opts, g.dp, sink, log.WithName("pipeline"), g.reg,
+	p, err := controllers.NewPipelineWith(controllers.IncrementalTranslate(w.Sums), opts, g.dp, sink, log.WithName("pipeline"), g.reg,
 		controllers.WithFingerprint(w.Fingerprint))
 	if err != nil {
 		return err

@@ -36,6 +36,9 @@ var uidNamespace = uuid.NewSHA1(uuid.NameSpaceURL, []byte("https://turnpike.io/s
 type placed struct {
 	obj     kubeObject
 	created metav1.Time
+	// sum is the object's fingerprint with created mixed in (entry.stamped);
+	// zero for the kinds without one.
+	sum [sha256.Size]byte
 }
 
 // assembly is one assembled snapshot: the objects in file order (first of
@@ -44,6 +47,7 @@ type assembly struct {
 	objs []placed
 	snap *translate.Snapshot
 	fp   [sha256.Size]byte
+	sums *translate.ObjectSums
 }
 
 // assemble builds the snapshot of every file's good version: files by name,
@@ -72,6 +76,9 @@ func (l *Loader) assemble() assembly {
 			}
 			seen[e.key] = where{name, e.line}
 			p := placed{obj: e.obj, created: createdAt(e.obj, len(out.objs))}
+			if e.counted {
+				p.sum = e.stamped(p.created)
+			}
 			out.objs = append(out.objs, p)
 			if e.counted {
 				h.Write(e.sum[:])
@@ -82,6 +89,47 @@ func (l *Loader) assemble() assembly {
 	}
 	copy(out.fp[:], h.Sum(nil))
 	out.snap = snapshotOf(out.objs)
+	out.sums = sumsOf(out.objs)
+	return out
+}
+
+// stamped is the entry's fingerprint with the creationTimestamp the
+// assembly gave it, cached on the entry: translate.ObjectSums must change
+// with the timestamp (it orders conflicts), and rehashing every object on
+// every reload would cost what the per-object fingerprints save.
+func (e *entry) stamped(created metav1.Time) [sha256.Size]byte {
+	if !e.stampedValid || !e.stampedAt.Equal(&created) {
+		var buf [sha256.Size + 8]byte
+		copy(buf[:], e.sum[:])
+		binary.BigEndian.PutUint64(buf[sha256.Size:], uint64(created.UnixNano()))
+		e.stampedSum, e.stampedAt, e.stampedValid = sha256.Sum256(buf[:]), created, true
+	}
+	return e.stampedSum
+}
+
+// sumsOf is the translate.ObjectSums of snapshotOf(objs): the stamped sums
+// of the five kinds in snapshot order, and one sum over the Services and
+// Secrets (EndpointSlices are not read by the translation).
+func sumsOf(objs []placed) *translate.ObjectSums {
+	out := &translate.ObjectSums{}
+	shared := sha256.New()
+	for _, p := range objs {
+		switch p.obj.(type) {
+		case *v1alpha1.Api:
+			out.Apis = append(out.Apis, p.sum)
+		case *v1alpha1.Route:
+			out.Routes = append(out.Routes, p.sum)
+		case *v1alpha1.Stage:
+			out.Stages = append(out.Stages, p.sum)
+		case *v1alpha1.Authorizer:
+			out.Authorizers = append(out.Authorizers, p.sum)
+		case *v1alpha1.UsagePlan:
+			out.UsagePlans = append(out.UsagePlans, p.sum)
+		case *corev1.Service, *corev1.Secret:
+			shared.Write(p.sum[:])
+		}
+	}
+	copy(out.Shared[:], shared.Sum(nil))
 	return out
 }
 
@@ -189,12 +237,24 @@ type fingerprints struct {
 	mu   sync.Mutex
 	snap *translate.Snapshot
 	fp   [sha256.Size]byte
+	sums *translate.ObjectSums
 }
 
-func (f *fingerprints) set(snap *translate.Snapshot, fp [sha256.Size]byte) {
+func (f *fingerprints) set(snap *translate.Snapshot, fp [sha256.Size]byte, sums *translate.ObjectSums) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.snap, f.fp = snap, fp
+	f.snap, f.fp, f.sums = snap, fp, sums
+}
+
+// sumsOf returns the ObjectSums of snap when it is the snapshot last
+// assembled, else nil (the caller then translates in full).
+func (f *fingerprints) sumsOf(snap *translate.Snapshot) *translate.ObjectSums {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.snap == snap && snap != nil {
+		return f.sums
+	}
+	return nil
 }
 
 // of returns the stored fingerprint of snap, or controllers.Fingerprint for a

@@ -2,17 +2,21 @@ package standalone
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/api/equality"
 
 	"github.com/turnpike-io/turnpike/controllers"
+	"github.com/turnpike-io/turnpike/controllers/translate"
 )
 
 // randomFile is one file of the random edit sequences: an Api, a Service, an
@@ -23,9 +27,16 @@ func randomFile(rng *rand.Rand) (text string, broken bool) {
 	if rng.IntN(4) == 0 {
 		b.WriteString("# a comment\n")
 	}
-	switch rng.IntN(8) {
+	switch rng.IntN(10) {
 	case 0:
 		b.WriteString(apiYAML)
+	case 8:
+		api := []string{"pets", "cats"}[rng.IntN(2)]
+		fmt.Fprintf(&b, "apiVersion: turnpike.io/v1alpha1\nkind: Api\nmetadata: {name: cats}\nspec: {}\n---\n"+
+			"apiVersion: turnpike.io/v1alpha1\nkind: Stage\nmetadata: {name: prod-%d}\nspec: {apiName: %s, stageName: prod}\n", rng.IntN(2), api)
+	case 9:
+		n := rng.IntN(5)
+		fmt.Fprintf(&b, "%s", strings.Replace(routeYAML(fmt.Sprintf("c%d", n), fmt.Sprintf("GET /c%d", rng.IntN(2))), "apiName: pets", "apiName: cats", 1))
 	case 1:
 		b.WriteString("apiVersion: v1\nkind: Service\nmetadata: {name: svc}\nspec: {ports: [{port: " + fmt.Sprint(80+rng.IntN(2)) + "}]}\n")
 	case 2:
@@ -47,7 +58,9 @@ func randomFile(rng *rand.Rand) (text string, broken bool) {
 // checks after every Reload that the snapshot equals the one a new Loader
 // reads from the same files (a broken file as its last good version), that "changed" is reported exactly when the
 // snapshot differs from the previous one, and that the Loader's combined
-// fingerprint changes exactly when controllers.Fingerprint does.
+// fingerprint changes exactly when controllers.Fingerprint does, and that
+// the incremental translation over the Loader's sums
+// (controllers.IncrementalTranslate) equals the full one.
 func TestIncrementalReloadEqualsAFreshLoad(t *testing.T) {
 	for seed := range uint64(8) {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) { checkRandomEdits(t, seed) })
@@ -68,6 +81,8 @@ func checkRandomEdits(t *testing.T, seed uint64) {
 	}
 	prevFP, _ := l.Fingerprint(prev)
 	prevFull, _ := controllers.Fingerprint(prev)
+	incremental := controllers.IncrementalTranslate(l.Sums)
+	opts := translate.Options{GracePeriod: -1, Now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	for step := range 40 {
 		name := fmt.Sprintf("f%d.yaml", rng.IntN(5))
 		what := "write " + name
@@ -108,7 +123,23 @@ func checkRandomEdits(t *testing.T, seed uint64) {
 			t.Fatalf("step %d (%s): combined fingerprint equal %v, full fingerprint equal %v", step, what, fp == prevFP, full == prevFull)
 		}
 		prev, prevFP, prevFull = snap, fp, full
+		if l.Sums(snap) == nil {
+			t.Fatalf("step %d (%s): no sums for the snapshot Reload returned", step, what)
+		}
+		if got, want := resultJSON(t, incremental(snap, opts)), resultJSON(t, translate.Translate(snap, opts)); got != want {
+			t.Fatalf("step %d (%s): incremental translation differs from the full one (-full +incremental):\n%s", step, what, cmp.Diff(want, got))
+		}
 	}
+}
+
+// resultJSON is a Result's table and statuses as JSON.
+func resultJSON(t *testing.T, res translate.Result) string {
+	t.Helper()
+	b, err := json.Marshal(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("err=%v %s", res.Err != nil, b)
 }
 
 // TestAnEditedFileLogsTheWarningsOfItsUnchangedDocumentsAgain checks that

@@ -33,6 +33,7 @@ import (
 
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/turnpike-io/turnpike/controllers/translate"
 )
@@ -60,6 +61,10 @@ type entry struct {
 	// kinds without one.
 	sum     [sha256.Size]byte
 	counted bool
+	// stampedSum caches stamped(stampedAt) when stampedValid.
+	stampedSum   [sha256.Size]byte
+	stampedAt    metav1.Time
+	stampedValid bool
 }
 
 // fileState is what the Loader remembers of one file.
@@ -177,7 +182,7 @@ func (l *Loader) Reload(ctx context.Context) (*translate.Snapshot, bool, error) 
 		return l.current, false, nil
 	}
 	l.current, l.order = next.snap, next.objs
-	l.fps.set(next.snap, next.fp)
+	l.fps.set(next.snap, next.fp, next.sums)
 	return next.snap, true, nil
 }
 
@@ -187,6 +192,11 @@ func (l *Loader) Reload(ctx context.Context) (*translate.Snapshot, bool, error) 
 func (l *Loader) Fingerprint(snap *translate.Snapshot) ([sha256.Size]byte, error) {
 	return l.fps.of(snap)
 }
+
+// Sums is the controllers.SumsFunc of the snapshots Reload returns: the
+// per-object fingerprints it keeps, for an incremental translation (nil for
+// any other snapshot). Safe to call from any goroutine.
+func (l *Loader) Sums(snap *translate.Snapshot) *translate.ObjectSums { return l.fps.sumsOf(snap) }
 
 // refresh reads one file and parses it if its content changed. It reports
 // whether the file's good version changed.

@@ -102,6 +102,11 @@ func (w *Watcher) Fingerprint(snap *translate.Snapshot) ([sha256.Size]byte, erro
 	return w.loader.Fingerprint(snap)
 }
 
+// Sums is the controllers.SumsFunc of the snapshots Run hands out
+// (Loader.Sums); pass it to controllers.IncrementalTranslate. Safe to call
+// from any goroutine.
+func (w *Watcher) Sums(snap *translate.Snapshot) *translate.ObjectSums { return w.loader.Sums(snap) }
+
 // reload rescans and publishes the snapshot if the effective set changed.
 func (w *Watcher) reload(ctx context.Context, onSnapshot func(*translate.Snapshot)) {
 	snap, changed, err := w.loader.Reload(ctx)
