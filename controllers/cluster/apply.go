@@ -38,7 +38,7 @@ func applyStatus(obj client.Object, st translate.ObjectStatus) bool {
 	switch o := obj.(type) {
 	case *v1alpha1.Api:
 		changed := applyCommon(&o.Status.CommonStatus, st)
-		changed = set(&o.Status.Endpoints, st.Endpoints) || changed
+		changed = set(&o.Status.Endpoints, slices.Clone(st.Endpoints)) || changed
 		changed = set(&o.Status.Routes, st.Routes) || changed
 		return set(&o.Status.Stages, st.Stages) || changed
 	case *v1alpha1.Route:
@@ -46,7 +46,7 @@ func applyStatus(obj client.Object, st translate.ObjectStatus) bool {
 	case *v1alpha1.Stage:
 		changed := applyCommon(&o.Status.CommonStatus, st)
 		changed = set(&o.Status.StageName, st.StageName) || changed
-		return set(&o.Status.InvokeURLs, st.InvokeURLs) || changed
+		return set(&o.Status.InvokeURLs, slices.Clone(st.InvokeURLs)) || changed
 	case *v1alpha1.Authorizer:
 		return applyCommon(&o.Status.CommonStatus, st)
 	case *v1alpha1.UsagePlan:
@@ -87,6 +87,9 @@ func applyCommon(cs *v1alpha1.CommonStatus, st translate.ObjectStatus) bool {
 
 // set assigns want to *field and reports whether the value changed (nil and
 // empty slices are equal, as they are once serialised with omitempty).
+// set stores want in *field when they differ. Slices are passed cloned: the
+// object is decoded into again by the client (Update, Get on conflict),
+// which would write into the translator's result through a shared array.
 func set[T any](field *T, want T) bool {
 	if equality.Semantic.DeepEqual(*field, want) {
 		return false

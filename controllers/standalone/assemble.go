@@ -64,11 +64,15 @@ func (l *Loader) assemble() assembly {
 	out := assembly{objs: make([]placed, 0, len(l.order))}
 	h := sha256.New()
 	var stampBuf [8]byte
+	for _, st := range l.files {
+		st.holdsDuplicate = false
+	}
 	for _, name := range slices.Sorted(maps.Keys(l.files)) {
 		good := l.files[name].good
 		for i := range good {
 			e := &good[i]
 			if first, dup := seen[e.key]; dup {
+				l.files[name].holdsDuplicate, l.files[first.file].holdsDuplicate = true, true
 				l.log.Error(nil, "duplicate object ignored; the first in file order wins",
 					"kind", e.key.Kind, "namespace", e.key.Namespace, "name", e.key.Name,
 					"file", name, "line", e.line, "first", fmt.Sprintf("%s:%d", first.file, first.line))

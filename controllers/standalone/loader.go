@@ -81,6 +81,11 @@ type fileState struct {
 	errs []FileError
 	// readErr is the last read error logged, so it is logged once.
 	readErr string
+	// holdsDuplicate: the last assembly found an object of this file also
+	// in another file. An edit of the file then reassembles even when its
+	// objects stayed equal, so the "duplicate object ignored" error is
+	// logged again, as every edit did before objects were compared.
+	holdsDuplicate bool
 }
 
 // Loader reads a directory of YAML files into snapshots and remembers each
@@ -234,7 +239,7 @@ func (l *Loader) refresh(ctx context.Context, name string) bool {
 	}
 	good, same := keepEqualEntries(st.good, good)
 	st.good = good
-	return !same
+	return !same || st.holdsDuplicate
 }
 
 // keepEqualEntries replaces each new entry whose object equals the old

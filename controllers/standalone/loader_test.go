@@ -346,3 +346,47 @@ func TestSplitDocumentsReportsTheFirstContentLine(t *testing.T) {
 		t.Fatalf("docs = %+v", docs)
 	}
 }
+
+// Editing a file that holds an ignored duplicate (a comment is enough)
+// logs the duplicate again, even though no object changed.
+func TestAnEditOfAFileWithADuplicateLogsItAgain(t *testing.T) {
+	dir := t.TempDir()
+	log, logs := newCaptureLogger(t)
+	l, err := NewLoader(dir, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dir, "a.yaml", apiYAML+"---\n"+routeYAML("r", "GET /a"))
+	writeFile(t, dir, "b.yaml", routeYAML("r", "GET /b"))
+	count := func() (n int) {
+		for _, line := range logs.lines {
+			if strings.Contains(line, "duplicate object ignored") {
+				n++
+			}
+		}
+		return n
+	}
+	if _, _, err := l.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	before := count()
+	writeFile(t, dir, "b.yaml", "# still ignored\n"+routeYAML("r", "GET /b"))
+	if _, changed, err := l.Reload(context.Background()); err != nil || changed {
+		t.Fatalf("reload: changed %v, %v (nothing served changed)", changed, err)
+	}
+	if count() != before+1 {
+		t.Fatalf("editing b.yaml logged the ignored duplicate %d times, then %d", before, count())
+	}
+	writeFile(t, dir, "b.yaml", routeYAML("other", "GET /b"))
+	if _, _, err := l.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	after := count()
+	writeFile(t, dir, "b.yaml", "# no duplicate now\n"+routeYAML("other", "GET /b"))
+	if _, _, err := l.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if count() != after {
+		t.Fatal("a duplicate was logged for a file that no longer holds one")
+	}
+}

@@ -206,6 +206,9 @@ func (tr *translator) servePlan(p *v1alpha1.UsagePlan, stages []*stageState, key
 func (tr *translator) describeScope(st *ObjectStatus, ns string) {
 	noKeys := "its apiKeySelector matches no API key (a Secret of type " + v1alpha1.ApiKeySecretType +
 		" in namespace " + quote(ns) + "), so no request is admitted under it yet"
+	// A plan with nothing to report holds the conditions slice it shares
+	// with other objects (conditions.go): write into a copy.
+	st.Conditions = slices.Clone(st.Conditions)
 	for i := range st.Conditions {
 		c := &st.Conditions[i]
 		if c.Status != metav1.ConditionTrue {
