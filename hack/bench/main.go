@@ -26,17 +26,17 @@ const benchMemLimit = "921MiB"
 type config struct {
 	// kubeRoutes is the table size of `bin/bench kube` (0: kubeRoutes).
 	kubeRoutes int
-	turnpike  string
-	outDoc    string
-	plotDir   string
-	proxyCore int
-	loadCore  int
-	conns     int
-	duration  time.Duration
-	rounds    int
-	openDur   time.Duration
-	swapDur   time.Duration
-	quick     bool
+	turnpike   string
+	outDoc     string
+	plotDir    string
+	proxyCore  int
+	loadCore   int
+	conns      int
+	duration   time.Duration
+	rounds     int
+	openDur    time.Duration
+	swapDur    time.Duration
+	quick      bool
 }
 
 func main() {
