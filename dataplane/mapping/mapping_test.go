@@ -80,28 +80,31 @@ func TestValuesMixTextAndVariablesWithAndWithoutBraces(t *testing.T) {
 		StageVariables: map[string]string{"v": "stagevalue"},
 		Context:        &reqctx.Context{RequestID: "rid", Authorizer: authorizerValues{"claims.sub": "alice"}},
 	}
-	cases := map[string]string{
-		"static $5 text":                                    "static $5 text",
-		"/v2$request.path":                                  "/v2/pets/7",
-		"${request.path}/x":                                 "/pets/7/x",
-		"$request.path.id":                                  "7",
-		"id-${request.path.id}-end":                         "id-7-end",
-		"$request.header.x-a":                               "1,2",
-		"$request.querystring.q;${request.querystring.r}":   "a,b; x",
-		"$request.body.a.b[1].c":                            "deep",
-		"${request.body.a.b[0]}":                            "10",
-		"$request.body.a.n":                                 "1.50",
-		"$request.body.a.t":                                 "true",
-		"$request.body.a.z":                                 "",
-		"$request.body.a.b":                                 `[10,{"c":"deep"}]`,
-		"${request.body['k y']}":                            "sp",
-		"$request.body.missing":                             "",
-		"$request.body.a.b[9]":                              "",
-		"$context.requestId/$context.authorizer.claims.sub": "rid/alice",
-		"$stageVariables.v.":                                "stagevalue.",
-		"$context.identity.clientCert.subjectDN":            "",
+	// Pairs, not a map: a map literal's column alignment differs between
+	// gofmt versions for keys this uneven.
+	cases := [][2]string{
+		{"static $5 text", "static $5 text"},
+		{"/v2$request.path", "/v2/pets/7"},
+		{"${request.path}/x", "/pets/7/x"},
+		{"$request.path.id", "7"},
+		{"id-${request.path.id}-end", "id-7-end"},
+		{"$request.header.x-a", "1,2"},
+		{"$request.querystring.q;${request.querystring.r}", "a,b; x"},
+		{"$request.body.a.b[1].c", "deep"},
+		{"${request.body.a.b[0]}", "10"},
+		{"$request.body.a.n", "1.50"},
+		{"$request.body.a.t", "true"},
+		{"$request.body.a.z", ""},
+		{"$request.body.a.b", `[10,{"c":"deep"}]`},
+		{"${request.body['k y']}", "sp"},
+		{"$request.body.missing", ""},
+		{"$request.body.a.b[9]", ""},
+		{"$context.requestId/$context.authorizer.claims.sub", "rid/alice"},
+		{"$stageVariables.v.", "stagevalue."},
+		{"$context.identity.clientCert.subjectDN", ""},
 	}
-	for src, want := range cases {
+	for _, c := range cases {
+		src, want := c[0], c[1]
 		v, err := compileValue(src, phaseRequest)
 		if err != nil {
 			t.Errorf("%q: %v", src, err)
