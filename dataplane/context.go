@@ -1,8 +1,6 @@
 package dataplane
 
 import (
-	"net"
-	"strings"
 	"time"
 
 	"github.com/turnpike-io/turnpike/dataplane/auth"
@@ -25,7 +23,7 @@ func (x *exchange) context() *reqctx.Context {
 		Path:               x.path.escaped,
 		Protocol:           x.r.Proto,
 		DomainName:         x.host,
-		SourceIP:           remoteIP(x.r.RemoteAddr),
+		SourceIP:           reqctx.SourceIP(x.r.RemoteAddr),
 		UserAgent:          x.r.UserAgent(),
 		RequestTime:        x.start,
 		Status:             x.responseStatus(),
@@ -68,13 +66,4 @@ func (x *exchange) context() *reqctx.Context {
 		}
 	}
 	return c
-}
-
-// remoteIP is the socket peer's address without port. Forwarded-for headers
-// are deliberately ignored here: only the proxy knows which peers to trust.
-func remoteIP(addr string) string {
-	if host, _, err := net.SplitHostPort(addr); err == nil {
-		return host
-	}
-	return strings.TrimSuffix(strings.TrimPrefix(addr, "["), "]")
 }

@@ -19,6 +19,7 @@ package reqctx
 import (
 	"crypto/x509"
 	"encoding/pem"
+	"net"
 	"strings"
 	"time"
 )
@@ -166,4 +167,15 @@ func (cc *ClientCert) PEM() string {
 		return ""
 	}
 	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cc.Leaf.Raw}))
+}
+
+// SourceIP is $context.identity.sourceIp of a request whose socket peer is
+// remoteAddr (http.Request.RemoteAddr): the address without its port or
+// brackets. Forwarded-for headers are deliberately not read here: only the
+// proxy knows which peers to trust.
+func SourceIP(remoteAddr string) string {
+	if host, _, err := net.SplitHostPort(remoteAddr); err == nil {
+		return host
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(remoteAddr, "["), "]")
 }

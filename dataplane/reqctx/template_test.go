@@ -103,3 +103,17 @@ func TestRenderingATemplateDoesNotAllocate(t *testing.T) {
 		t.Fatalf("want 0 allocations per line, got %v", a)
 	}
 }
+
+func TestSourceIPDropsThePortAndBrackets(t *testing.T) {
+	for addr, want := range map[string]string{
+		"192.0.2.1:5000":   "192.0.2.1",
+		"[2001:db8::1]:80": "2001:db8::1",
+		"[2001:db8::1]":    "2001:db8::1",
+		"192.0.2.1":        "192.0.2.1",
+		"":                 "",
+	} {
+		if got := SourceIP(addr); got != want {
+			t.Errorf("SourceIP(%q) = %q, want %q", addr, got, want)
+		}
+	}
+}

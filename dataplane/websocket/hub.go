@@ -3,7 +3,6 @@ package websocket
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -13,6 +12,7 @@ import (
 	ws "github.com/coder/websocket"
 	"github.com/go-logr/logr"
 
+	"github.com/turnpike-io/turnpike/dataplane/reqctx"
 	"github.com/turnpike-io/turnpike/dataplane/table"
 )
 
@@ -166,7 +166,7 @@ func (h *Hub) Connecting(r *http.Request) *Event {
 		RawQuery:    r.URL.RawQuery,
 		Header:      handshakeless(r.Header),
 		RemoteAddr:  r.RemoteAddr,
-		SourceIP:    sourceIP(r.RemoteAddr),
+		SourceIP:    reqctx.SourceIP(r.RemoteAddr),
 		UserAgent:   r.UserAgent(),
 		TLS:         r.TLS,
 		hub:         h,
@@ -420,14 +420,6 @@ func hasToken(h http.Header, name, token string) bool {
 		}
 	}
 	return false
-}
-
-// sourceIP is addr without its port.
-func sourceIP(addr string) string {
-	if host, _, err := net.SplitHostPort(addr); err == nil {
-		return host
-	}
-	return addr
 }
 
 // IDs lists the ids of the open connections (admin and tests).
