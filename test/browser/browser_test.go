@@ -278,17 +278,7 @@ func startGateway(t *testing.T, apiYAML string) *gateway {
 			t.Logf("gateway output:\n%s", g.out.String())
 		}
 	})
-	harness.Eventually(t, 60*time.Second, "gateway ready", func() error {
-		resp, err := http.Get("http://" + health + "/readyz")
-		if err != nil {
-			return err
-		}
-		_ = resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("readyz %d", resp.StatusCode)
-		}
-		return nil
-	})
+	harness.Eventually(t, 60*time.Second, "gateway ready", func() error { return harness.Readyz(health) })
 	return g
 }
 

@@ -57,17 +57,7 @@ func startGateway(t *testing.T, args ...string) *gatewayProcess {
 			t.Logf("gateway output:\n%s", g.out.String())
 		}
 	})
-	harness.Eventually(t, 60*time.Second, "gateway ready", func() error {
-		resp, err := http.Get("http://" + g.health + "/readyz")
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("readyz %d", resp.StatusCode)
-		}
-		return nil
-	})
+	harness.Eventually(t, 60*time.Second, "gateway ready", func() error { return harness.Readyz(g.health) })
 	return g
 }
 

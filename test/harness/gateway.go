@@ -69,9 +69,12 @@ func StartGateway(t testing.TB, c GatewayConfig) *Gateway {
 }
 
 // ReadyErr is nil when /readyz answers 200.
-func (g *Gateway) ReadyErr() error {
+func (g *Gateway) ReadyErr() error { return Readyz(g.Health) }
+
+// Readyz is nil when /readyz on the health listener at addr answers 200.
+func Readyz(addr string) error {
 	cl := http.Client{Timeout: 2 * time.Second}
-	resp, err := cl.Get("http://" + g.Health + "/readyz")
+	resp, err := cl.Get("http://" + addr + "/readyz")
 	if err != nil {
 		return err
 	}
