@@ -110,26 +110,25 @@ func WithFingerprint(fn FingerprintFunc) PipelineOption {
 }
 
 // SumsFunc returns the per-object fingerprints of a snapshot its source
-// assembled (translate.ObjectSums), or nil when it has none for it.
+// assembled (translate.ObjectSums), or nil when it has none for it. The sums
+// must cover everything the translation reads of an object, its stored
+// status included (grace periods start at a stored condition's transition
+// time): the cluster source hashes status with the rest (cluster.Sums), and
+// standalone objects have no stored status (validation drops it).
 type SumsFunc func(*translate.Snapshot) *translate.ObjectSums
 
 // IncrementalTranslate returns a TranslateFunc that gives what
 // translate.Translate gives, translating only the parts of a snapshot whose
 // objects changed (translate.Incremental). It translates in full when sums
-// has none for the snapshot, and whenever Options.GracePeriod is not
-// negative: grace periods read the stored status, which the sums of a
-// source (like its fingerprint) leave out. Standalone mode, which has no
-// stored status, runs with a negative GracePeriod.
+// has none for the snapshot.
 //
 // The pipeline calls its TranslateFunc with its mutex held, so the one
 // Incremental is never used by two goroutines at once.
 func IncrementalTranslate(sums SumsFunc) TranslateFunc {
 	in := &translate.Incremental{}
 	return func(s *translate.Snapshot, o translate.Options) translate.Result {
-		if o.GracePeriod < 0 {
-			if sm := sums(s); sm != nil {
-				return in.Translate(s, sm, o)
-			}
+		if sm := sums(s); sm != nil {
+			return in.Translate(s, sm, o)
 		}
 		return translate.Translate(s, o)
 	}

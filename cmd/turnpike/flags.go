@@ -56,6 +56,8 @@ type serveFlags struct {
 	leaderElect    bool
 	namespace      string
 	leaseNamespace string
+	kubeAPIQPS     float64
+	kubeAPIBurst   int
 }
 
 // standaloneFlags are the flags of `turnpike standalone`.
@@ -223,11 +225,16 @@ func parseServeFlags(args []string) (*serveFlags, error) {
 	fs.BoolVar(&f.leaderElect, "leader-elect", true, "elect one replica to write status (the dataplane always runs on every replica)")
 	fs.StringVar(&f.namespace, "namespace", "", "watch only this namespace (default: all)")
 	fs.StringVar(&f.leaseNamespace, "lease-namespace", "", "namespace of the status Lease (default: $POD_NAMESPACE, else turnpike-system)")
+	fs.Float64Var(&f.kubeAPIQPS, "kube-api-qps", 50, "requests per second to the API server for status writes and Leases (watches are not limited); paces the first status pass over a large cluster")
+	fs.IntVar(&f.kubeAPIBurst, "kube-api-burst", 100, "burst of --kube-api-qps")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if f.kubeAPIQPS <= 0 || f.kubeAPIBurst <= 0 {
+		return nil, fmt.Errorf("--kube-api-qps and --kube-api-burst must be positive, got %v and %d", f.kubeAPIQPS, f.kubeAPIBurst)
 	}
 	return f, f.validate()
 }

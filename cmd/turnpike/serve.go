@@ -25,10 +25,14 @@ func runServe(ctx context.Context, f *serveFlags, log logr.Logger, accessLog io.
 	if err != nil {
 		return err
 	}
+	// Status writes, Leases and Events; the watches lift the limit for
+	// themselves (cluster.NewSource).
+	cfg.QPS, cfg.Burst = float32(f.kubeAPIQPS), f.kubeAPIBurst
 	advertise := advertiseAddress(&f.commonFlags, os.Getenv("POD_IP"))
 	// One identity for both Leases of this process (status and replica).
 	opts := cluster.Options{Namespace: f.namespace, LeaderElect: f.leaderElect, LeaseNamespace: f.leaseNamespace,
-		Identity: cluster.NewIdentity(), NoHTTPSListener: f.httpsAddr == "", PeerAddress: advertise}
+		Identity: cluster.NewIdentity(), NoHTTPSListener: f.httpsAddr == "", PeerAddress: advertise,
+		Sums: cluster.NewSums()}
 	// WebSocket @connections calls for another replica's connection are
 	// forwarded to the address its replica Lease publishes.
 	peers, err := cluster.NewLeasePeers(cfg, opts)
@@ -48,7 +52,9 @@ func runServe(ctx context.Context, f *serveFlags, log logr.Logger, accessLog io.
 	}
 	sw.TrackReplicas(rep)
 	g.warnings = sw.Warnings
-	p, err := controllers.NewPipeline(g.translateOptions(), rep, sw, log.WithName("pipeline"), g.reg)
+	// Per-object fingerprints: a change retranslates only the Apis it touches.
+	p, err := controllers.NewPipelineWith(controllers.IncrementalTranslate(opts.Sums.Of), g.translateOptions(), rep, sw,
+		log.WithName("pipeline"), g.reg, controllers.WithFingerprint(opts.Sums.Fingerprint))
 	if err != nil {
 		return err
 	}

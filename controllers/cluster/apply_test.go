@@ -1,9 +1,12 @@
 package cluster
 
 import (
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -70,24 +73,64 @@ func TestApplyStatusSetsTheKindSpecificFields(t *testing.T) {
 }
 
 func TestPublishMarksOnlyObjectsWhoseDesiredStatusChanged(t *testing.T) {
-	w := &StatusWriter{
-		desired: map[translate.ObjectRef]translate.ObjectStatus{},
-		dirty:   map[translate.ObjectRef]struct{}{},
-		signal:  make(chan struct{}, 1),
-	}
+	m, err := newStatusMetrics(nil)
+	require.NoError(t, err)
+	w := &StatusWriter{desired: map[translate.ObjectRef]translate.ObjectStatus{}, signal: make(chan struct{}, 1), metrics: m}
 	a, b := desired(1, cond("Ready", metav1.ConditionTrue, "Ready")), desired(1)
 	b.Name = "other"
 	w.Publish([]translate.ObjectStatus{a, b})
-	require.Len(t, w.dirty, 2)
-	clear(w.dirty)
+	require.Equal(t, 2, w.queue.len())
+	w.queue = statusQueue{}
 
 	w.Publish([]translate.ObjectStatus{a, b})
-	require.Empty(t, w.dirty, "an unchanged status is not written again")
+	require.Zero(t, w.queue.len(), "an unchanged status is not written again")
 
 	a.Conditions = []metav1.Condition{cond("Ready", metav1.ConditionFalse, "ServiceNotFound")}
 	w.Publish([]translate.ObjectStatus{a})
-	require.Equal(t, map[translate.ObjectRef]struct{}{a.ObjectRef: {}}, w.dirty)
+	require.Equal(t, []translate.ObjectRef{a.ObjectRef}, w.queue.take(10))
 	require.NotContains(t, w.desired, b.ObjectRef, "objects gone from the snapshot are forgotten")
+}
+
+// An edit's status goes ahead of a pass over many objects: the refs the
+// latest Publish changed are taken first, older ones after; a ref queued
+// twice is taken once; deleted objects leave the queue.
+func TestTheLatestPublishIsWrittenBeforeTheBacklog(t *testing.T) {
+	m, err := newStatusMetrics(nil)
+	require.NoError(t, err)
+	w := &StatusWriter{desired: map[translate.ObjectRef]translate.ObjectStatus{}, signal: make(chan struct{}, 1), metrics: m}
+	var first []translate.ObjectStatus
+	for i := range 1000 {
+		st := desired(1, cond("Ready", metav1.ConditionTrue, "Ready"))
+		st.Name = fmt.Sprintf("r%04d", i)
+		first = append(first, st)
+	}
+	w.Publish(first) // the first pass: 1,000 objects to write
+	chunk := w.queue.take(statusChunk)
+	require.Len(t, chunk, statusChunk)
+
+	edited := slices.Clone(first)
+	edited[700].Generation = 2
+	edited = slices.Delete(edited, 10, 11)
+	w.Publish(edited)
+	want := map[translate.ObjectRef]bool{first[700].ObjectRef: true}
+	for _, st := range first {
+		want[st.ObjectRef] = !slices.Contains(chunk, st.ObjectRef) || want[st.ObjectRef]
+	}
+	delete(want, first[10].ObjectRef)
+	wantLen := 0
+	for _, queued := range want {
+		if queued {
+			wantLen++
+		}
+	}
+	require.Equal(t, wantLen, w.queue.len(), "the rest of the pass, less the deleted object, and the edit once")
+	require.InDelta(t, float64(w.queue.len()), testutil.ToFloat64(m.pending), 0, "turnpike_status_pending_objects")
+	next := w.queue.take(statusChunk)
+	require.Equal(t, first[700].ObjectRef, next[0], "the edit is written first")
+	require.NotContains(t, next[1:], first[700].ObjectRef)
+	for w.queue.len() > 0 {
+		require.NotContains(t, w.queue.take(statusChunk), first[10].ObjectRef, "a deleted object is not written")
+	}
 }
 
 func TestNewObjectRejectsAnUnknownKind(t *testing.T) {

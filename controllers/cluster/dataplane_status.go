@@ -84,7 +84,7 @@ func (w *StatusWriter) pollReplicas(ctx context.Context) {
 			continue
 		}
 		if prev, ok := w.dp.written[ref]; !ok || prev != countReplicas(ref, own, live) {
-			w.dirty[ref] = struct{}{}
+			w.queue.markBacklog(ref)
 		}
 	}
 }

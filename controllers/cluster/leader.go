@@ -142,6 +142,7 @@ type statusMetrics struct {
 	errors  prometheus.Counter
 	leader  prometheus.Gauge
 	blocked prometheus.Gauge
+	pending prometheus.Gauge
 }
 
 func newStatusMetrics(reg prometheus.Registerer) (*statusMetrics, error) {
@@ -158,6 +159,10 @@ func newStatusMetrics(reg prometheus.Registerer) (*statusMetrics, error) {
 			Name: "turnpike_status_leader",
 			Help: "1 while this replica writes statuses (holds the lease, or leader election is off).",
 		}),
+		pending: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "turnpike_status_pending_objects",
+			Help: "Objects whose status waits to be checked and written (the first pass over a large cluster is paced by --kube-api-qps; an edit's own status goes ahead of it).",
+		}),
 		blocked: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "turnpike_status_writes_blocked",
 			Help: "1 while this replica cannot campaign for the status lease because of its Lease namespace (missing, or no permission); /readyz says why.",
@@ -166,5 +171,6 @@ func newStatusMetrics(reg prometheus.Registerer) (*statusMetrics, error) {
 	if reg == nil {
 		return m, nil
 	}
-	return m, errors.Join(reg.Register(m.writes), reg.Register(m.errors), reg.Register(m.leader), reg.Register(m.blocked))
+	return m, errors.Join(reg.Register(m.writes), reg.Register(m.errors), reg.Register(m.leader), reg.Register(m.blocked),
+		reg.Register(m.pending))
 }

@@ -73,6 +73,11 @@ type Options struct {
 	// one's HTTP listener (WebSocket @connections forwarding, peers.go); it
 	// is published in the replica Lease. Empty publishes none.
 	PeerAddress string
+	// Sums, when set, is given every snapshot's per-object fingerprints
+	// before the snapshot is applied; pass its Fingerprint and Of to the
+	// pipeline (controllers.WithFingerprint, controllers.IncrementalTranslate)
+	// so that a change costs what the changed Apis cost.
+	Sums *Sums
 }
 
 // NewIdentity is a replica identity: hostname_uuid. A process makes one and

@@ -18,6 +18,7 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, p Applier, w *Stat
 		return err
 	}
 	if w != nil {
+		w.UseCache(src.Cached)
 		if err := src.Manager().Add(w); err != nil {
 			return err
 		}

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
@@ -126,6 +127,32 @@ func (s *Source) Start(ctx context.Context) error { return s.mgr.Start(ctx) }
 // once. It stays true afterwards (stores are kept through API-server outages).
 func (s *Source) HasSynced() bool { return s.synced.Load() }
 
+// Cached returns the watches' stored copy of the object of a Turnpike kind
+// ("Api", "Route", ...), or nil when it has none. The object is shared with
+// the store and the snapshots: never modify it. StatusWriter.UseCache takes it.
+func (s *Source) Cached(kind, namespace, name string) client.Object {
+	w := s.byName[resourceOfKind[kind]]
+	if w == nil {
+		return nil
+	}
+	key := name
+	if namespace != "" {
+		key = namespace + "/" + name
+	}
+	obj, ok, err := w.store.GetByKey(key)
+	if err != nil || !ok {
+		return nil
+	}
+	co, _ := obj.(client.Object)
+	return co
+}
+
+// resourceOfKind names the watch of each kind the status writer writes.
+var resourceOfKind = map[string]string{
+	"Api": "apis.turnpike.io", "Route": "routes.turnpike.io", "Stage": "stages.turnpike.io",
+	"Authorizer": "authorizers.turnpike.io", "UsagePlan": "usageplans.turnpike.io",
+}
+
 // Builds is the number of snapshots handed to the Applier so far.
 func (s *Source) Builds() int64 { return s.builds.Load() }
 
@@ -236,6 +263,12 @@ func (s *Source) build(context.Context) error {
 		return errors.New("the watches have not listed every resource yet")
 	}
 	snap := s.snapshot()
+	if s.opts.Sums != nil {
+		if err := s.opts.Sums.record(snap); err != nil {
+			// The pipeline then fingerprints and translates in full.
+			s.log.Error(err, "cannot fingerprint the snapshot's objects; translating it in full")
+		}
+	}
 	s.applier.Apply(snap)
 	s.builds.Add(1)
 	return nil

@@ -1,11 +1,10 @@
 package cluster
 
 import (
-	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"reflect"
-	"slices"
 	"sync"
 	"time"
 
@@ -30,6 +29,13 @@ import (
 // one, so a steady state causes no writes at all. Failed writes are retried
 // with backoff; on becoming leader every object is checked again, since another
 // leader may have written in between.
+//
+// Scale: the worker compares with the watches' cached copy first (UseCache),
+// so checking an object whose stored status is already right costs no
+// request, and a write costs one request (a GET only after a conflict). It
+// writes in chunks, the latest Publish's changes first (statusQueue), so
+// an edit's status is not queued behind a pass over the whole cluster.
+// turnpike_status_pending_objects shows how many objects wait.
 type StatusWriter struct {
 	opts    Options
 	log     logr.Logger
@@ -39,7 +45,10 @@ type StatusWriter struct {
 
 	mu      sync.Mutex
 	desired map[translate.ObjectRef]translate.ObjectStatus
-	dirty   map[translate.ObjectRef]struct{}
+	queue   statusQueue
+	// cached returns the watches' copy of an object (shared: never
+	// modified), or nil; see UseCache.
+	cached func(kind, namespace, name string) client.Object
 	// leaderCtx is non-nil while this replica may write; it is cancelled when
 	// the lease is lost, which also aborts in-flight writes.
 	leaderCtx context.Context
@@ -87,30 +96,50 @@ func newStatusWriter(opts Options, c client.Client, kube kubernetes.Interface, m
 	return &StatusWriter{
 		opts: opts, log: log, client: c, kube: kube, metrics: m,
 		desired: map[translate.ObjectRef]translate.ObjectStatus{},
-		dirty:   map[translate.ObjectRef]struct{}{},
 		signal:  make(chan struct{}, 1),
 	}
 }
 
 // Publish records statuses as the desired state of every object (objects
-// missing from it are forgotten) and wakes the worker. Safe for concurrent use.
+// missing from it are forgotten) and wakes the worker. The objects whose
+// desired status changed are queued ahead of older work. Safe for concurrent
+// use.
+//
+// Its cost is one map lookup per object when little changed: desired is
+// updated in place, and statuses the translator reused share their
+// Conditions slice, which reflect.DeepEqual compares by pointer first.
 func (w *StatusWriter) Publish(statuses []translate.ObjectStatus) {
 	w.mu.Lock()
-	next := make(map[translate.ObjectRef]translate.ObjectStatus, len(statuses))
+	w.queue.age()
 	for _, st := range statuses {
-		next[st.ObjectRef] = st
 		if prev, ok := w.desired[st.ObjectRef]; !ok || !reflect.DeepEqual(prev, st) {
-			w.dirty[st.ObjectRef] = struct{}{}
+			w.desired[st.ObjectRef] = st
+			w.queue.markFresh(st.ObjectRef)
 		}
 	}
-	for ref := range w.dirty {
-		if _, ok := next[ref]; !ok {
-			delete(w.dirty, ref)
+	if len(w.desired) > len(statuses) { // something was deleted
+		keep := make(map[translate.ObjectRef]struct{}, len(statuses))
+		for _, st := range statuses {
+			keep[st.ObjectRef] = struct{}{}
 		}
+		maps.DeleteFunc(w.desired, func(ref translate.ObjectRef, _ translate.ObjectStatus) bool {
+			_, ok := keep[ref]
+			return !ok
+		})
+		w.queue.keep(func(ref translate.ObjectRef) bool { _, ok := keep[ref]; return ok })
 	}
-	w.desired = next
+	w.metrics.pending.Set(float64(w.queue.len()))
 	w.mu.Unlock()
 	w.wake()
+}
+
+// UseCache makes the worker read objects from the watches' stores (cached
+// returns the stored object, which must not be modified, or nil) before
+// asking the API server: an object whose stored status is already right
+// then costs no request. A stale copy costs one conflict and a GET.
+// Call it before Run.
+func (w *StatusWriter) UseCache(cached func(kind, namespace, name string) client.Object) {
+	w.cached = cached
 }
 
 // IsLeader reports whether this writer currently writes statuses.
@@ -152,8 +181,9 @@ func (w *StatusWriter) setLeader(ctx context.Context) {
 	w.mu.Lock()
 	w.leaderCtx = ctx
 	for ref := range w.desired {
-		w.dirty[ref] = struct{}{}
+		w.queue.markBacklog(ref)
 	}
+	w.metrics.pending.Set(float64(w.queue.len()))
 	w.mu.Unlock()
 	w.metrics.leader.Set(1)
 	w.wake()
@@ -210,58 +240,84 @@ func (w *StatusWriter) work(ctx context.Context) {
 	}
 }
 
-// flush writes every dirty object and reports whether any write failed (the
-// failed ones stay dirty for the retry).
+// flush writes every queued object, a chunk at a time and the freshest
+// first, and reports whether any write failed (the failed ones are queued
+// again for the retry, which the caller schedules with backoff).
 func (w *StatusWriter) flush(ctx context.Context) (failed bool) {
-	w.mu.Lock()
-	batch := make([]translate.ObjectStatus, 0, len(w.dirty))
-	for ref := range w.dirty {
-		batch = append(batch, w.desired[ref])
-	}
-	clear(w.dirty)
-	w.mu.Unlock()
-	slices.SortFunc(batch, func(a, b translate.ObjectStatus) int {
-		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
-	})
-	for i, st := range batch {
-		if ctx.Err() != nil { // leadership lost: the next leader (maybe us) rechecks all
-			for _, rest := range batch[i:] {
-				w.redirty(rest.ObjectRef)
+	var retry []translate.ObjectRef
+	defer func() {
+		w.mu.Lock()
+		for _, ref := range retry {
+			if _, ok := w.desired[ref]; ok {
+				w.queue.markBacklog(ref)
 			}
-			return false
 		}
-		if err := w.write(ctx, st); err != nil {
-			failed = true
-			w.metrics.errors.Inc()
-			w.redirty(st.ObjectRef)
-			if w.writeFailing {
-				w.log.V(1).Info("status write failed; will retry", "kind", st.Kind, "namespace", st.Namespace, "name", st.Name, "error", err.Error())
-				continue
+		w.metrics.pending.Set(float64(w.queue.len()))
+		w.mu.Unlock()
+	}()
+	wrote := false
+	for {
+		w.mu.Lock()
+		refs := w.queue.take(statusChunk)
+		batch := make([]translate.ObjectStatus, 0, len(refs))
+		for _, ref := range refs {
+			batch = append(batch, w.desired[ref])
+		}
+		w.metrics.pending.Set(float64(w.queue.len()))
+		w.mu.Unlock()
+		if len(batch) == 0 {
+			break
+		}
+		wrote = true
+		for i, st := range batch {
+			if ctx.Err() != nil { // leadership lost: the next leader (maybe us) rechecks all
+				for _, rest := range batch[i:] {
+					retry = append(retry, rest.ObjectRef)
+				}
+				return false
 			}
-			// Once per streak (an API-server outage fails every write):
-			// turnpike_status_write_errors_total counts them all.
-			w.writeFailing = true
-			w.log.Error(err, "status write failed; will retry (further failures are counted in turnpike_status_write_errors_total until writes succeed again)",
-				"kind", st.Kind, "namespace", st.Namespace, "name", st.Name)
+			if err := w.write(ctx, st); err != nil {
+				failed = true
+				retry = append(retry, st.ObjectRef)
+				w.writeFailed(st, err)
+			}
 		}
 	}
-	if !failed && len(batch) > 0 && w.writeFailing {
+	if !failed && wrote && w.writeFailing {
 		w.writeFailing = false
 		w.log.Info("status writes succeed again")
 	}
 	return failed
 }
 
-// redirty marks ref for another attempt if it is still desired.
-func (w *StatusWriter) redirty(ref translate.ObjectRef) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if _, ok := w.desired[ref]; ok {
-		w.dirty[ref] = struct{}{}
+// writeFailed counts a failed write and logs the first of a streak.
+func (w *StatusWriter) writeFailed(st translate.ObjectStatus, err error) {
+	w.metrics.errors.Inc()
+	if w.writeFailing {
+		w.log.V(1).Info("status write failed; will retry", "kind", st.Kind, "namespace", st.Namespace, "name", st.Name, "error", err.Error())
+		return
 	}
+	// Once per streak (an API-server outage fails every write):
+	// turnpike_status_write_errors_total counts them all.
+	w.writeFailing = true
+	w.log.Error(err, "status write failed; will retry (further failures are counted in turnpike_status_write_errors_total until writes succeed again)",
+		"kind", st.Kind, "namespace", st.Namespace, "name", st.Name)
 }
 
-// write reads the object, merges st into its status and updates the status
+// cachedCopy is a copy of st's object from the watches' stores when use is
+// set and the store has it, else nil.
+func (w *StatusWriter) cachedCopy(use bool, st translate.ObjectStatus) client.Object {
+	if !use {
+		return nil
+	}
+	c := w.cached(st.Kind, st.Namespace, st.Name)
+	if c == nil {
+		return nil
+	}
+	return c.DeepCopyObject().(client.Object)
+}
+
+// write reads the object (from the cache first, see UseCache), merges st into its status and updates the status
 // subresource if anything changed, retrying on conflicts. A deleted object is
 // not an error. A stored status of a newer generation is left alone (this
 // replica's caches are behind the writer of it).
@@ -271,10 +327,14 @@ func (w *StatusWriter) write(ctx context.Context, st translate.ObjectStatus) err
 		return err
 	}
 	key := client.ObjectKey{Namespace: st.Namespace, Name: st.Name}
+	fromCache := w.cached != nil
 	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		if err := w.client.Get(ctx, key, obj); err != nil {
+		if c := w.cachedCopy(fromCache, st); c != nil {
+			obj = c
+		} else if err := w.client.Get(ctx, key, obj); err != nil {
 			return client.IgnoreNotFound(err)
 		}
+		fromCache = false // after a conflict, the API server's copy
 		if observedGeneration(obj) > st.Generation {
 			return nil
 		}

@@ -84,3 +84,63 @@ func TestAStatusForADeletedObjectIsDroppedWithoutError(t *testing.T) {
 	},
 		time.Second, 20*time.Millisecond, "a deleted object is neither an error nor a write")
 }
+
+// With the watches' cache (UseCache), an object whose stored status is
+// already right costs no request at all, and one that needs a write costs
+// one; a stale cached copy costs a conflict, then a GET and the write.
+func TestTheStatusWriterReadsTheCacheFirst(t *testing.T) {
+	scheme, err := NewScheme()
+	require.NoError(t, err)
+	ready := []metav1.Condition{cond("Ready", metav1.ConditionTrue, "Ready")}
+	right := &v1alpha1.Route{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "right", Generation: 1}}
+	rightStatus := desired(1, ready...)
+	rightStatus.Name = "right"
+	applyStatus(right, rightStatus) // stored as the writer would store it
+	todo := &v1alpha1.Route{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "todo", Generation: 1}}
+	stale := &v1alpha1.Route{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "stale", Generation: 1}}
+	var gets, updates atomic.Int32
+	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(right, todo, stale).
+		WithStatusSubresource(&v1alpha1.Route{}).
+		WithInterceptorFuncs(interceptor.Funcs{
+			Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+				gets.Add(1)
+				return c.Get(ctx, key, obj, opts...)
+			},
+			SubResourceUpdate: func(ctx context.Context, c client.Client, sub string, obj client.Object, opts ...client.SubResourceUpdateOption) error {
+				updates.Add(1)
+				return c.SubResource(sub).Update(ctx, obj, opts...)
+			},
+		}).Build()
+	cache := map[string]client.Object{}
+	for _, o := range []*v1alpha1.Route{right, todo, stale} {
+		stored := &v1alpha1.Route{}
+		require.NoError(t, c.Get(context.Background(), client.ObjectKeyFromObject(o), stored))
+		cache[o.Name] = stored
+	}
+	cache["stale"].SetResourceVersion("1") // behind the API server's
+	gets.Store(0)
+
+	m, err := newStatusMetrics(nil)
+	require.NoError(t, err)
+	w := newStatusWriter(Options{}.withDefaults(), c, nil, m, logr.Discard())
+	w.UseCache(func(kind, ns, name string) client.Object { return cache[name] })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = w.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	var sts []translate.ObjectStatus
+	for _, name := range []string{"right", "todo", "stale"} {
+		st := desired(1, ready...)
+		st.Name = name
+		sts = append(sts, st)
+	}
+	w.Publish(sts)
+	require.Eventually(t, func() bool { return testutil.ToFloat64(m.writes) == 2 }, 10*time.Second, 10*time.Millisecond)
+	require.Never(t, func() bool { return testutil.ToFloat64(m.writes) > 2 }, 300*time.Millisecond, 10*time.Millisecond)
+	require.Equal(t, int32(1), gets.Load(), "one GET, after the stale copy's conflict")
+	require.Equal(t, int32(3), updates.Load(), "todo once, stale twice (conflict, then the write)")
+	require.Zero(t, testutil.ToFloat64(m.pending))
+	require.Equal(t, 1, len(cache["right"].(*v1alpha1.Route).Status.Conditions), "the cached object is not modified")
+	require.Empty(t, cache["todo"].(*v1alpha1.Route).Status.Conditions, "the cached object is not modified")
+}

@@ -271,11 +271,17 @@ func startReplicaWith(t *testing.T, ns string, opts Options, topts translate.Opt
 	var err error
 	h.writer, err = NewStatusWriter(restCfg, opts, reg, log)
 	require.NoError(t, err)
-	h.pipeline, err = controllers.NewPipeline(topts, h.dp, h.writer, log, reg)
+	// Wired as cmd's serve mode is: per-object sums, incremental translation.
+	if opts.Sums == nil {
+		opts.Sums = NewSums()
+	}
+	h.pipeline, err = controllers.NewPipelineWith(controllers.IncrementalTranslate(opts.Sums.Of), topts, h.dp, h.writer, log, reg,
+		controllers.WithFingerprint(opts.Sums.Fingerprint))
 	require.NoError(t, err)
 	h.snaps = &recordingApplier{next: h.pipeline}
 	h.source, err = NewSource(restCfg, opts, h.snaps, log, reg)
 	require.NoError(t, err)
+	h.writer.UseCache(h.source.Cached) // as Run does
 	require.NoError(t, h.source.Manager().Add(h.writer))
 
 	ctx, cancel := context.WithCancel(context.Background())

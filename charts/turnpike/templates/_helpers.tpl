@@ -132,6 +132,8 @@ Whole seconds (rounded up) of a Go duration made of h, m, s and ms terms
 {{- include "turnpike.flag" (list "leader-elect" $g.leaderElect) }}
 {{- include "turnpike.flag" (list "namespace" (include "turnpike.watchNamespace" .)) }}
 {{- include "turnpike.flag" (list "lease-namespace" $g.leaseNamespace) }}
+{{- include "turnpike.flag" (list "kube-api-qps" $g.kubeApiQps) }}
+{{- include "turnpike.flag" (list "kube-api-burst" $g.kubeApiBurst) }}
 {{- include "turnpike.flag" (list "rate-limit" $g.rateLimit) }}
 {{- include "turnpike.flag" (list "burst-limit" $g.burstLimit) }}
 {{- if .Values.redis.existingSecret }}
