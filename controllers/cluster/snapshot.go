@@ -17,30 +17,45 @@ import (
 // each kind sorted by namespace then name. The copies are shallow (listAs):
 // nothing downstream mutates a snapshot (the translator is pure, the
 // pipeline only reads and hashes) and the stores replace objects rather
-// than modify them.
+// than modify them. For the same reason a kind whose store did not change
+// since the last snapshot shares that snapshot's slice (listKind): at
+// 100,000 Routes a change of a Stage or a Service does not copy the Routes.
+// It is called from the source's one goroutine only.
 func (s *Source) snapshot() *translate.Snapshot {
 	w := s.byName
 	snap := &translate.Snapshot{
-		Apis:           listAs[v1alpha1.Api](w["apis.turnpike.io"].store),
-		Routes:         listAs[v1alpha1.Route](w["routes.turnpike.io"].store),
-		Stages:         listAs[v1alpha1.Stage](w["stages.turnpike.io"].store),
-		Authorizers:    listAs[v1alpha1.Authorizer](w["authorizers.turnpike.io"].store),
-		UsagePlans:     listAs[v1alpha1.UsagePlan](w["usageplans.turnpike.io"].store),
-		Services:       listAs[corev1.Service](w["services"].store),
-		EndpointSlices: listAs[discoveryv1.EndpointSlice](w["endpointslices.discovery.k8s.io"].store),
-		Secrets: slices.Concat(listAs[corev1.Secret](w["secrets/"+string(controllers.SecretTypeTLS)].store),
-			listAs[corev1.Secret](w["secrets/"+string(controllers.SecretTypeAPIKey)].store),
-			listAs[corev1.Secret](w["secrets/"+string(controllers.SecretTypeAWSCredentials)].store)),
+		Apis:           listKind[v1alpha1.Api](w["apis.turnpike.io"]),
+		Routes:         listKind[v1alpha1.Route](w["routes.turnpike.io"]),
+		Stages:         listKind[v1alpha1.Stage](w["stages.turnpike.io"]),
+		Authorizers:    listKind[v1alpha1.Authorizer](w["authorizers.turnpike.io"]),
+		UsagePlans:     listKind[v1alpha1.UsagePlan](w["usageplans.turnpike.io"]),
+		Services:       listKind[corev1.Service](w["services"]),
+		EndpointSlices: listKind[discoveryv1.EndpointSlice](w["endpointslices.discovery.k8s.io"]),
+		Secrets: slices.Concat(listKind[corev1.Secret](w["secrets/"+string(controllers.SecretTypeTLS)]),
+			listKind[corev1.Secret](w["secrets/"+string(controllers.SecretTypeAPIKey)]),
+			listKind[corev1.Secret](w["secrets/"+string(controllers.SecretTypeAWSCredentials)])),
 	}
-	sortObjects(snap.Apis)
-	sortObjects(snap.Routes)
-	sortObjects(snap.Stages)
-	sortObjects(snap.Authorizers)
-	sortObjects(snap.UsagePlans)
-	sortObjects(snap.Services)
-	sortObjects(snap.EndpointSlices)
-	sortObjects(snap.Secrets)
+	sortObjects(snap.Secrets) // three sorted lists, one slice
 	return snap
+}
+
+// listKind is the sorted objects of w's store: the slice listed last when
+// the store did not change since, else a new one. The mark is cleared before
+// listing, so a change that lands during the listing is listed again next
+// time rather than lost.
+func listKind[T any, P interface {
+	*T
+	metav1.Object
+}](w *kindWatch) []T {
+	if !w.changed.Swap(false) {
+		if l, ok := w.list.([]T); ok {
+			return l
+		}
+	}
+	l := listAs[T](w.store)
+	sortObjects[T, P](l)
+	w.list = l
+	return l
 }
 
 // sortObjects sorts items by namespace, then name. It sorts small keys and

@@ -5,7 +5,9 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	toolscache "k8s.io/client-go/tools/cache"
 
 	"github.com/turnpike-io/turnpike/api/v1alpha1"
 )
@@ -38,4 +40,31 @@ func TestSortObjectsOrdersByNamespaceThenNameAndKeepsObjectsWhole(t *testing.T) 
 	if routes[0].Name != "r000" || routes[len(routes)-1].Name != "r049" {
 		t.Fatal("sorting a sorted slice changed it")
 	}
+}
+
+// A kind whose store did not change since the last snapshot shares that
+// snapshot's slice; any change (add, update, delete, relist) lists it
+// again, and the slice an earlier snapshot holds is left as it was.
+func TestListKindReusesTheLastListUntilTheStoreChanges(t *testing.T) {
+	w := &kindWatch{store: toolscache.NewStore(toolscache.MetaNamespaceKeyFunc)}
+	ps := &pokingStore{Store: w.store, transform: func(o any) (any, error) { return o, nil }, poke: func() {},
+		synced: &w.synced, changed: &w.changed}
+	route := func(name, key string) *v1alpha1.Route {
+		return &v1alpha1.Route{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name}, Spec: v1alpha1.RouteSpec{RouteKey: key}}
+	}
+	require.NoError(t, ps.Replace([]any{route("b", "GET /b"), route("a", "GET /a")}, "1"))
+	first := listKind[v1alpha1.Route](w)
+	require.Equal(t, []string{"a", "b"}, []string{first[0].Name, first[1].Name}, "sorted")
+	again := listKind[v1alpha1.Route](w)
+	require.Same(t, &first[0], &again[0], "no change: the same slice")
+
+	require.NoError(t, ps.Update(route("a", "GET /a2")))
+	second := listKind[v1alpha1.Route](w)
+	require.Equal(t, "GET /a2", second[0].Spec.RouteKey)
+	require.Equal(t, "GET /a", first[0].Spec.RouteKey, "the earlier snapshot's slice is not modified")
+
+	require.NoError(t, ps.Add(route("c", "GET /c")))
+	require.Len(t, listKind[v1alpha1.Route](w), 3)
+	require.NoError(t, ps.Delete(route("b", "")))
+	require.Len(t, listKind[v1alpha1.Route](w), 2)
 }

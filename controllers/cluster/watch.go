@@ -52,6 +52,12 @@ type kindWatch struct {
 	store     toolscache.Store
 	reflector *toolscache.Reflector
 	synced    atomic.Bool
+	// changed is set after every store change and cleared by the source
+	// before it lists the store; list is the sorted slice it listed last
+	// ([]T of the watched type), reused while changed is false, so a change
+	// of one kind does not copy the objects of the others.
+	changed atomic.Bool
+	list    any
 }
 
 // watchSpec says how to watch one resource.
@@ -118,7 +124,7 @@ func newKindWatch(spec watchSpec, ns string, poke func(), h *watchHealth) *kindW
 		}
 	})
 	lw := &observedListWatch{inner: inner, resource: spec.resource, health: h}
-	store := &pokingStore{Store: w.store, transform: spec.transform, poke: poke, synced: &w.synced}
+	store := &pokingStore{Store: w.store, transform: spec.transform, poke: poke, synced: &w.synced, changed: &w.changed}
 	quiet := klog.Logger(logr.Discard()) // our own health log says what matters, once
 	backoff := reconnectBackoff          // the reflector steps its own copy
 	w.reflector = toolscache.NewReflectorWithOptions(lw, spec.object, store, toolscache.ReflectorOptions{
@@ -271,6 +277,14 @@ type pokingStore struct {
 	transform toolscache.TransformFunc
 	poke      func()
 	synced    *atomic.Bool
+	changed   *atomic.Bool
+}
+
+// touched marks the store changed (after the change: the source clears the
+// mark before it lists) and pokes the source.
+func (s *pokingStore) touched() {
+	s.changed.Store(true)
+	s.poke()
 }
 
 func (s *pokingStore) Add(obj any) error {
@@ -278,7 +292,7 @@ func (s *pokingStore) Add(obj any) error {
 	if err == nil {
 		err = s.Store.Add(obj)
 	}
-	s.poke()
+	s.touched()
 	return err
 }
 
@@ -287,13 +301,13 @@ func (s *pokingStore) Update(obj any) error {
 	if err == nil {
 		err = s.Store.Update(obj)
 	}
-	s.poke()
+	s.touched()
 	return err
 }
 
 func (s *pokingStore) Delete(obj any) error {
 	err := s.Store.Delete(obj)
-	s.poke()
+	s.touched()
 	return err
 }
 
@@ -309,7 +323,7 @@ func (s *pokingStore) Replace(list []any, rv string) error {
 		return err
 	}
 	s.synced.Store(true)
-	s.poke()
+	s.touched()
 	return nil
 }
 

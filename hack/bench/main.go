@@ -26,17 +26,21 @@ const benchMemLimit = "921MiB"
 type config struct {
 	// kubeRoutes is the table size of `bin/bench kube` (0: kubeRoutes).
 	kubeRoutes int
-	turnpike   string
-	outDoc     string
-	plotDir    string
-	proxyCore  int
-	loadCore   int
-	conns      int
-	duration   time.Duration
-	rounds     int
-	openDur    time.Duration
-	swapDur    time.Duration
-	quick      bool
+	// kubeApis spreads the Routes of `bin/bench kube` over this many Apis;
+	// kubeProfile, when set, is where it saves a CPU profile of edits.
+	kubeApis    int
+	kubeProfile string
+	turnpike    string
+	outDoc      string
+	plotDir     string
+	proxyCore   int
+	loadCore    int
+	conns       int
+	duration    time.Duration
+	rounds      int
+	openDur     time.Duration
+	swapDur     time.Duration
+	quick       bool
 }
 
 func main() {
@@ -137,6 +141,8 @@ func kubeMain(args []string) error {
 	fs := flag.NewFlagSet("kube", flag.ContinueOnError)
 	defineFlags(fs, &c)
 	fs.IntVar(&c.kubeRoutes, "routes", kubeRoutes, "Routes created before the gateway starts (issue 18 measures 10000, 50000 and 100000)")
+	fs.IntVar(&c.kubeApis, "apis", 1, "Apis the Routes are spread over (Route i belongs to Api i % apis; the measured Routes to the first)")
+	fs.StringVar(&c.kubeProfile, "profile", "", "save a CPU profile of the gateway during 20 s of one-Route edits to this path")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

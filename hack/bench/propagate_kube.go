@@ -34,7 +34,19 @@ type kubePropagation struct {
 	// Total is from `kubectl apply` starting to the first 200; Stored is
 	// from kubectl returning (the object is in etcd) to the first 200.
 	Total, Stored []time.Duration
-	RSSKiB        int64
+	// Status is from `kubectl apply` starting to the new Route's status
+	// (Ready for generation 1) being stored by the gateway.
+	Status []time.Duration
+	RSSKiB int64
+	// Apis is how many Apis the Routes are spread over.
+	Apis int
+	// HeapBytes is the Go heap after a forced GC, after the edits.
+	HeapBytes int64
+	// Pending is turnpike_status_pending_objects when the gateway became
+	// ready and after the edits; WriteRate the status writes per second
+	// between the two.
+	PendingAtReady, PendingAfter float64
+	WriteRate                    float64
 
 	backendPort int
 }
@@ -84,17 +96,17 @@ func runKubePropagation(c config, dir string, res *results) error {
 		return err
 	}
 	k := &res.Kube
-	k.Routes, k.backendPort = kubeRoutes, backend.port
+	k.Routes, k.backendPort, k.Apis = kubeRoutes, backend.port, max(c.kubeApis, 1)
 	if c.kubeRoutes > 0 {
 		k.Routes = c.kubeRoutes
 	}
 	start := time.Now()
-	if err := createBenchObjects(cl, backend.port, k.Routes); err != nil {
+	if err := createBenchObjects(cl, backend.port, k.Routes, k.Apis); err != nil {
 		return err
 	}
 	k.Create = time.Since(start)
-	fmt.Fprintf(os.Stderr, "created %d Routes in %v\n", k.Routes, k.Create.Round(time.Millisecond))
-	return measureServe(c, dir, kc, k)
+	fmt.Fprintf(os.Stderr, "created %d Routes over %d Apis in %v\n", k.Routes, k.Apis, k.Create.Round(time.Millisecond))
+	return measureServe(c, dir, kc, cl, k)
 }
 
 // kubeconfigFor writes a kubeconfig of a system:masters user for kubectl and
@@ -113,16 +125,19 @@ func kubeconfigFor(env *envtest.Environment, dir string) (string, error) {
 }
 
 // measureServe starts the gateway and applies propagationSamples Routes.
-func measureServe(c config, dir, kubeconfig string, k *kubePropagation) error {
-	port, err := freePort()
+func measureServe(c config, dir, kubeconfig string, cl client.Client, k *kubePropagation) error {
+	addr, admin, err := twoPorts()
 	if err != nil {
 		return err
 	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
+	metricsAddr, _, err := twoPorts()
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	p, err := startPinned("turnpike serve", c.proxyCore, nil, nil, c.turnpike, "serve",
 		"--kubeconfig", kubeconfig, "--leader-elect=false", "--deny-egress-cidrs", "169.254.0.0/16",
-		"--http-addr", addr, "--https-addr", "", "--metrics-addr", "", "--health-addr", "", "--admin-addr", "",
+		"--http-addr", addr, "--https-addr", "", "--metrics-addr", metricsAddr, "--health-addr", "", "--admin-addr", admin,
 		"--shutdown-delay", "0s", "--log-format", "text")
 	if err != nil {
 		return err
@@ -132,16 +147,29 @@ func measureServe(c config, dir, kubeconfig string, k *kubePropagation) error {
 		return err
 	}
 	k.Startup = time.Since(start)
+	readyAt, writesAtReady := time.Now(), metricValue(metricsAddr, "turnpike_status_writes_total")
+	k.PendingAtReady = metricValue(metricsAddr, "turnpike_status_pending_objects")
 	for i := range propagationSamples {
 		total, stored, err := kubectlApplyRoute(p, dir, kubeconfig, addr, k.backendPort, i)
 		if err != nil {
 			return err
 		}
-		k.Total, k.Stored = append(k.Total, total), append(k.Stored, stored)
+		status, err := waitRouteStatus(cl, fmt.Sprintf("kube%d", i), time.Now().Add(-total))
+		if err != nil {
+			return err
+		}
+		k.Total, k.Stored, k.Status = append(k.Total, total), append(k.Stored, stored), append(k.Status, status)
 	}
+	k.WriteRate = (metricValue(metricsAddr, "turnpike_status_writes_total") - writesAtReady) / time.Since(readyAt).Seconds()
+	k.PendingAfter = metricValue(metricsAddr, "turnpike_status_pending_objects")
 	k.RSSKiB = rssKiB(p.cmd.Process.Pid)
-	fmt.Fprintf(os.Stderr, "kubectl propagation at %d routes: startup %v, apply→200 %v, stored→200 %v\n",
-		k.Routes, k.Startup.Round(time.Millisecond), k.Total, k.Stored)
+	k.HeapBytes = heapAfterGC(admin)
+	fmt.Fprintf(os.Stderr, "kubectl propagation at %d routes: startup %v, apply→200 %v, stored→200 %v, apply→status %v, "+
+		"status writes %.0f/s, pending %.0f → %.0f, heap %d MiB\n",
+		k.Routes, k.Startup.Round(time.Millisecond), k.Total, k.Stored, k.Status, k.WriteRate, k.PendingAtReady, k.PendingAfter, k.HeapBytes>>20)
+	if c.kubeProfile != "" {
+		return profileKubeEdits(c, p, dir, kubeconfig, addr, admin, k.backendPort)
+	}
 	return nil
 }
 
@@ -186,7 +214,7 @@ spec:
 // createBenchObjects creates namespace bench with Api "bench", Stage "prod",
 // Route "hello" and n Routes "GET /r{i}/{id}" (16 concurrent clients), all
 // proxying to the backend on 127.0.0.1:port.
-func createBenchObjects(cl client.Client, port, n int) error {
+func createBenchObjects(cl client.Client, port, n, apis int) error {
 	ctx := context.Background()
 	ns := "bench"
 	objs := []client.Object{
@@ -195,15 +223,28 @@ func createBenchObjects(cl client.Client, port, n int) error {
 		&v1alpha1.Stage{ObjectMeta: metav1.ObjectMeta{Name: "prod", Namespace: ns}, Spec: v1alpha1.StageSpec{ApiName: "bench"}},
 		benchRoute(ns, "hello", "GET /hello", port),
 	}
+	for a := 1; a < apis; a++ { // more Apis "a{a}", each with its Stage prod
+		api := benchApiName(a)
+		objs = append(objs, &v1alpha1.Api{ObjectMeta: metav1.ObjectMeta{Name: api, Namespace: ns}, Spec: v1alpha1.ApiSpec{Protocol: "HTTP"}},
+			&v1alpha1.Stage{ObjectMeta: metav1.ObjectMeta{Name: api + "-prod", Namespace: ns}, Spec: v1alpha1.StageSpec{ApiName: api, StageName: "prod"}})
+	}
 	for _, o := range objs {
 		if err := cl.Create(ctx, o); err != nil {
 			return fmt.Errorf("create %T %s: %w", o, o.GetName(), err)
 		}
 	}
-	return createRoutes(ctx, cl, ns, n, port)
+	return createRoutes(ctx, cl, ns, n, apis, port)
 }
 
-func createRoutes(ctx context.Context, cl client.Client, ns string, n, port int) error {
+// benchApiName is the name of the Api that Route i % apis belongs to.
+func benchApiName(a int) string {
+	if a == 0 {
+		return "bench"
+	}
+	return fmt.Sprintf("a%d", a)
+}
+
+func createRoutes(ctx context.Context, cl client.Client, ns string, n, apis, port int) error {
 	work := make(chan int)
 	errs := make(chan error, 16)
 	var wg sync.WaitGroup
@@ -212,7 +253,9 @@ func createRoutes(ctx context.Context, cl client.Client, ns string, n, port int)
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				if err := cl.Create(ctx, benchRoute(ns, fmt.Sprintf("r%d", i), fmt.Sprintf("GET /r%d/{id}", i), port)); err != nil {
+				r := benchRoute(ns, fmt.Sprintf("r%d", i), fmt.Sprintf("GET /r%d/{id}", i), port)
+				r.Spec.ApiName = benchApiName(i % apis)
+				if err := cl.Create(ctx, r); err != nil {
 					errs <- err
 					return
 				}
