@@ -68,3 +68,37 @@ func TestListKindReusesTheLastListUntilTheStoreChanges(t *testing.T) {
 	require.NoError(t, ps.Delete(route("b", "")))
 	require.Len(t, listKind[v1alpha1.Route](w), 2)
 }
+
+// A status-only update of a Turnpike object (same generation, labels,
+// annotations) marks the store changed but pokes the source later; any
+// other update pokes it at once.
+func TestAStatusOnlyUpdatePokesLater(t *testing.T) {
+	w := &kindWatch{store: toolscache.NewStore(toolscache.MetaNamespaceKeyFunc)}
+	var now, later int
+	ps := &pokingStore{Store: w.store, transform: func(o any) (any, error) { return o, nil }, poke: func() { now++ },
+		pokeLater: func() { later++ }, synced: &w.synced, changed: &w.changed}
+	r := &v1alpha1.Route{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "r", Generation: 1, UID: "u"}}
+	require.NoError(t, ps.Add(r))
+	require.Equal(t, 1, now)
+
+	withStatus := r.DeepCopy()
+	withStatus.Status.ObservedGeneration = 1
+	w.changed.Store(false)
+	require.NoError(t, ps.Update(withStatus))
+	require.Equal(t, []int{1, 1}, []int{now, later}, "status only: later")
+	require.True(t, w.changed.Load(), "but the store is marked changed")
+
+	for name, edit := range map[string]func(*v1alpha1.Route){
+		"spec (generation)": func(r *v1alpha1.Route) { r.Generation++ },
+		"labels":            func(r *v1alpha1.Route) { r.Labels = map[string]string{"a": "b"} },
+		"annotations":       func(r *v1alpha1.Route) { r.Annotations = map[string]string{"turnpike.io/flush-cache": "1"} },
+		"deletion":          func(r *v1alpha1.Route) { r.DeletionTimestamp = &metav1.Time{} },
+	} {
+		before := now
+		c := withStatus.DeepCopy()
+		edit(c)
+		require.NoError(t, ps.Update(c))
+		require.Equal(t, before+1, now, "%s: at once", name)
+		require.NoError(t, ps.Update(withStatus))
+	}
+}

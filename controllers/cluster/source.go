@@ -50,7 +50,13 @@ type Source struct {
 	trigger chan struct{}
 	synced  atomic.Bool
 	builds  atomic.Int64
+	// later is set while a pokeLater timer is pending.
+	later atomic.Bool
 }
+
+// StatusHoldOff is how long a status-only change of a Turnpike object waits
+// before it is listed into a snapshot (pokeLater).
+const StatusHoldOff = time.Second
 
 // NewScheme returns a scheme with the core Kubernetes and Turnpike kinds.
 func NewScheme() (*runtime.Scheme, error) {
@@ -99,7 +105,7 @@ func NewSource(cfg *rest.Config, opts Options, applier Applier, log logr.Logger,
 	}
 	s.health = newWatchHealth(log, names)
 	for _, sp := range specs {
-		w := newKindWatch(sp, opts.Namespace, s.poke, s.health)
+		w := newKindWatch(sp, opts.Namespace, s.poke, s.pokeLater, s.health)
 		s.watches = append(s.watches, w)
 		s.byName[sp.resource] = w
 	}
@@ -155,6 +161,21 @@ var resourceOfKind = map[string]string{
 
 // Builds is the number of snapshots handed to the Applier so far.
 func (s *Source) Builds() int64 { return s.builds.Load() }
+
+// pokeLater pokes within StatusHoldOff, once for all the calls meanwhile.
+// Status-only changes use it: they never change the table (the fingerprint
+// leaves status out), the translation only needs them eventually (grace
+// periods read stored conditions), and the status writer's own writes (50 a
+// second during a first pass over a large cluster) would otherwise keep
+// the coalescing window open until MaxDelay for every real edit.
+func (s *Source) pokeLater() {
+	if s.later.CompareAndSwap(false, true) {
+		time.AfterFunc(StatusHoldOff, func() {
+			s.later.Store(false)
+			s.poke()
+		})
+	}
+}
 
 // poke marks the aggregate key dirty; it never blocks (a pending poke already
 // covers this event, since the snapshot is listed after the poke is taken).

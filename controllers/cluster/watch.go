@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -116,7 +119,9 @@ func stripManagedFields(obj any) (any, error) {
 
 // newKindWatch builds the watch of spec in namespace ns ("" for all); every
 // change calls poke, and every call to the API server is reported to h.
-func newKindWatch(spec watchSpec, ns string, poke func(), h *watchHealth) *kindWatch {
+// A status-only update of a Turnpike kind calls pokeLater instead (see
+// Source.pokeLater).
+func newKindWatch(spec watchSpec, ns string, poke, pokeLater func(), h *watchHealth) *kindWatch {
 	w := &kindWatch{resource: spec.resource, store: toolscache.NewStore(toolscache.MetaNamespaceKeyFunc)}
 	inner := toolscache.NewFilteredListWatchFromClient(spec.client, spec.plural, ns, func(o *metav1.ListOptions) {
 		if spec.selector != "" {
@@ -125,6 +130,9 @@ func newKindWatch(spec watchSpec, ns string, poke func(), h *watchHealth) *kindW
 	})
 	lw := &observedListWatch{inner: inner, resource: spec.resource, health: h}
 	store := &pokingStore{Store: w.store, transform: spec.transform, poke: poke, synced: &w.synced, changed: &w.changed}
+	if strings.HasSuffix(spec.resource, "."+v1alpha1.GroupVersion.Group) {
+		store.pokeLater = pokeLater // generation counts spec changes only
+	}
 	quiet := klog.Logger(logr.Discard()) // our own health log says what matters, once
 	backoff := reconnectBackoff          // the reflector steps its own copy
 	w.reflector = toolscache.NewReflectorWithOptions(lw, spec.object, store, toolscache.ReflectorOptions{
@@ -278,6 +286,9 @@ type pokingStore struct {
 	poke      func()
 	synced    *atomic.Bool
 	changed   *atomic.Bool
+	// pokeLater, when set, is called instead of poke for an update that
+	// changes nothing but status (statusOnly).
+	pokeLater func()
 }
 
 // touched marks the store changed (after the change: the source clears the
@@ -298,11 +309,34 @@ func (s *pokingStore) Add(obj any) error {
 
 func (s *pokingStore) Update(obj any) error {
 	obj, err := s.transform(obj)
-	if err == nil {
-		err = s.Store.Update(obj)
+	if err != nil {
+		s.touched()
+		return err
+	}
+	old, _, _ := s.Store.Get(obj)
+	err = s.Store.Update(obj)
+	if err == nil && s.pokeLater != nil && statusOnly(old, obj) {
+		s.changed.Store(true)
+		s.pokeLater()
+		return nil
 	}
 	s.touched()
 	return err
+}
+
+// statusOnly reports whether an update from old to obj changed nothing the
+// translation reads but status: the same generation (a Turnpike kind's
+// generation counts its spec changes), uid, labels, annotations and
+// deletion. Anything else, or objects it cannot read, is not.
+func statusOnly(old, obj any) bool {
+	a, errA := meta.Accessor(old)
+	b, errB := meta.Accessor(obj)
+	if old == nil || errA != nil || errB != nil {
+		return false
+	}
+	return a.GetGeneration() == b.GetGeneration() && a.GetUID() == b.GetUID() &&
+		(a.GetDeletionTimestamp() == nil) == (b.GetDeletionTimestamp() == nil) &&
+		maps.Equal(a.GetLabels(), b.GetLabels()) && maps.Equal(a.GetAnnotations(), b.GetAnnotations())
 }
 
 func (s *pokingStore) Delete(obj any) error {
