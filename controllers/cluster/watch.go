@@ -313,7 +313,7 @@ func (s *pokingStore) Update(obj any) error {
 		s.touched()
 		return err
 	}
-	old, _, _ := s.Store.Get(obj)
+	old, _, _ := s.Get(obj)
 	err = s.Store.Update(obj)
 	if err == nil && s.pokeLater != nil && statusOnly(old, obj) {
 		s.changed.Store(true)
