@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -157,4 +158,49 @@ func TestApplyStatusRestartsTheWaitOfReconcilingWhenTheGenerationChanges(t *test
 	since := meta.FindStatusCondition(r.Status.Conditions, v1alpha1.ConditionReconciling).LastTransitionTime
 	require.True(t, since.After(old.Time), "an edit restarts the wait the grace period counts from")
 	require.WithinDuration(t, time.Now(), since.Time, 5*time.Second)
+}
+
+// sameStatus agrees with reflect.DeepEqual, field by field.
+func TestSameStatusAgreesWithDeepEqual(t *testing.T) {
+	base := func() translate.ObjectStatus {
+		return translate.ObjectStatus{ObjectRef: translate.ObjectRef{Kind: "Stage", Namespace: "ns", Name: "s"}, Generation: 2,
+			Conditions: []metav1.Condition{{Type: "Ready", Status: metav1.ConditionTrue, Reason: "Ready", Message: "ok", ObservedGeneration: 2,
+				LastTransitionTime: metav1.NewTime(time.Date(2026, 12, 6, 8, 0, 0, 0, time.UTC))}},
+			Endpoints: []string{"e"}, Routes: 3, Stages: 1, InvokeURLs: []string{"u"}, StageName: "prod", ApiKeys: 4}
+	}
+	edits := map[string]func(*translate.ObjectStatus){
+		"nothing":    func(*translate.ObjectStatus) {},
+		"name":       func(s *translate.ObjectStatus) { s.Name = "t" },
+		"kind":       func(s *translate.ObjectStatus) { s.Kind = "Api" },
+		"generation": func(s *translate.ObjectStatus) { s.Generation++ },
+		"routes":     func(s *translate.ObjectStatus) { s.Routes++ },
+		"stages":     func(s *translate.ObjectStatus) { s.Stages++ },
+		"stage name": func(s *translate.ObjectStatus) { s.StageName = "dev" },
+		"api keys":   func(s *translate.ObjectStatus) { s.ApiKeys++ },
+		"endpoints":  func(s *translate.ObjectStatus) { s.Endpoints = append(s.Endpoints, "f") },
+		"no urls":    func(s *translate.ObjectStatus) { s.InvokeURLs = nil },
+		"empty urls": func(s *translate.ObjectStatus) { s.InvokeURLs = []string{} },
+		"reason":     func(s *translate.ObjectStatus) { s.Conditions[0].Reason = "X" },
+		"message":    func(s *translate.ObjectStatus) { s.Conditions[0].Message = "X" },
+		"status":     func(s *translate.ObjectStatus) { s.Conditions[0].Status = metav1.ConditionFalse },
+		"observed":   func(s *translate.ObjectStatus) { s.Conditions[0].ObservedGeneration++ },
+		"type":       func(s *translate.ObjectStatus) { s.Conditions[0].Type = "Accepted" },
+		"time": func(s *translate.ObjectStatus) {
+			s.Conditions[0].LastTransitionTime = metav1.NewTime(time.Unix(1, 0).UTC())
+		},
+		"more conds": func(s *translate.ObjectStatus) {
+			s.Conditions = append(s.Conditions, metav1.Condition{Type: "Stalled"})
+		},
+		"no conds":    func(s *translate.ObjectStatus) { s.Conditions = nil },
+		"empty conds": func(s *translate.ObjectStatus) { s.Conditions = []metav1.Condition{} },
+	}
+	for name, edit := range edits {
+		a, b := base(), base()
+		edit(&b)
+		require.Equal(t, reflect.DeepEqual(a, b), sameStatus(&a, &b), name)
+		require.Equal(t, reflect.DeepEqual(b, a), sameStatus(&b, &a), name)
+	}
+	a := base()
+	b := a // shared conditions
+	require.True(t, sameStatus(&a, &b))
 }

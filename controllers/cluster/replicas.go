@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -72,6 +73,9 @@ type Replicas struct {
 	keepOnStop bool
 	// https: this replica has an HTTPS listener (ServedHashes).
 	https bool
+	// hashes memoizes ConfigHash across swaps; only Swap uses it (the
+	// pipeline calls Swap from one goroutine at a time).
+	hashes servedHashCache
 
 	mu      sync.Mutex
 	served  map[string]string // replaced, never mutated
@@ -182,6 +186,26 @@ type ServedMapping struct {
 // ServedHashes maps "namespace/name" of every Api in t to its ConfigHash on
 // a replica that has an HTTPS listener or not.
 func ServedHashes(t *table.Table, httpsListener bool) map[string]string {
+	var c servedHashCache
+	return c.hashes(t, httpsListener)
+}
+
+// servedHashCache remembers the ConfigHash of every Api of the last table by
+// its pointer. A published table is immutable and table.Merge shares the
+// compiled Apis of unchanged parts with the next table, so an Api seen
+// last time with the same domain mappings has the same hash: a swap after
+// a one-Route change encodes one Api instead of all of them.
+type servedHashCache struct {
+	last map[*table.Api]cachedHash
+}
+
+type cachedHash struct {
+	domains []ServedMapping
+	hash    string
+}
+
+// hashes is ServedHashes, reusing the hashes of Apis of the last table.
+func (c *servedHashCache) hashes(t *table.Table, httpsListener bool) map[string]string {
 	domains := map[string][]ServedMapping{}
 	for _, d := range t.Domains {
 		for _, m := range d.Mappings {
@@ -191,10 +215,16 @@ func ServedHashes(t *table.Table, httpsListener bool) map[string]string {
 		}
 	}
 	out := make(map[string]string, len(t.Apis))
+	next := make(map[*table.Api]cachedHash, len(t.Apis))
 	for _, a := range t.Apis {
 		key := a.Namespace + "/" + a.Name
-		out[key] = ConfigHash(a, domains[key])
+		h, ok := c.last[a]
+		if !ok || !slices.Equal(h.domains, domains[key]) {
+			h = cachedHash{domains: domains[key], hash: ConfigHash(a, domains[key])}
+		}
+		next[a], out[key] = h, h.hash
 	}
+	c.last = next
 	return out
 }
 
@@ -204,7 +234,7 @@ func (r *Replicas) Swap(t *table.Table) {
 	if t == nil {
 		return
 	}
-	served := ServedHashes(t, r.https)
+	served := r.hashes.hashes(t, r.https)
 	r.mu.Lock()
 	r.served, r.swapped = served, true
 	r.mu.Unlock()

@@ -231,3 +231,22 @@ func TestTheLeaderEmitsOneWarningEventWhenARouteIsRejected(t *testing.T) {
 	require.Len(t, got, 1)
 	require.EqualValues(t, 1, got[0].Count, "deduplicated: the rejection was announced once")
 }
+
+// The hash memo gives what ServedHashes gives: an Api kept by pointer with
+// the same mappings keeps its hash, and a kept Api whose domain mappings
+// changed is hashed again.
+func TestServedHashCacheEqualsServedHashes(t *testing.T) {
+	pets := &table.Api{Namespace: "shop", Name: "pets", Stages: []*table.Stage{{Name: "prod", Routes: []*table.Route{}}}}
+	toys := &table.Api{Namespace: "shop", Name: "toys", Stages: []*table.Stage{{Name: "prod", Routes: []*table.Route{}}}}
+	plain, err := table.NewWithDomains([]*table.Api{pets, toys}, nil, nil)
+	require.NoError(t, err)
+	mapped, err := table.NewWithDomains([]*table.Api{pets, toys}, nil, []*table.Domain{
+		{Hostname: "api.example.com", Mappings: []*table.Mapping{{Namespace: "shop", Api: "pets", Stage: "prod"}}},
+	})
+	require.NoError(t, err)
+	var c servedHashCache
+	for i, tbl := range []*table.Table{plain, plain, mapped, mapped, plain} {
+		require.Equal(t, ServedHashes(tbl, true), c.hashes(tbl, true), "table %d", i)
+	}
+	require.NotEqual(t, ServedHashes(plain, true)["shop/pets"], ServedHashes(mapped, true)["shop/pets"])
+}

@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	toolscache "k8s.io/client-go/tools/cache"
 
 	"github.com/turnpike-io/turnpike/api/v1alpha1"
 	"github.com/turnpike-io/turnpike/controllers"
@@ -18,8 +19,10 @@ import (
 // nothing downstream mutates a snapshot (the translator is pure, the
 // pipeline only reads and hashes) and the stores replace objects rather
 // than modify them. For the same reason a kind whose store did not change
-// since the last snapshot shares that snapshot's slice (listKind): at
-// 100,000 Routes a change of a Stage or a Service does not copy the Routes.
+// since the last snapshot shares that snapshot's slice, and a kind with few
+// changes gets that slice patched, not listed and sorted again (listKind):
+// at 100,000 Routes a change of a Stage does not copy the Routes, and a
+// change of a Route does not sort them.
 // It is called from the source's one goroutine only.
 func (s *Source) snapshot() *translate.Snapshot {
 	w := s.byName
@@ -40,22 +43,65 @@ func (s *Source) snapshot() *translate.Snapshot {
 }
 
 // listKind is the sorted objects of w's store: the slice listed last when
-// the store did not change since, else a new one. The mark is cleared before
-// listing, so a change that lands during the listing is listed again next
-// time rather than lost.
+// the store did not change since, that slice patched with the changed
+// objects when few changed (patchList), else a new full list. The slice
+// listed last is never modified: snapshots share it.
 func listKind[T any, P interface {
 	*T
 	metav1.Object
 }](w *kindWatch) []T {
-	if !w.changed.Swap(false) {
-		if l, ok := w.list.([]T); ok {
-			return l
+	keys, relist := w.changes.take()
+	prev, ok := w.list.([]T)
+	switch {
+	case ok && !relist && len(keys) == 0:
+		return prev
+	case ok && !relist && len(keys) <= len(prev)/4:
+		w.list = patchList[T, P](prev, keys, w.store)
+	default:
+		l := listAs[T](w.store)
+		sortObjects[T, P](l)
+		w.list = l
+	}
+	return w.list.([]T)
+}
+
+// patchList is prev (sorted) with the objects of keys taken from store:
+// changed ones replaced, deleted ones dropped, new ones inserted in order.
+// It copies prev once and sorts only the changed objects.
+func patchList[T any, P interface {
+	*T
+	metav1.Object
+}](prev []T, keys map[objectKey]struct{}, store toolscache.Store) []T {
+	var changed []T
+	for k := range keys {
+		id := k.name
+		if k.namespace != "" {
+			id = k.namespace + "/" + k.name
+		}
+		if obj, exists, err := store.GetByKey(id); err == nil && exists {
+			if p, ok := obj.(*T); ok {
+				changed = append(changed, *p)
+			}
 		}
 	}
-	l := listAs[T](w.store)
-	sortObjects[T, P](l)
-	w.list = l
-	return l
+	sortObjects[T, P](changed)
+	before := func(a, b P) bool {
+		return cmp.Or(cmp.Compare(a.GetNamespace(), b.GetNamespace()), cmp.Compare(a.GetName(), b.GetName())) < 0
+	}
+	out := make([]T, 0, len(prev)+len(changed))
+	j := 0
+	for i := range prev {
+		o := P(&prev[i])
+		if _, ok := keys[objectKey{o.GetNamespace(), o.GetName()}]; ok {
+			continue // replaced by its current version, or deleted
+		}
+		for j < len(changed) && before(P(&changed[j]), o) {
+			out = append(out, changed[j])
+			j++
+		}
+		out = append(out, prev[i])
+	}
+	return append(out, changed[j:]...)
 }
 
 // sortObjects sorts items by namespace, then name. It sorts small keys and

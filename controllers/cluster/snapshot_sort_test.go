@@ -48,7 +48,7 @@ func TestSortObjectsOrdersByNamespaceThenNameAndKeepsObjectsWhole(t *testing.T) 
 func TestListKindReusesTheLastListUntilTheStoreChanges(t *testing.T) {
 	w := &kindWatch{store: toolscache.NewStore(toolscache.MetaNamespaceKeyFunc)}
 	ps := &pokingStore{Store: w.store, transform: func(o any) (any, error) { return o, nil }, poke: func() {},
-		synced: &w.synced, changed: &w.changed}
+		synced: &w.synced, changes: &w.changes}
 	route := func(name, key string) *v1alpha1.Route {
 		return &v1alpha1.Route{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name}, Spec: v1alpha1.RouteSpec{RouteKey: key}}
 	}
@@ -76,17 +76,18 @@ func TestAStatusOnlyUpdatePokesLater(t *testing.T) {
 	w := &kindWatch{store: toolscache.NewStore(toolscache.MetaNamespaceKeyFunc)}
 	var now, later int
 	ps := &pokingStore{Store: w.store, transform: func(o any) (any, error) { return o, nil }, poke: func() { now++ },
-		pokeLater: func() { later++ }, synced: &w.synced, changed: &w.changed}
+		pokeLater: func() { later++ }, synced: &w.synced, changes: &w.changes}
 	r := &v1alpha1.Route{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "r", Generation: 1, UID: "u"}}
 	require.NoError(t, ps.Add(r))
 	require.Equal(t, 1, now)
 
 	withStatus := r.DeepCopy()
 	withStatus.Status.ObservedGeneration = 1
-	w.changed.Store(false)
+	w.changes.take()
 	require.NoError(t, ps.Update(withStatus))
 	require.Equal(t, []int{1, 1}, []int{now, later}, "status only: later")
-	require.True(t, w.changed.Load(), "but the store is marked changed")
+	keys, _ := w.changes.take()
+	require.Contains(t, keys, objectKey{"ns", "r"}, "but the change is recorded")
 
 	for name, edit := range map[string]func(*v1alpha1.Route){
 		"spec (generation)": func(r *v1alpha1.Route) { r.Generation++ },
@@ -100,5 +101,57 @@ func TestAStatusOnlyUpdatePokesLater(t *testing.T) {
 		require.NoError(t, ps.Update(c))
 		require.Equal(t, before+1, now, "%s: at once", name)
 		require.NoError(t, ps.Update(withStatus))
+	}
+}
+
+// Patching the last list gives what listing and sorting the store gives,
+// over random adds, updates and deletes in several namespaces (and a relist
+// now and then), and never modifies a slice handed out before.
+func TestListKindPatchesEqualAFullList(t *testing.T) {
+	w := &kindWatch{store: toolscache.NewStore(toolscache.MetaNamespaceKeyFunc)}
+	ps := &pokingStore{Store: w.store, transform: func(o any) (any, error) { return o, nil }, poke: func() {},
+		synced: &w.synced, changes: &w.changes}
+	r := rand.New(rand.NewPCG(18, 1))
+	route := func(v int) *v1alpha1.Route {
+		return &v1alpha1.Route{ObjectMeta: metav1.ObjectMeta{Namespace: fmt.Sprintf("ns%d", r.IntN(3)), Name: fmt.Sprintf("r%03d", r.IntN(200))},
+			Spec: v1alpha1.RouteSpec{RouteKey: fmt.Sprintf("GET /v%d", v)}}
+	}
+	var initial []any
+	for v := range 100 {
+		initial = append(initial, route(v))
+	}
+	require.NoError(t, ps.Replace(initial, "1"))
+	type handed struct {
+		list []v1alpha1.Route
+		keys []string
+	}
+	var earlier []handed
+	for step := range 300 {
+		for range r.IntN(6) {
+			switch o := route(step); r.IntN(4) {
+			case 0:
+				require.NoError(t, ps.Delete(o))
+			case 1:
+				if r.IntN(20) == 0 {
+					require.NoError(t, ps.Replace(append([]any{o}, w.store.List()...), "2"))
+				}
+			default:
+				require.NoError(t, ps.Update(o)) // adds when new
+			}
+		}
+		got := listKind[v1alpha1.Route](w)
+		want := listAs[v1alpha1.Route](w.store)
+		sortObjects(want)
+		require.Equal(t, want, got, "step %d", step)
+		var keys []string
+		for _, x := range got {
+			keys = append(keys, x.Namespace+"/"+x.Name+" "+x.Spec.RouteKey)
+		}
+		earlier = append(earlier, handed{got, keys})
+	}
+	for i, h := range earlier {
+		for j, x := range h.list {
+			require.Equal(t, h.keys[j], x.Namespace+"/"+x.Name+" "+x.Spec.RouteKey, "list %d was modified after it was handed out", i)
+		}
 	}
 }

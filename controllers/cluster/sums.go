@@ -9,6 +9,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -35,11 +36,13 @@ import (
 //     the spec, no status). The snapshot fingerprint combines these, so a
 //     status write, which changes nothing but status, causes no translation
 //     (the pipeline's invariant).
-//   - full: spec and the stored status. translate.ObjectSums must change with
-//     everything the translation reads, and it reads stored conditions (grace
-//     periods start at a stored Reconciling condition's transition time), so
-//     a part whose status changed is translated again the next time anything
-//     is translated.
+//   - full: spec and translate.StoredWaitOf the stored conditions.
+//     translate.ObjectSums must change with everything the translation reads,
+//     and it reads that much of the stored status (grace periods start at a
+//     stored Reconciling condition's transition time), so a part whose
+//     objects started or ended a wait is translated again the next time
+//     anything is translated; other status writes (the first pass over a
+//     large cluster writes Ready to every object) leave the sums alone.
 //
 // Create it with NewSums, give it to Options.Sums and to the pipeline. The
 // Source records each snapshot before applying it; Of and Fingerprint answer
@@ -180,7 +183,8 @@ func (s *Sums) entryOf(obj runtime.Object) (*sumEntry, error) {
 }
 
 // hashObject returns obj's spec hash (controllers.ObjectFingerprint) and
-// its full hash (the spec hash and the JSON of its status).
+// its full hash (the spec hash and the JSON of what the translation reads of
+// its stored status, translate.StoredWaitOf).
 func hashObject(obj runtime.Object) (spec, full [sha256.Size]byte, err error) {
 	spec, ok, err := controllers.ObjectFingerprint(obj)
 	if err != nil {
@@ -189,7 +193,7 @@ func hashObject(obj runtime.Object) (spec, full [sha256.Size]byte, err error) {
 	if !ok {
 		return spec, full, fmt.Errorf("fingerprint: unexpected %T", obj)
 	}
-	status, err := json.Marshal(statusOf(obj))
+	status, err := json.Marshal(translate.StoredWaitOf(storedConditions(obj)))
 	if err != nil {
 		return spec, full, fmt.Errorf("fingerprint: status: %w", err)
 	}
@@ -200,20 +204,20 @@ func hashObject(obj runtime.Object) (spec, full [sha256.Size]byte, err error) {
 	return spec, full, nil
 }
 
-// statusOf is the stored status of the five Turnpike kinds (nil for the
-// others, whose status the translation does not read).
-func statusOf(obj runtime.Object) any {
+// storedConditions are the stored status conditions of the five Turnpike
+// kinds (nil for the others, whose status the translation does not read).
+func storedConditions(obj runtime.Object) []metav1.Condition {
 	switch o := obj.(type) {
 	case *v1alpha1.Api:
-		return &o.Status
+		return o.Status.Conditions
 	case *v1alpha1.Route:
-		return &o.Status
+		return o.Status.Conditions
 	case *v1alpha1.Stage:
-		return &o.Status
+		return o.Status.Conditions
 	case *v1alpha1.Authorizer:
-		return &o.Status
+		return o.Status.Conditions
 	case *v1alpha1.UsagePlan:
-		return &o.Status
+		return o.Status.Conditions
 	}
 	return nil
 }

@@ -277,11 +277,11 @@ func TestSumsGiveTheFullTranslationAndTheSameFingerprint(t *testing.T) {
 	}
 }
 
-// A status write changes an object's full sum (the translation reads stored
-// conditions) but not the snapshot fingerprint (it must cause no
-// translation); only objects with a new resourceVersion are hashed again;
-// deleted objects are forgotten; another snapshot than the recorded one has
-// no sums.
+// A status write changes an object's full sum only when it changes what the
+// translation reads (a wait started or ended, translate.StoredWaitOf), and
+// never the snapshot fingerprint (it must cause no translation); only
+// objects with a new resourceVersion are hashed again; deleted objects are
+// forgotten; another snapshot than the recorded one has no sums.
 func TestSumsHashOnlyWhatChanged(t *testing.T) {
 	w := newSumsWorld(time.Date(2026, 12, 6, 8, 0, 0, 0, time.UTC))
 	sums := NewSums()
@@ -292,17 +292,26 @@ func TestSumsHashOnlyWhatChanged(t *testing.T) {
 	entry := sums.entries[sumKey{"Route", "ns", "api0-r1"}]
 	require.NotNil(t, entry)
 
-	rt := w.routes[0].DeepCopy()
-	rt.Status.Conditions = []metav1.Condition{{Type: "Ready", Status: metav1.ConditionTrue, Reason: "Ready"}}
-	w.stamp(&rt.ObjectMeta)
-	w.routes[0] = rt
-	s2 := w.snapshot()
-	require.NoError(t, sums.record(s2))
-	fp2, _ := sums.Fingerprint(s2)
-	require.Equal(t, fp1, fp2, "a status write is not a change of the translation input")
-	require.NotEqual(t, sums1.Routes[0], sums.Of(s2).Routes[0], "but the Route's sum covers its stored status")
-	require.Equal(t, sums1.Routes[1:], sums.Of(s2).Routes[1:])
+	writeStatus := func(conds ...metav1.Condition) *translate.Snapshot {
+		rt := w.routes[0].DeepCopy()
+		rt.Status.Conditions = conds
+		w.stamp(&rt.ObjectMeta)
+		w.routes[0] = rt
+		s := w.snapshot()
+		require.NoError(t, sums.record(s))
+		fp, _ := sums.Fingerprint(s)
+		require.Equal(t, fp1, fp, "a status write is not a change of the translation input")
+		return s
+	}
+	s2 := writeStatus(metav1.Condition{Type: "Ready", Status: metav1.ConditionTrue, Reason: "Ready"},
+		metav1.Condition{Type: v1alpha1.ConditionReconciling, Status: metav1.ConditionFalse, Reason: "Ready"})
+	require.Equal(t, sums1.Routes, sums.Of(s2).Routes, "Ready written: nothing the translation reads changed")
 	require.Same(t, entry, sums.entries[sumKey{"Route", "ns", "api0-r1"}], "an unchanged object is not hashed again")
+
+	s3 := writeStatus(metav1.Condition{Type: v1alpha1.ConditionReconciling, Status: metav1.ConditionTrue, Reason: "ServiceNotFound",
+		ObservedGeneration: 1, LastTransitionTime: metav1.NewTime(time.Date(2026, 12, 6, 8, 0, 1, 0, time.UTC))})
+	require.NotEqual(t, sums1.Routes[0], sums.Of(s3).Routes[0], "a wait started: the Route's sum covers it")
+	require.Equal(t, sums1.Routes[1:], sums.Of(s3).Routes[1:])
 
 	require.Nil(t, sums.Of(s1), "only the recorded snapshot has sums")
 	fpOld, err := sums.Fingerprint(s1)

@@ -55,11 +55,10 @@ type kindWatch struct {
 	store     toolscache.Store
 	reflector *toolscache.Reflector
 	synced    atomic.Bool
-	// changed is set after every store change and cleared by the source
-	// before it lists the store; list is the sorted slice it listed last
-	// ([]T of the watched type), reused while changed is false, so a change
-	// of one kind does not copy the objects of the others.
-	changed atomic.Bool
+	// changes records the objects changed since the source last listed the
+	// store; list is the sorted slice it listed last ([]T of the watched
+	// type), reused while nothing changed and patched otherwise (listKind).
+	changes changeLog
 	list    any
 }
 
@@ -129,7 +128,7 @@ func newKindWatch(spec watchSpec, ns string, poke, pokeLater func(), h *watchHea
 		}
 	})
 	lw := &observedListWatch{inner: inner, resource: spec.resource, health: h}
-	store := &pokingStore{Store: w.store, transform: spec.transform, poke: poke, synced: &w.synced, changed: &w.changed}
+	store := &pokingStore{Store: w.store, transform: spec.transform, poke: poke, synced: &w.synced, changes: &w.changes}
 	if strings.HasSuffix(spec.resource, "."+v1alpha1.GroupVersion.Group) {
 		store.pokeLater = pokeLater // generation counts spec changes only
 	}
@@ -285,16 +284,16 @@ type pokingStore struct {
 	transform toolscache.TransformFunc
 	poke      func()
 	synced    *atomic.Bool
-	changed   *atomic.Bool
+	changes   *changeLog
 	// pokeLater, when set, is called instead of poke for an update that
 	// changes nothing but status (statusOnly).
 	pokeLater func()
 }
 
-// touched marks the store changed (after the change: the source clears the
-// mark before it lists) and pokes the source.
-func (s *pokingStore) touched() {
-	s.changed.Store(true)
+// touched records that obj changed (after the change: the source takes the
+// log before it lists) and pokes the source.
+func (s *pokingStore) touched(obj any) {
+	s.changes.record(obj)
 	s.poke()
 }
 
@@ -303,24 +302,24 @@ func (s *pokingStore) Add(obj any) error {
 	if err == nil {
 		err = s.Store.Add(obj)
 	}
-	s.touched()
+	s.touched(obj)
 	return err
 }
 
 func (s *pokingStore) Update(obj any) error {
 	obj, err := s.transform(obj)
 	if err != nil {
-		s.touched()
+		s.touched(obj)
 		return err
 	}
 	old, _, _ := s.Get(obj)
 	err = s.Store.Update(obj)
 	if err == nil && s.pokeLater != nil && statusOnly(old, obj) {
-		s.changed.Store(true)
+		s.changes.record(obj)
 		s.pokeLater()
 		return nil
 	}
-	s.touched()
+	s.touched(obj)
 	return err
 }
 
@@ -341,7 +340,7 @@ func statusOnly(old, obj any) bool {
 
 func (s *pokingStore) Delete(obj any) error {
 	err := s.Store.Delete(obj)
-	s.touched()
+	s.touched(obj)
 	return err
 }
 
@@ -357,7 +356,8 @@ func (s *pokingStore) Replace(list []any, rv string) error {
 		return err
 	}
 	s.synced.Store(true)
-	s.touched()
+	s.changes.relistAll()
+	s.poke()
 	return nil
 }
 

@@ -16,11 +16,46 @@ import (
 // for their own timeout. Options.GracePeriod overrides it.
 const DefaultGracePeriod = 5 * time.Minute
 
+// StoredWait is everything the translation reads of an object's stored
+// conditions: whether it had given up waiting (Stalled=True, with the reason
+// and generation), and since when it has waited (Reconciling=True, with the
+// generation and transition time). Anything else in a stored status (Ready,
+// messages, URLs) does not change the translation.
+//
+// A source that fingerprints objects for Incremental hashes StoredWaitOf the
+// stored conditions with the spec instead of the whole status: the status
+// writer's own writes then leave an object's sum alone unless they start or
+// end a wait, so a first status pass over a large cluster does not make
+// every Api translate again.
+type StoredWait struct {
+	Stalled               bool      `json:"stalled,omitempty"`
+	StalledReason         string    `json:"stalledReason,omitempty"`
+	StalledGeneration     int64     `json:"stalledGeneration,omitempty"`
+	Reconciling           bool      `json:"reconciling,omitempty"`
+	ReconcilingGeneration int64     `json:"reconcilingGeneration,omitempty"`
+	ReconcilingSince      time.Time `json:"reconcilingSince,omitzero"`
+}
+
+// StoredWaitOf is the StoredWait of stored conditions (zero when nothing
+// waits or gave up).
+func StoredWaitOf(stored []metav1.Condition) StoredWait {
+	var w StoredWait
+	if st := meta.FindStatusCondition(stored, v1alpha1.ConditionStalled); st != nil && st.Status == metav1.ConditionTrue {
+		w.Stalled, w.StalledReason, w.StalledGeneration = true, st.Reason, st.ObservedGeneration
+	}
+	if rec := meta.FindStatusCondition(stored, v1alpha1.ConditionReconciling); rec != nil &&
+		rec.Status == metav1.ConditionTrue && !rec.LastTransitionTime.IsZero() {
+		w.Reconciling, w.ReconcilingGeneration, w.ReconcilingSince = true, rec.ObservedGeneration, rec.LastTransitionTime.Time
+	}
+	return w
+}
+
 // waitedTooLong reports whether an object of generation gen that waits
 // because of w has waited for the grace period or longer.
 //
 // The translator has no clock and no memory, so the start of the wait is
-// read from the object's stored status (the snapshot holds it):
+// read from the object's stored status (the snapshot holds it; StoredWaitOf
+// is all it reads):
 //   - a stored Stalled=True with w's reason for this generation means the
 //     gateway gave up before and nothing changed since: it stays given up;
 //   - a stored Reconciling=True for this generation started the wait at its
@@ -35,14 +70,13 @@ func (tr *translator) waitedTooLong(gen int64, stored []metav1.Condition, w *iss
 	if tr.now.IsZero() || tr.grace < 0 {
 		return false
 	}
-	if st := meta.FindStatusCondition(stored, v1alpha1.ConditionStalled); st != nil &&
-		st.Status == metav1.ConditionTrue && st.Reason == w.reason && st.ObservedGeneration == gen {
+	sw := StoredWaitOf(stored)
+	if sw.Stalled && sw.StalledReason == w.reason && sw.StalledGeneration == gen {
 		return true
 	}
 	since := tr.now
-	if rec := meta.FindStatusCondition(stored, v1alpha1.ConditionReconciling); rec != nil &&
-		rec.Status == metav1.ConditionTrue && rec.ObservedGeneration == gen && !rec.LastTransitionTime.IsZero() {
-		since = rec.LastTransitionTime.Time
+	if sw.Reconciling && sw.ReconcilingGeneration == gen {
+		since = sw.ReconcilingSince
 	}
 	deadline := since.Add(tr.grace)
 	if !tr.now.Before(deadline) {
