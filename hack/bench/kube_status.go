@@ -76,5 +76,12 @@ func profileKubeEdits(c config, p *proc, dir, kubeconfig, addr, admin string, po
 	}
 	top, _ := exec.Command("go", "tool", "pprof", "-top", "-nodecount=40", c.turnpike, c.kubeProfile).CombinedOutput() //nolint:gosec // the harness's own files
 	fmt.Fprintf(os.Stderr, "CPU profile of %d kubectl applies saved in %s\n%s\n", edits, c.kubeProfile, top)
+	// And where the memory is: the heap after a forced GC, beside it.
+	heap := strings.TrimSuffix(c.kubeProfile, ".cpu.pprof") + ".heap.pprof"
+	if err := fetch("http://"+admin+"/debug/pprof/heap?gc=1", heap); err != nil {
+		return err
+	}
+	top, _ = exec.Command("go", "tool", "pprof", "-top", "-sample_index=inuse_space", "-nodecount=30", c.turnpike, heap).CombinedOutput() //nolint:gosec // the harness's own files
+	fmt.Fprintf(os.Stderr, "heap profile saved in %s\n%s\n", heap, top)
 	return nil
 }

@@ -134,6 +134,11 @@ func measureServe(c config, dir, kubeconfig string, cl client.Client, k *kubePro
 	if err != nil {
 		return err
 	}
+	// The gateway runs as in a container with the chart's 1 GiB limit
+	// (make bench sets this for every process; bin/bench kube only here).
+	if err := os.Setenv("GOMEMLIMIT", benchMemLimit); err != nil {
+		return err
+	}
 	start := time.Now()
 	p, err := startPinned("turnpike serve", c.proxyCore, nil, nil, c.turnpike, "serve",
 		"--kubeconfig", kubeconfig, "--leader-elect=false", "--deny-egress-cidrs", "169.254.0.0/16",
