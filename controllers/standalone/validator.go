@@ -52,6 +52,9 @@ type kindSchema struct {
 	schemaValidator apiservervalidation.SchemaValidator
 	// cel is nil when the schema carries no CEL rules.
 	cel *cel.Validator
+	// celCheck, when not nil, tells fast that cel would report nothing;
+	// cel runs only when it cannot tell.
+	celCheck *celCheck
 }
 
 // NewValidator builds a Validator from the CRDs embedded in the binary
@@ -139,6 +142,7 @@ func newKindSchema(c *apiextensionsv1.CustomResourceDefinition, version string) 
 		structural:      s,
 		schemaValidator: sv,
 		cel:             cel.NewValidator(s, true, celconfig.PerCallLimit),
+		celCheck:        newCELCheck(s, celconfig.PerCallLimit),
 	}, nil
 }
 
@@ -219,6 +223,9 @@ func (ks *kindSchema) validate(ctx context.Context, u *unstructured.Unstructured
 	}
 	if blocked := blockingError(errs); blocked != nil {
 		return append(errs, blocked)
+	}
+	if ks.celCheck != nil && ks.celCheck.passes(ctx, u.Object, celconfig.RuntimeCELCostBudget) {
+		return errs
 	}
 	celErrs, _ := ks.cel.Validate(ctx, nil, ks.structural, u.Object, nil, celconfig.RuntimeCELCostBudget)
 	return append(errs, celErrs...)
