@@ -50,6 +50,9 @@ type kindSchema struct {
 	// structural has its defaults pruned, as in the CR handler.
 	structural      *structuralschema.Structural
 	schemaValidator apiservervalidation.SchemaValidator
+	// schemaCheck tells fast that schemaValidator would report nothing;
+	// schemaValidator runs only when it cannot tell.
+	schemaCheck *schemaCheck
 	// cel is nil when the schema carries no CEL rules.
 	cel *cel.Validator
 	// celCheck, when not nil, tells fast that cel would report nothing;
@@ -133,7 +136,7 @@ func newKindSchema(c *apiextensionsv1.CustomResourceDefinition, version string) 
 	if err := structuraldefaulting.PruneDefaults(s); err != nil {
 		return nil, fmt.Errorf("pruning defaults: %w", err)
 	}
-	sv, _, err := apiservervalidation.NewSchemaValidator(internal.OpenAPIV3Schema)
+	sv, openapiSchema, err := apiservervalidation.NewSchemaValidator(internal.OpenAPIV3Schema)
 	if err != nil {
 		return nil, fmt.Errorf("building the schema validator: %w", err)
 	}
@@ -141,6 +144,7 @@ func newKindSchema(c *apiextensionsv1.CustomResourceDefinition, version string) 
 		gvk:             schema.GroupVersionKind{Group: c.Spec.Group, Version: version, Kind: c.Spec.Names.Kind},
 		structural:      s,
 		schemaValidator: sv,
+		schemaCheck:     newSchemaCheck(openapiSchema),
 		cel:             cel.NewValidator(s, true, celconfig.PerCallLimit),
 		celCheck:        newCELCheck(s, celconfig.PerCallLimit),
 	}, nil
@@ -215,7 +219,9 @@ func (ks *kindSchema) coerce(u *unstructured.Unstructured) ([]string, error) {
 // checks of customResourceValidator.Validate inlined.
 func (ks *kindSchema) validate(ctx context.Context, u *unstructured.Unstructured) field.ErrorList {
 	errs := validateObjectMeta(ctx, u)
-	errs = append(errs, apiservervalidation.ValidateCustomResource(nil, u.UnstructuredContent(), ks.schemaValidator)...)
+	if !ks.schemaCheck.passes(u.Object) {
+		errs = append(errs, apiservervalidation.ValidateCustomResource(nil, u.UnstructuredContent(), ks.schemaValidator)...)
+	}
 	errs = append(errs, schemaobjectmeta.Validate(ctx, nil, u.Object, ks.structural, false)...)
 	errs = append(errs, structurallisttype.ValidateListSetsAndMaps(nil, ks.structural, u.Object)...)
 	if ks.cel == nil {
