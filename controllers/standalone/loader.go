@@ -96,10 +96,21 @@ type Loader struct {
 	log       logr.Logger
 	converter objectConverter
 	files     map[string]*fileState
-	// current is the last assembled snapshot (nil before the first Reload)
-	// and order its objects in file order.
-	current *translate.Snapshot
-	order   []placed
+	// current is the snapshot returned last (nil before the first Reload)
+	// and base the assembly it was built from; last is the last assembly
+	// (base, or a later one whose objects equal base's).
+	current    *translate.Snapshot
+	base, last *assembly
+	// segs are the files' segments of last, reused by the next assembly
+	// (segment).
+	segs map[string]*segment
+	// keys counts the objects of every file's good version by key, counted
+	// the good versions it counted (by file), and duplicates the keys
+	// counted more than once (countKeys): without duplicates no assembly
+	// needs to look at every object.
+	keys       map[objectKey]int
+	counted    map[string][]entry
+	duplicates int
 	// fps holds current's fingerprint for the pipeline.
 	fps fingerprints
 }
@@ -117,6 +128,13 @@ func NewLoader(dir string, log logr.Logger) (*Loader, error) {
 		converter: objectConverter{validator: v, log: log},
 		files:     map[string]*fileState{},
 	}, nil
+}
+
+// init makes the maps of a Loader built as a literal (tests).
+func (l *Loader) init() {
+	if l.segs == nil {
+		l.segs, l.keys, l.counted = map[string]*segment{}, map[objectKey]int{}, map[string][]entry{}
+	}
 }
 
 // Load reads dir once: it returns the snapshot of every file that parsed and
@@ -150,6 +168,7 @@ func isConfigFile(name string) bool {
 // Files whose content did not change are not parsed again. On a directory
 // read error the previous snapshot stays current and the error is returned.
 func (l *Loader) Reload(ctx context.Context) (*translate.Snapshot, bool, error) {
+	l.init()
 	entries, err := os.ReadDir(l.dir)
 	if err != nil {
 		return l.current, false, fmt.Errorf("reading %s: %w", l.dir, err)
@@ -182,11 +201,12 @@ func (l *Loader) Reload(ctx context.Context) (*translate.Snapshot, bool, error) 
 		return l.current, false, nil
 	}
 	next := l.assemble()
-	if l.current != nil && sameObjects(l.order, next.objs) {
-		l.order = next.objs // equal objects; identical ones make the next check cheap
+	if l.current != nil && sameObjects(l.last, next) {
+		l.last = next // equal objects; identical ones make the next check cheap
 		return l.current, false, nil
 	}
-	l.current, l.order = next.snap, next.objs
+	next.build(l.base)
+	l.current, l.base, l.last = next.snap, next, next
 	l.fps.set(next.snap, next.fp, next.sums)
 	return next.snap, true, nil
 }
