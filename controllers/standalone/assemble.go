@@ -100,8 +100,8 @@ type assembly struct {
 // which nobody modifies (the snapshot is read-only for its consumers).
 //
 // Without duplicates (l.keys says so without looking at every object) the
-// segments of files that did not change are reused; with duplicates every segment is built again, as the
-// first-wins rule and its log lines need.
+// segments of files that did not change are reused; with duplicates every
+// segment is built again, as the first-wins rule and its log lines need.
 func (l *Loader) assemble() *assembly {
 	names := slices.Sorted(maps.Keys(l.files))
 	l.countKeys()

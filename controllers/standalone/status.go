@@ -19,101 +19,106 @@ import (
 // call, so a reload caused by one file does not repeat every other object's
 // status. The zero value is ready to use; it is not safe for concurrent use.
 //
-// A call costs a walk over the statuses, not a map lookup per object: the
-// pipeline hands statuses sorted by kind, namespace and name (translate's
-// Result.Statuses), so the previous call's states are merged with the new
-// statuses in one pass. An object whose Conditions slice is the very slice
-// seen last time (same backing array and length) is unchanged without
-// looking at it: translate.Incremental reuses the statuses of the parts it
-// did not translate again, and the translator's results are never modified
-// after they are returned. Unsorted input is sorted (by index) first.
+// A call costs one walk over the statuses and no copy of them: the pipeline
+// hands statuses sorted by kind, namespace and name (translate's
+// Result.Statuses), which are merged with the previous call's. An object
+// whose Conditions slice is the very slice seen last time (same backing
+// array and length) is unchanged without looking at it: translate.Incremental
+// reuses the statuses of the parts it did not translate again, and the
+// translator's results are never modified after they are returned. Input
+// that is not sorted, or that holds a ref twice, takes a map instead.
 type StatusLog struct {
-	// last are the states of the previous call, sorted by ref, one per
-	// object; spare is the buffer the next call fills (they alternate, so a
-	// call allocates only for objects whose conditions changed).
-	last, spare []loggedState
-}
-
-// loggedState is what StatusLog printed for one object.
-type loggedState struct {
-	ref translate.ObjectRef
-	// seen is the Conditions slice last handed in for the object; it is
-	// only compared by identity (sameSlice), never read.
-	seen []metav1.Condition
-	// state is conditionState of the conditions printed.
-	state []metav1.Condition
+	// last are the statuses of the previous call, sorted by ref without
+	// duplicates: that call's slice itself when it was so, else a sorted
+	// copy. Remembering the conditions seen rather than those printed is
+	// the same: they differ only when they have the same state.
+	last []translate.ObjectStatus
 }
 
 // LogStatuses prints the Ready condition of every object in statuses whose
 // conditions (type, status, reason, message) changed since the last call,
 // with reason and message when it is not True. Objects absent from statuses
 // are forgotten, so one that comes back is printed again. Lines come in the
-// order of statuses.
+// order of statuses. StatusLog keeps statuses until the next call: the
+// caller must not modify them (the pipeline's never are).
 func (s *StatusLog) LogStatuses(log logr.Logger, statuses []translate.ObjectStatus) {
-	order := sortedOrder(statuses)
-	at := func(k int) *translate.ObjectStatus {
-		if order == nil {
-			return &statuses[k]
-		}
-		return &statuses[order[k]]
+	changed, sorted := s.walk(statuses)
+	if sorted {
+		s.last = statuses
+	} else {
+		changed = s.walkUnsorted(statuses)
 	}
-	next := s.spare[:0]
-	var changed []int // indexes into statuses
-	j := 0            // the first state of s.last not yet passed
-	for k := range statuses {
-		st := at(k)
-		for j < len(s.last) && compareRefs(&s.last[j].ref, &st.ObjectRef) < 0 {
-			j++ // gone since the last call: forgotten
-		}
-		var prev *loggedState
-		switch {
-		case len(next) > 0 && next[len(next)-1].ref == st.ObjectRef:
-			prev = &next[len(next)-1] // a duplicate ref: compare with its first occurrence
-			next = next[:len(next)-1]
-		case j < len(s.last) && s.last[j].ref == st.ObjectRef:
-			prev = &s.last[j]
-			j++
-		}
-		next = append(next, s.observe(prev, st, &changed, order, k))
-	}
-	clear(s.last) // drop references to the old slices
-	s.last, s.spare = next, s.last
-	slices.Sort(changed)
 	for _, i := range changed {
 		logReady(log, statuses[i])
 	}
 }
 
-// observe returns the state of st given its previous state (nil: none) and
-// records st's index in changed when it must be printed.
-func (s *StatusLog) observe(prev *loggedState, st *translate.ObjectStatus, changed *[]int, order []int, k int) loggedState {
-	if prev != nil && (sameSlice(prev.seen, st.Conditions) || sameState(prev.state, st.Conditions)) {
-		return loggedState{ref: st.ObjectRef, seen: st.Conditions, state: prev.state}
+// walk returns the indexes of the statuses to print, merging them with
+// s.last, or false when statuses are not sorted strictly by ref. Order is
+// checked as it goes; two statuses that match increasing positions of
+// s.last are in order without comparing them.
+func (s *StatusLog) walk(statuses []translate.ObjectStatus) ([]int, bool) {
+	var changed []int
+	j, prevMatch := 0, -1 // the first entry of s.last not passed; the match of statuses[k-1]
+	for k := range statuses {
+		st := &statuses[k]
+		match := -1
+		if j < len(s.last) && s.last[j].ObjectRef == st.ObjectRef {
+			match = j // most objects: the next one of the last call
+		} else {
+			for j < len(s.last) && compareRefs(&s.last[j].ObjectRef, &st.ObjectRef) < 0 {
+				j++ // gone since the last call: forgotten
+			}
+			if j < len(s.last) && s.last[j].ObjectRef == st.ObjectRef {
+				match = j
+			}
+		}
+		if k > 0 && (match < 0 || prevMatch < 0) && compareRefs(&statuses[k-1].ObjectRef, &st.ObjectRef) >= 0 {
+			return nil, false
+		}
+		prevMatch = match
+		if match < 0 {
+			changed = append(changed, k)
+			continue
+		}
+		j = match + 1
+		if !sameConditions(s.last[match].Conditions, st.Conditions) {
+			changed = append(changed, k)
+		}
 	}
-	i := k
-	if order != nil {
-		i = order[k]
-	}
-	*changed = append(*changed, i)
-	return loggedState{ref: st.ObjectRef, seen: st.Conditions, state: conditionState(st.Conditions)}
+	return changed, true
 }
 
-// sortedOrder returns nil when statuses are sorted by ref (duplicates
-// adjacent), else the indexes of statuses in a stable sorted order.
-func sortedOrder(statuses []translate.ObjectStatus) []int {
-	sorted := true
-	for i := 1; i < len(statuses) && sorted; i++ {
-		sorted = compareRefs(&statuses[i-1].ObjectRef, &statuses[i].ObjectRef) <= 0
+// walkUnsorted is walk for any input, with a map: each status is compared
+// with the previous one of its ref in this call, else with the last call's.
+// It leaves s.last sorted, with each ref's last status.
+func (s *StatusLog) walkUnsorted(statuses []translate.ObjectStatus) []int {
+	before := make(map[translate.ObjectRef][]metav1.Condition, len(s.last))
+	for _, st := range s.last {
+		before[st.ObjectRef] = st.Conditions
 	}
-	if sorted {
-		return nil
+	at := make(map[translate.ObjectRef]int, len(statuses)) // index into next
+	next := make([]translate.ObjectStatus, 0, len(statuses))
+	var changed []int
+	for i, st := range statuses {
+		prev, ok := before[st.ObjectRef]
+		n, again := at[st.ObjectRef]
+		if again {
+			prev, ok = next[n].Conditions, true
+		}
+		if !ok || !sameConditions(prev, st.Conditions) {
+			changed = append(changed, i)
+		}
+		if again {
+			next[n] = st
+			continue
+		}
+		at[st.ObjectRef] = len(next)
+		next = append(next, st)
 	}
-	order := make([]int, len(statuses))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int { return compareRefs(&statuses[a].ObjectRef, &statuses[b].ObjectRef) })
-	return order
+	slices.SortFunc(next, func(a, b translate.ObjectStatus) int { return compareRefs(&a.ObjectRef, &b.ObjectRef) })
+	s.last = next
+	return changed
 }
 
 // compareRefs orders refs as translate sorts statuses: kind, namespace, name.
@@ -121,10 +126,14 @@ func compareRefs(a, b *translate.ObjectRef) int {
 	return cmp.Or(strings.Compare(a.Kind, b.Kind), strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))
 }
 
-// sameSlice says whether a and b are the same slice: same length and, when
-// not empty, the same first element.
-func sameSlice(a, b []metav1.Condition) bool {
-	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+// sameConditions says whether conds has the state of prev: the same slice
+// (same length and, when not empty, the same first element), else equal
+// once reduced by conditionState.
+func sameConditions(prev, conds []metav1.Condition) bool {
+	if len(prev) == len(conds) && (len(prev) == 0 || &prev[0] == &conds[0]) {
+		return true
+	}
+	return sameState(conditionState(prev), conds)
 }
 
 // logReady prints the object's Ready condition.
