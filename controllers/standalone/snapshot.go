@@ -63,40 +63,110 @@ func (s *segment) count(p placed) {
 }
 
 // snapshotOf builds the snapshot of segs: each kind's slice in segment
-// order, then file order. A segment that base (the assembly of the last
-// snapshot built, or nil) holds too is copied from base's snapshot in one
-// piece per kind: there its objects are already struct copies with their
-// timestamps. The others are copied object by object. It also returns
-// where each segment's objects of each kind start.
+// order, then file order. It also returns where each segment's objects of
+// each kind start. What base (the assembly of the last snapshot built, or
+// nil) already holds is not copied object by object:
+//   - a kind whose objects all come from segments base holds at the same
+//     positions shares base's slice (the snapshot is immutable), so an edit
+//     of a Route does not copy the Apis, and an edit of a Stage not the
+//     Routes;
+//   - otherwise a segment base holds is copied from base's slice in one
+//     piece, its objects there being struct copies with their timestamps
+//     already; the other segments' objects are copied one by one.
 func snapshotOf(segs []*segment, base *assembly) (*translate.Snapshot, [][numKinds]int) {
+	starts := make([][numKinds]int, len(segs))
 	var total [numKinds]int
-	for _, seg := range segs {
+	for i, seg := range segs {
+		starts[i] = total
 		for k, n := range seg.kinds {
 			total[k] += n
 		}
 	}
-	snap := &translate.Snapshot{
-		Apis: make([]v1alpha1.Api, 0, total[kindApi]), Routes: make([]v1alpha1.Route, 0, total[kindRoute]),
-		Stages: make([]v1alpha1.Stage, 0, total[kindStage]), Authorizers: make([]v1alpha1.Authorizer, 0, total[kindAuthorizer]),
-		UsagePlans: make([]v1alpha1.UsagePlan, 0, total[kindUsagePlan]), Services: make([]corev1.Service, 0, total[kindService]),
-		EndpointSlices: make([]discoveryv1.EndpointSlice, 0, total[kindEndpointSlice]), Secrets: make([]corev1.Secret, 0, total[kindSecret]),
-	}
-	starts := make([][numKinds]int, len(segs))
-	for i, seg := range segs {
-		starts[i] = lengths(snap)
-		if j, ok := base.indexOf(seg); ok {
-			for k, n := range seg.kinds {
-				if n > 0 {
-					appendRange(snap, base.snap, k, base.kindStart[j][k], n)
-				}
-			}
+	snap := &translate.Snapshot{}
+	for k := range numKinds {
+		if base.holdsKind(segs, starts, total, k) {
+			share(snap, base.snap, k)
 			continue
 		}
-		for _, p := range seg.objs {
-			appendObject(snap, p)
+		grow(snap, k, total[k])
+		for _, seg := range segs {
+			if seg.kinds[k] == 0 {
+				continue
+			}
+			if j, ok := base.indexOf(seg); ok {
+				appendRange(snap, base.snap, k, base.kindStart[j][k], seg.kinds[k])
+				continue
+			}
+			for _, p := range seg.objs {
+				if kindOf(p.obj) == k {
+					appendObject(snap, p)
+				}
+			}
 		}
 	}
 	return nullEmpty(snap), starts
+}
+
+// holdsKind says whether base's snapshot has exactly the objects of kind k
+// that segs place at starts (totals: their count per kind): every segment
+// with objects of kind k is base's, at the same position.
+func (a *assembly) holdsKind(segs []*segment, starts [][numKinds]int, total [numKinds]int, k int) bool {
+	if a == nil || total[k] == 0 || lengths(a.snap)[k] != total[k] {
+		return false
+	}
+	for i, seg := range segs {
+		if seg.kinds[k] == 0 {
+			continue
+		}
+		if j, ok := a.index[seg]; !ok || a.kindStart[j][k] != starts[i][k] {
+			return false
+		}
+	}
+	return true
+}
+
+// share sets snap's slice of kind k to from's.
+func share(snap, from *translate.Snapshot, k int) {
+	switch k {
+	case kindApi:
+		snap.Apis = from.Apis
+	case kindRoute:
+		snap.Routes = from.Routes
+	case kindStage:
+		snap.Stages = from.Stages
+	case kindAuthorizer:
+		snap.Authorizers = from.Authorizers
+	case kindUsagePlan:
+		snap.UsagePlans = from.UsagePlans
+	case kindService:
+		snap.Services = from.Services
+	case kindEndpointSlice:
+		snap.EndpointSlices = from.EndpointSlices
+	case kindSecret:
+		snap.Secrets = from.Secrets
+	}
+}
+
+// grow gives snap's slice of kind k (empty) capacity for n objects.
+func grow(snap *translate.Snapshot, k, n int) {
+	switch k {
+	case kindApi:
+		snap.Apis = make([]v1alpha1.Api, 0, n)
+	case kindRoute:
+		snap.Routes = make([]v1alpha1.Route, 0, n)
+	case kindStage:
+		snap.Stages = make([]v1alpha1.Stage, 0, n)
+	case kindAuthorizer:
+		snap.Authorizers = make([]v1alpha1.Authorizer, 0, n)
+	case kindUsagePlan:
+		snap.UsagePlans = make([]v1alpha1.UsagePlan, 0, n)
+	case kindService:
+		snap.Services = make([]corev1.Service, 0, n)
+	case kindEndpointSlice:
+		snap.EndpointSlices = make([]discoveryv1.EndpointSlice, 0, n)
+	case kindSecret:
+		snap.Secrets = make([]corev1.Secret, 0, n)
+	}
 }
 
 // indexOf finds seg among a's segments (a may be nil).
