@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -178,4 +179,61 @@ func sameState(state, conds []metav1.Condition) bool {
 		used |= 1 << i
 	}
 	return true
+}
+
+// statusQueue is how many status sets StatusPrinter holds before Publish
+// waits for its goroutine.
+const statusQueue = 8
+
+// StatusPrinter is the controllers.StatusSink of standalone mode: a
+// StatusLog that prints on its own goroutine, so that Publish does not
+// block on I/O as the sink contract asks. The first pass over a large
+// configuration prints a line per object (100,000 lines take most of a
+// second); the watcher meanwhile reloads and the pipeline swaps tables.
+// Every published set is printed, in order, exactly as a StatusLog called
+// from Publish would print it; only later. Publish waits when statusQueue
+// sets are pending.
+type StatusPrinter struct {
+	log    logr.Logger
+	status StatusLog
+	queue  chan []translate.ObjectStatus
+	done   chan struct{}
+	mu     sync.Mutex // guards closed and sends on queue
+	closed bool
+}
+
+// NewStatusPrinter starts a StatusPrinter printing to log; Close stops it.
+func NewStatusPrinter(log logr.Logger) *StatusPrinter {
+	p := &StatusPrinter{log: log, queue: make(chan []translate.ObjectStatus, statusQueue), done: make(chan struct{})}
+	go p.print()
+	return p
+}
+
+// Publish queues statuses for printing; safe for concurrent use. The
+// statuses must not be modified afterwards (StatusLog keeps them). After
+// Close it does nothing.
+func (p *StatusPrinter) Publish(statuses []translate.ObjectStatus) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.closed {
+		p.queue <- statuses
+	}
+}
+
+// Close prints what is queued and stops the goroutine.
+func (p *StatusPrinter) Close() {
+	p.mu.Lock()
+	if !p.closed {
+		p.closed = true
+		close(p.queue)
+	}
+	p.mu.Unlock()
+	<-p.done
+}
+
+func (p *StatusPrinter) print() {
+	defer close(p.done)
+	for statuses := range p.queue {
+		p.status.LogStatuses(p.log, statuses)
+	}
 }

@@ -107,3 +107,25 @@ func randomStatuses(rng *rand.Rand, current map[string][]metav1.Condition) []tra
 	}
 	return out
 }
+
+// TestStatusPrinterPrintsWhatAStatusLogPrints publishes random status sets
+// to a StatusPrinter and to a StatusLog called in place: after Close the
+// printer must have printed the same lines in the same order, and a
+// Publish after Close does nothing.
+func TestStatusPrinterPrintsWhatAStatusLogPrints(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 18))
+	var got, want []string
+	p := NewStatusPrinter(collectingLogger(&got))
+	var s StatusLog
+	current := map[string][]metav1.Condition{}
+	for range 40 {
+		statuses := randomStatuses(rng, current)
+		p.Publish(statuses)
+		s.LogStatuses(collectingLogger(&want), statuses)
+	}
+	p.Close()
+	p.Publish(randomStatuses(rng, current))
+	if !slices.Equal(got, want) || len(want) == 0 {
+		t.Fatalf("the printer printed %d lines, a StatusLog %d (or none)", len(got), len(want))
+	}
+}
