@@ -10,13 +10,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
-	"github.com/turnpike-io/turnpike/api/v1alpha1"
 	"github.com/turnpike-io/turnpike/controllers"
 	"github.com/turnpike-io/turnpike/controllers/translate"
 )
@@ -41,36 +37,123 @@ type placed struct {
 	sum [sha256.Size]byte
 }
 
-// assembly is one assembled snapshot: the objects in file order (first of
-// duplicates only) and the snapshot's fingerprint.
-type assembly struct {
-	objs []placed
-	snap *translate.Snapshot
-	fp   [sha256.Size]byte
-	sums *translate.ObjectSums
+// segment is one file's share of an assembly: the objects the file
+// contributes (its good version in file order, less duplicates of objects
+// of earlier files) placed from index start of the assembly. A segment is
+// never modified once built. An assembly reuses the previous assembly's
+// segment of a file when nothing it depends on changed (reusableFor), which
+// makes a reload cost the files that changed rather than every object.
+type segment struct {
+	// good is the file's good version the segment was built from; compared
+	// by identity only (sameEntries).
+	good  []entry
+	start int
+	objs  []placed
+	// reusable: built without duplicates anywhere, so the objects are the
+	// whole of good and depend on nothing but good and start.
+	reusable bool
+	// hashed is what the assembly's fingerprint hashes of the segment: each
+	// counted object's sum and timestamp (kept so that the fingerprint, a
+	// hash of every object in order, costs one write per segment).
+	hashed []byte
+	// kinds counts the objects of each snapshot kind; sums holds the
+	// stamped sums of the five kinds of translate.ObjectSums and shared those
+	// of the Services and Secrets, in order.
+	kinds  [numKinds]int
+	sums   [numSummedKinds][][sha256.Size]byte
+	shared [][sha256.Size]byte
 }
 
-// assemble builds the snapshot of every file's good version: files by name,
+// reusableFor says whether s is the segment of a file whose good version is
+// good, placed at start, in an assembly without duplicates. The synthetic
+// creationTimestamps depend on start, so a file after one whose object
+// count changed is placed again.
+func (s *segment) reusableFor(good []entry, start int) bool {
+	return s != nil && s.reusable && s.start == start && sameEntries(s.good, good)
+}
+
+// sameEntries says whether a and b are the same slice (same length and
+// first element): a file's good version is replaced whole, never modified.
+func sameEntries(a, b []entry) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
+// assembly is one assembled snapshot: the files' segments by file name,
+// the snapshot, its fingerprint and sums.
+type assembly struct {
+	segs []*segment
+	// n is the number of objects; index finds a segment of segs.
+	n     int
+	index map[*segment]int
+	// kindStart[i][k] is where segs[i]'s objects of kind k start in snap's
+	// slice of that kind.
+	kindStart [][numKinds]int
+	snap      *translate.Snapshot
+	fp        [sha256.Size]byte
+	sums      *translate.ObjectSums
+}
+
+// assemble places the objects of every file's good version: files by name,
 // objects in file order, the first of duplicate objects winning. The
-// snapshot holds struct copies of the files' objects with their
+// snapshot (build) holds struct copies of the files' objects with their
 // creationTimestamp set: maps and slices are shared with the good versions,
 // which nobody modifies (the snapshot is read-only for its consumers).
-func (l *Loader) assemble() assembly {
-	type where struct {
-		file string
-		line int
+//
+// Without duplicates (l.keys says so without looking at every object) the
+// segments of files that did not change are reused; with duplicates every
+// segment is built again, as the first-wins rule and its log lines need.
+func (l *Loader) assemble() *assembly {
+	names := slices.Sorted(maps.Keys(l.files))
+	l.countKeys()
+	out := &assembly{segs: make([]*segment, 0, len(names)), index: make(map[*segment]int, len(names))}
+	var seen map[objectKey]where
+	if l.duplicates > 0 {
+		seen = make(map[objectKey]where, len(l.keys))
 	}
-	seen := make(map[objectKey]where, len(l.order))
-	out := assembly{objs: make([]placed, 0, len(l.order))}
-	h := sha256.New()
-	var stampBuf [8]byte
-	for _, st := range l.files {
+	for _, name := range names {
+		st := l.files[name]
 		st.holdsDuplicate = false
+		seg := l.segs[name]
+		if seen != nil || !seg.reusableFor(st.good, out.n) {
+			seg = l.buildSegment(name, st.good, out.n, seen)
+		}
+		out.index[seg] = len(out.segs)
+		out.segs = append(out.segs, seg)
+		out.n += len(seg.objs)
 	}
-	for _, name := range slices.Sorted(maps.Keys(l.files)) {
-		good := l.files[name].good
-		for i := range good {
-			e := &good[i]
+	clear(l.segs)
+	h := sha256.New()
+	for i, seg := range out.segs {
+		l.segs[names[i]] = seg
+		h.Write(seg.hashed)
+	}
+	copy(out.fp[:], h.Sum(nil))
+	return out
+}
+
+// build makes a's snapshot and sums (assemble leaves them out: an assembly
+// whose objects equal the last one's needs neither), copying what it can
+// from base (snapshotOf).
+func (a *assembly) build(base *assembly) {
+	a.snap, a.kindStart = snapshotOf(a.segs, base)
+	a.sums = sumsOf(a.segs)
+}
+
+// where is the file and line of an object, for duplicate log lines.
+type where struct {
+	file string
+	line int
+}
+
+// buildSegment places the entries of good from index start. seen is nil
+// when no object has a duplicate; otherwise it holds the objects of the
+// files before this one, the entries already in it are skipped (and
+// logged, and both files marked), and the others are added.
+func (l *Loader) buildSegment(name string, good []entry, start int, seen map[objectKey]where) *segment {
+	seg := &segment{good: good, start: start, objs: make([]placed, 0, len(good)), reusable: seen == nil}
+	for i := range good {
+		e := &good[i]
+		if seen != nil {
 			if first, dup := seen[e.key]; dup {
 				l.files[name].holdsDuplicate, l.files[first.file].holdsDuplicate = true, true
 				l.log.Error(nil, "duplicate object ignored; the first in file order wins",
@@ -79,22 +162,55 @@ func (l *Loader) assemble() assembly {
 				continue
 			}
 			seen[e.key] = where{name, e.line}
-			p := placed{obj: e.obj, created: createdAt(e.obj, len(out.objs))}
-			if e.counted {
-				p.sum = e.stamped(p.created)
-			}
-			out.objs = append(out.objs, p)
-			if e.counted {
-				h.Write(e.sum[:])
-				binary.BigEndian.PutUint64(stampBuf[:], uint64(p.created.UnixNano()))
-				h.Write(stampBuf[:])
-			}
+		}
+		p := placed{obj: e.obj, created: createdAt(e.obj, start+len(seg.objs))}
+		if e.counted {
+			p.sum = e.stamped(p.created)
+			seg.hashed = append(seg.hashed, e.sum[:]...)
+			seg.hashed = binary.BigEndian.AppendUint64(seg.hashed, uint64(p.created.UnixNano()))
+		}
+		seg.objs = append(seg.objs, p)
+		seg.count(p)
+	}
+	return seg
+}
+
+// countKeys brings l.keys and l.duplicates up to date with the files' good
+// versions, visiting only the files whose good version changed or that
+// were removed since the last call.
+func (l *Loader) countKeys() {
+	for name, good := range l.counted {
+		if st := l.files[name]; st == nil || !sameEntries(good, st.good) {
+			l.addKeys(good, -1)
+			delete(l.counted, name)
 		}
 	}
-	copy(out.fp[:], h.Sum(nil))
-	out.snap = snapshotOf(out.objs)
-	out.sums = sumsOf(out.objs)
-	return out
+	for name, st := range l.files {
+		if _, ok := l.counted[name]; !ok {
+			l.addKeys(st.good, 1)
+			l.counted[name] = st.good
+		}
+	}
+}
+
+// addKeys adds d to the count of each entry's key, keeping l.duplicates
+// the number of keys counted more than once.
+func (l *Loader) addKeys(good []entry, d int) {
+	for i := range good {
+		k := good[i].key
+		before := l.keys[k]
+		after := before + d
+		if after == 0 {
+			delete(l.keys, k)
+		} else {
+			l.keys[k] = after
+		}
+		if before > 1 && after <= 1 {
+			l.duplicates--
+		} else if before <= 1 && after > 1 {
+			l.duplicates++
+		}
+	}
 }
 
 // stamped is the entry's fingerprint with the creationTimestamp the
@@ -109,50 +225,6 @@ func (e *entry) stamped(created metav1.Time) [sha256.Size]byte {
 		e.stampedSum, e.stampedAt, e.stampedValid = sha256.Sum256(buf[:]), created, true
 	}
 	return e.stampedSum
-}
-
-// sumsOf is the translate.ObjectSums of snapshotOf(objs): the stamped sums
-// of the five kinds in snapshot order, and one sum over the Services and
-// Secrets (EndpointSlices are not read by the translation).
-func sumsOf(objs []placed) *translate.ObjectSums {
-	out := &translate.ObjectSums{}
-	shared := sha256.New()
-	for _, p := range objs {
-		switch p.obj.(type) {
-		case *v1alpha1.Api:
-			out.Apis = append(out.Apis, p.sum)
-		case *v1alpha1.Route:
-			out.Routes = append(out.Routes, p.sum)
-		case *v1alpha1.Stage:
-			out.Stages = append(out.Stages, p.sum)
-		case *v1alpha1.Authorizer:
-			out.Authorizers = append(out.Authorizers, p.sum)
-		case *v1alpha1.UsagePlan:
-			out.UsagePlans = append(out.UsagePlans, p.sum)
-		case *corev1.Service, *corev1.Secret:
-			shared.Write(p.sum[:])
-		}
-	}
-	copy(out.Shared[:], shared.Sum(nil))
-	return out
-}
-
-// sameObjects says whether two assemblies hold equal objects with equal
-// timestamps in the same order: identical objects are equal, others are
-// compared.
-func sameObjects(a, b []placed) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if !a[i].created.Equal(&b[i].created) {
-			return false
-		}
-		if a[i].obj != b[i].obj && !equality.Semantic.DeepEqual(a[i].obj, b[i].obj) {
-			return false
-		}
-	}
-	return true
 }
 
 // createdAt is what the API server would have set as creationTimestamp on
@@ -185,54 +257,6 @@ func fingerprintEntry(e *entry) error {
 	sum, ok, err := controllers.ObjectFingerprint(e.obj)
 	e.sum, e.counted = sum, ok
 	return err
-}
-
-// snapshotOf builds a snapshot of objs, each kind's slice in objs' order.
-func snapshotOf(objs []placed) *translate.Snapshot {
-	routes := 0
-	for _, p := range objs {
-		if _, ok := p.obj.(*v1alpha1.Route); ok {
-			routes++
-		}
-	}
-	snap := &translate.Snapshot{Routes: make([]v1alpha1.Route, 0, routes)}
-	for _, p := range objs {
-		appendObject(snap, p)
-	}
-	return snap
-}
-
-// appendObject adds a copy of p's object, with p's creationTimestamp, to the
-// snapshot slice of its kind.
-func appendObject(snap *translate.Snapshot, p placed) {
-	switch o := p.obj.(type) {
-	case *v1alpha1.Api:
-		snap.Apis = append(snap.Apis, *o)
-		snap.Apis[len(snap.Apis)-1].CreationTimestamp = p.created
-	case *v1alpha1.Route:
-		snap.Routes = append(snap.Routes, *o)
-		snap.Routes[len(snap.Routes)-1].CreationTimestamp = p.created
-	case *v1alpha1.Stage:
-		snap.Stages = append(snap.Stages, *o)
-		snap.Stages[len(snap.Stages)-1].CreationTimestamp = p.created
-	case *v1alpha1.Authorizer:
-		snap.Authorizers = append(snap.Authorizers, *o)
-		snap.Authorizers[len(snap.Authorizers)-1].CreationTimestamp = p.created
-	case *v1alpha1.UsagePlan:
-		snap.UsagePlans = append(snap.UsagePlans, *o)
-		snap.UsagePlans[len(snap.UsagePlans)-1].CreationTimestamp = p.created
-	case *corev1.Service:
-		snap.Services = append(snap.Services, *o)
-		snap.Services[len(snap.Services)-1].CreationTimestamp = p.created
-	case *corev1.Secret:
-		snap.Secrets = append(snap.Secrets, *o)
-		snap.Secrets[len(snap.Secrets)-1].CreationTimestamp = p.created
-	case *discoveryv1.EndpointSlice:
-		snap.EndpointSlices = append(snap.EndpointSlices, *o)
-		snap.EndpointSlices[len(snap.EndpointSlices)-1].CreationTimestamp = p.created
-	default:
-		panic(fmt.Sprintf("standalone: object of unexpected type %T", p.obj))
-	}
 }
 
 // fingerprints remembers the fingerprint of the snapshot last assembled, for

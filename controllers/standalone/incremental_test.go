@@ -126,6 +126,13 @@ func checkRandomEdits(t *testing.T, seed uint64) {
 		if l.Sums(snap) == nil {
 			t.Fatalf("step %d (%s): no sums for the snapshot Reload returned", step, what)
 		}
+		// The reused segments must give what placing every object again gives.
+		if freshFP, _ := fl.Fingerprint(fresh); freshFP != fp && changed {
+			t.Fatalf("step %d (%s): the fingerprint differs from a fresh load's", step, what)
+		}
+		if !equality.Semantic.DeepEqual(l.Sums(snap), fl.Sums(fresh)) {
+			t.Fatalf("step %d (%s): the sums differ from a fresh load's", step, what)
+		}
 		if got, want := resultJSON(t, incremental(snap, opts)), resultJSON(t, translate.Translate(snap, opts)); got != want {
 			t.Fatalf("step %d (%s): incremental translation differs from the full one (-full +incremental):\n%s", step, what, cmp.Diff(want, got))
 		}

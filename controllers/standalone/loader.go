@@ -30,6 +30,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -72,6 +73,10 @@ type fileState struct {
 	// sum is the SHA-256 of the content last parsed; parsed says sum is set.
 	sum    [sha256.Size]byte
 	parsed bool
+	// stat is the file's os.Stat taken before the content last read, and
+	// readAt the time of that read (unchangedSince).
+	stat   os.FileInfo
+	readAt time.Time
 	// good is the last version that parsed and validated, in file order.
 	good []entry
 	// docs are the entries of the content last parsed by document text
@@ -96,10 +101,21 @@ type Loader struct {
 	log       logr.Logger
 	converter objectConverter
 	files     map[string]*fileState
-	// current is the last assembled snapshot (nil before the first Reload)
-	// and order its objects in file order.
-	current *translate.Snapshot
-	order   []placed
+	// current is the snapshot returned last (nil before the first Reload)
+	// and base the assembly it was built from; last is the last assembly
+	// (base, or a later one whose objects equal base's).
+	current    *translate.Snapshot
+	base, last *assembly
+	// segs are the files' segments of last, reused by the next assembly
+	// (segment).
+	segs map[string]*segment
+	// keys counts the objects of every file's good version by key, counted
+	// the good versions it counted (by file), and duplicates the keys
+	// counted more than once (countKeys): without duplicates no assembly
+	// needs to look at every object.
+	keys       map[objectKey]int
+	counted    map[string][]entry
+	duplicates int
 	// fps holds current's fingerprint for the pipeline.
 	fps fingerprints
 }
@@ -117,6 +133,13 @@ func NewLoader(dir string, log logr.Logger) (*Loader, error) {
 		converter: objectConverter{validator: v, log: log},
 		files:     map[string]*fileState{},
 	}, nil
+}
+
+// init makes the maps of a Loader built as a literal (tests).
+func (l *Loader) init() {
+	if l.segs == nil {
+		l.segs, l.keys, l.counted = map[string]*segment{}, map[objectKey]int{}, map[string][]entry{}
+	}
 }
 
 // Load reads dir once: it returns the snapshot of every file that parsed and
@@ -150,6 +173,16 @@ func isConfigFile(name string) bool {
 // Files whose content did not change are not parsed again. On a directory
 // read error the previous snapshot stays current and the error is returned.
 func (l *Loader) Reload(ctx context.Context) (*translate.Snapshot, bool, error) {
+	return l.reload(ctx, false)
+}
+
+// reload is Reload; with trustStat, a file whose os.Stat is unchanged since
+// its content was last read, long enough after its modification time, is
+// not read again (unchangedSince). The Watcher trusts stat on file events
+// and reads every file on its periodic rescan, which stays the safety net
+// for what stat can hide (a network file system's cached attributes).
+func (l *Loader) reload(ctx context.Context, trustStat bool) (*translate.Snapshot, bool, error) {
+	l.init()
 	entries, err := os.ReadDir(l.dir)
 	if err != nil {
 		return l.current, false, fmt.Errorf("reading %s: %w", l.dir, err)
@@ -167,7 +200,10 @@ func (l *Loader) Reload(ctx context.Context) (*translate.Snapshot, bool, error) 
 			continue
 		}
 		present[name] = true
-		if l.refresh(ctx, name) {
+		if st := l.files[name]; trustStat && st != nil && st.unchangedSince(info) {
+			continue
+		}
+		if l.refresh(ctx, name, info) {
 			dirty = true
 		}
 	}
@@ -182,11 +218,12 @@ func (l *Loader) Reload(ctx context.Context) (*translate.Snapshot, bool, error) 
 		return l.current, false, nil
 	}
 	next := l.assemble()
-	if l.current != nil && sameObjects(l.order, next.objs) {
-		l.order = next.objs // equal objects; identical ones make the next check cheap
+	if l.current != nil && sameObjects(l.last, next) {
+		l.last = next // equal objects; identical ones make the next check cheap
 		return l.current, false, nil
 	}
-	l.current, l.order = next.snap, next.objs
+	next.build(l.base)
+	l.current, l.base, l.last = next.snap, next, next
 	l.fps.set(next.snap, next.fp, next.sums)
 	return next.snap, true, nil
 }
@@ -203,14 +240,33 @@ func (l *Loader) Fingerprint(snap *translate.Snapshot) ([sha256.Size]byte, error
 // any other snapshot). Safe to call from any goroutine.
 func (l *Loader) Sums(snap *translate.Snapshot) *translate.ObjectSums { return l.fps.sumsOf(snap) }
 
-// refresh reads one file and parses it if its content changed. It reports
-// whether the file's good version changed.
-func (l *Loader) refresh(ctx context.Context, name string) bool {
+// statMargin is how long before a read a file's modification time must lie
+// for an unchanged stat to vouch for unchanged content: a write after the
+// read then gets a later modification time on any file system whose
+// timestamps are at most this coarse (FAT's are 2 s).
+const statMargin = 3 * time.Second
+
+// unchangedSince says whether a file whose os.Stat is now info still holds
+// the content read last: same file (device and inode), size, mode and
+// modification time as before that read, and modified at least statMargin
+// before it (a file written in the same timestamp tick as the read could
+// change again without its modification time moving).
+func (st *fileState) unchangedSince(info os.FileInfo) bool {
+	old := st.stat
+	return st.parsed && old != nil && os.SameFile(old, info) && old.Size() == info.Size() && old.Mode() == info.Mode() &&
+		old.ModTime().Equal(info.ModTime()) && st.readAt.Sub(info.ModTime()) >= statMargin
+}
+
+// refresh reads one file (info is its os.Stat, taken before) and parses it
+// if its content changed. It reports whether the file's good version
+// changed.
+func (l *Loader) refresh(ctx context.Context, name string, info os.FileInfo) bool {
 	st := l.files[name]
 	if st == nil {
 		st = &fileState{}
 		l.files[name] = st
 	}
+	readAt := time.Now()
 	data, err := os.ReadFile(filepath.Join(l.dir, name))
 	if err != nil {
 		if msg := err.Error(); msg != st.readErr && !errors.Is(err, fs.ErrNotExist) {
@@ -220,6 +276,7 @@ func (l *Loader) refresh(ctx context.Context, name string) bool {
 		return false
 	}
 	st.readErr = ""
+	st.stat, st.readAt = info, readAt
 	sum := sha256.Sum256(data)
 	if st.parsed && sum == st.sum {
 		return false

@@ -88,9 +88,9 @@ func (w *Watcher) Run(ctx context.Context, onSnapshot func(*translate.Snapshot))
 			}
 			w.log.Error(err, "file watcher error; the periodic rescan continues", "dir", w.dir)
 		case <-debounce.C:
-			w.reload(ctx, onSnapshot)
+			w.reload(ctx, onSnapshot, true)
 		case <-ticker.C:
-			w.reload(ctx, onSnapshot)
+			w.reload(ctx, onSnapshot, false)
 		}
 	}
 }
@@ -108,8 +108,10 @@ func (w *Watcher) Fingerprint(snap *translate.Snapshot) ([sha256.Size]byte, erro
 func (w *Watcher) Sums(snap *translate.Snapshot) *translate.ObjectSums { return w.loader.Sums(snap) }
 
 // reload rescans and publishes the snapshot if the effective set changed.
-func (w *Watcher) reload(ctx context.Context, onSnapshot func(*translate.Snapshot)) {
-	snap, changed, err := w.loader.Reload(ctx)
+// After file events it trusts stat (Loader.reload): the files that were not
+// written are not read again; the periodic rescan reads every file.
+func (w *Watcher) reload(ctx context.Context, onSnapshot func(*translate.Snapshot), trustStat bool) {
+	snap, changed, err := w.loader.reload(ctx, trustStat)
 	if err != nil {
 		w.log.Error(err, "cannot rescan; keeping the current objects", "dir", w.dir)
 		return

@@ -89,10 +89,11 @@ type Metrics struct {
 
 	bound atomic.Pointer[binding]
 
-	mu     sync.Mutex // guards series and binds
+	mu     sync.Mutex // guards series, strays and every series' refs
 	series map[key]*series
-	// binds counts Bind calls; a series seen by the latest has bind == binds.
-	binds uint64
+	// strays are series created for requests of replaced tables (seriesOf)
+	// while no binding held them; the next Bind deletes those still unheld.
+	strays []*series
 }
 
 // New creates the collectors and registers them on reg. accessLogDropped,
@@ -176,32 +177,30 @@ func (m *Metrics) ObserveRequest(r *Request) {
 }
 
 // seriesOf finds the request's series through the binding of its table, or,
-// for a request that started on a table that has since been replaced, by its
-// labels.
+// for a request that started on a table that has since been replaced (or
+// whose route is not one of its stage's, like an implicit WebSocket route),
+// by its labels.
 func (m *Metrics) seriesOf(r *Request) *series {
 	b := m.bound.Load()
 	if b.tbl == r.Table && b.tbl != nil {
-		switch {
-		case r.Route != nil:
-			if s := b.routes[r.Route]; s != nil {
-				return s
-			}
-		case r.Stage != nil:
-			if s := b.stages[r.Stage]; s != nil {
-				return s
-			}
-		case r.Api != nil:
-			if s := b.apis[r.Api]; s != nil {
-				return s
-			}
-		default:
+		if r.Api == nil && r.Stage == nil && r.Route == nil {
 			return b.none
+		}
+		if ab := b.apis[r.Api]; ab != nil {
+			if s := ab.lookup(r.Stage, r.Route); s != nil {
+				return s
+			}
 		}
 	}
 	k := keyOf(r.Api, r.Stage, r.Route)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.seriesLocked(k)
+	s := m.seriesLocked(k)
+	if s.refs == 0 && !s.stray {
+		s.stray = true
+		m.strays = append(m.strays, s) // the next Bind deletes it unless bound
+	}
+	return s
 }
 
 // UpdateEndpoints records the ready endpoint counts of every Service port for
@@ -240,19 +239,36 @@ func (m *Metrics) seriesLocked(k key) *series {
 	return s
 }
 
-// liveSeriesLocked is seriesLocked for a label set of the table being
-// bound: it marks the series as seen by this Bind. m.mu must be held.
-func (m *Metrics) liveSeriesLocked(k key) *series {
+// holdLocked is seriesLocked for a label set of a binding: it counts the
+// binding's reference. m.mu must be held.
+func (m *Metrics) holdLocked(k key) *series {
 	s := m.seriesLocked(k)
-	s.bind = m.binds
+	s.refs++
 	return s
+}
+
+// releaseLocked drops a binding's reference to s and deletes the series
+// when it was the last. m.mu must be held.
+func (m *Metrics) releaseLocked(s *series) {
+	if s.refs--; s.refs == 0 {
+		m.deleteLocked(s)
+	}
+}
+
+// deleteLocked removes s and its exported children. m.mu must be held.
+func (m *Metrics) deleteLocked(s *series) {
+	s.delete(m)
+	delete(m.series, s.labels)
 }
 
 // series is the set of children of one (namespace, api, stage, route).
 type series struct {
 	labels key
-	// bind is the Bind call that last saw the label set (m.mu guards it).
-	bind  uint64
+	// refs counts the references of the current binding's Api bindings
+	// (m.mu guards it); a series with none is deleted.
+	refs int
+	// stray: the series is in Metrics.strays (m.mu guards it).
+	stray bool
 	cells [len(methods)][len(classes)]atomic.Pointer[cell]
 	integ atomic.Pointer[observer]
 }
@@ -299,43 +315,109 @@ func (s *series) delete(m *Metrics) {
 	m.upstreamErrors.DeletePartialMatch(l)
 }
 
-// binding resolves the objects of one table to their series.
+// binding resolves the objects of one table to their series, one Api
+// binding per Api.
 type binding struct {
-	tbl    *table.Table
-	routes map[*table.Route]*series
+	tbl  *table.Table
+	apis map[*table.Api]*apiBinding
+	none *series
+}
+
+// apiBinding resolves one *table.Api, its Stages and Routes to their
+// series. It depends only on the Api (a table never changes after it is
+// built), so the binding of a table that shares the Api with the previous
+// one (table.Merge shares unchanged parts) shares the Api binding too.
+type apiBinding struct {
+	series *series
 	stages map[*table.Stage]*series
-	apis   map[*table.Api]*series
-	none   *series
+	routes map[*table.Route]*series
+}
+
+// lookup returns the series of a request that resolved the Api and, as far
+// as set, st and r; nil when st or r is not the Api's.
+func (ab *apiBinding) lookup(st *table.Stage, r *table.Route) *series {
+	switch {
+	case r != nil:
+		return ab.routes[r]
+	case st != nil:
+		return ab.stages[st]
+	default:
+		return ab.series
+	}
+}
+
+// bindApiLocked holds the series of a, its stages and routes. m.mu must be
+// held.
+func (m *Metrics) bindApiLocked(a *table.Api) *apiBinding {
+	ab := &apiBinding{series: m.holdLocked(keyOf(a, nil, nil)), stages: make(map[*table.Stage]*series, len(a.Stages))}
+	n := 0
+	for _, st := range a.Stages {
+		n += len(st.Routes)
+	}
+	ab.routes = make(map[*table.Route]*series, n)
+	for _, st := range a.Stages {
+		ab.stages[st] = m.holdLocked(keyOf(a, st, nil))
+		for _, r := range st.Routes {
+			ab.routes[r] = m.holdLocked(keyOf(a, st, r))
+		}
+	}
+	return ab
+}
+
+// releaseApiLocked drops the references of an Api binding. m.mu must be held.
+func (m *Metrics) releaseApiLocked(ab *apiBinding) {
+	m.releaseLocked(ab.series)
+	for _, s := range ab.stages {
+		m.releaseLocked(s)
+	}
+	for _, s := range ab.routes {
+		m.releaseLocked(s)
+	}
 }
 
 // Bind prepares the series of every Api, Stage and Route of t (call it when t
 // is swapped in, before requests run on it) and deletes the series of label
 // sets t no longer has. Series keep their children across tables, so a swap
 // that keeps a route keeps its counters.
+//
+// It costs what changed, not the table: an Api that the previous table held
+// too (the same *table.Api) keeps its Api binding; only new Apis are bound
+// and only the Api bindings t dropped are released. A series lives while an
+// Api binding of the current table holds it (refs), so a label set that
+// moves from a dropped Api to a new one (an edited Api: a new pointer, the
+// same labels) keeps its series and counts.
 func (m *Metrics) Bind(t *table.Table) {
 	if m == nil || t == nil {
 		return
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	b := &binding{tbl: t, routes: make(map[*table.Route]*series, t.RouteCount()), stages: map[*table.Stage]*series{},
-		apis: make(map[*table.Api]*series, len(t.Apis))}
-	m.binds++
-	b.none = m.liveSeriesLocked(key{})
+	prev := m.bound.Load()
+	b := &binding{tbl: t, apis: make(map[*table.Api]*apiBinding, len(t.Apis)), none: prev.none}
+	if b.none == nil {
+		b.none = m.holdLocked(key{}) // held for good
+	}
 	for _, a := range t.Apis {
-		b.apis[a] = m.liveSeriesLocked(keyOf(a, nil, nil))
-		for _, st := range a.Stages {
-			b.stages[st] = m.liveSeriesLocked(keyOf(a, st, nil))
-			for _, r := range st.Routes {
-				b.routes[r] = m.liveSeriesLocked(keyOf(a, st, r))
-			}
+		if b.apis[a] != nil {
+			continue
+		}
+		if ab := prev.apis[a]; ab != nil {
+			b.apis[a] = ab
+			continue
+		}
+		b.apis[a] = m.bindApiLocked(a)
+	}
+	for a, ab := range prev.apis {
+		if b.apis[a] == nil {
+			m.releaseApiLocked(ab)
 		}
 	}
-	for k, s := range m.series {
-		if s.bind != m.binds {
-			s.delete(m)
-			delete(m.series, k)
+	for _, s := range m.strays {
+		s.stray = false
+		if s.refs == 0 && m.series[s.labels] == s {
+			m.deleteLocked(s)
 		}
 	}
+	m.strays = nil
 	m.bound.Store(b)
 }
