@@ -37,3 +37,31 @@ func BenchmarkLookup(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSpreadLookup is BenchmarkLookup over 4,096 different paths
+// spread over the table, in turn, instead of one: at 100,000 routes the
+// trie no longer fits the CPU caches, so this shows what cache misses add
+// (not a budget: `make bench` judges BenchmarkLookup; its name does not
+// match -bench BenchmarkLookup).
+func BenchmarkSpreadLookup(b *testing.B) {
+	for _, n := range []int{10, 1000, 10000, 100000} {
+		keys := make([]string, 0, n)
+		for i := range n {
+			keys = append(keys, fmt.Sprintf("GET /r%06d/items/{id}", i))
+		}
+		st := stageOf(b, keys...)
+		paths := make([][]string, 4096)
+		for i := range paths {
+			paths[i] = []string{fmt.Sprintf("r%06d", (i*7919)%n), "items", "42"}
+		}
+		b.Run(fmt.Sprintf("routes=%d", n), func(b *testing.B) {
+			i := 0
+			for b.Loop() {
+				if st.Lookup("GET", paths[i&4095]) == nil {
+					b.Fatal("no match")
+				}
+				i++
+			}
+		})
+	}
+}
