@@ -2,7 +2,9 @@ package main
 
 import (
 	"io"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
@@ -102,5 +104,25 @@ func BenchmarkServerSwap(b *testing.B) {
 				gen++
 			}
 		})
+	}
+}
+
+// TestSwapBudgetNeedsRateAndNoFailure checks the swap budget's verdict: it
+// holds only with no failed request and at least 95% of the asked rate.
+func TestSwapBudgetNeedsRateAndNoFailure(t *testing.T) {
+	ok := swapResult{Mode: swapMerge, SwapPerSec: 1000, Swaps: 24000, Duration: 24 * time.Second}
+	slow := ok
+	slow.Swaps = 5833
+	failed := ok
+	failed.Closed.StatusErrors = 1
+	r := &results{Swaps: []swapResult{ok, slow, failed}}
+	rows := r.swapBudgets(func(b bool) string { return map[bool]string{true: "yes", false: "NO"}[b] })
+	for i, want := range []string{"| yes", "| NO", "| NO"} {
+		if !strings.HasSuffix(rows[i].measured, want) {
+			t.Errorf("row %d: %q, want it to end with %q", i, rows[i].measured, want)
+		}
+	}
+	if !strings.Contains(rows[0].name, "1000 swaps/s (merge)") {
+		t.Errorf("budget name %q", rows[0].name)
 	}
 }
