@@ -125,4 +125,9 @@ func TestSwapBudgetNeedsRateAndNoFailure(t *testing.T) {
 	if !strings.Contains(rows[0].name, "1000 swaps/s (merge)") {
 		t.Errorf("budget name %q", rows[0].name)
 	}
+	var b strings.Builder
+	r.writeSwap(&b)
+	if row := "| 1000/s | merge | 5833 | 243/s |"; !strings.Contains(b.String(), row) {
+		t.Errorf("swap section lacks %q:\n%s", row, b.String())
+	}
 }
