@@ -51,7 +51,7 @@ func (tr *translator) resolve(r *v1alpha1.Route, st *stageState) (table.Integrat
 		if m.Status < 100 || m.Status > 599 {
 			return out, invalidIntegration("spec.integration.mock.statusCode must be between 100 and 599")
 		}
-		out.Mock = &m
+		out.Mock = tr.interned.mock(m)
 		return out, nil
 	}
 	return out, invalidIntegration(fmt.Sprintf("spec.integration.type %q is not one of SERVICE, HTTP_PROXY, FUNCTION, MOCK", in.Type))
@@ -123,7 +123,7 @@ func (tr *translator) resolveService(r *v1alpha1.Route, st *stageState) (*table.
 	}
 	for _, p := range svc.Spec.Ports {
 		if p.Port == ref.Port {
-			return &table.ServiceTarget{Namespace: r.Namespace, Name: name, Port: ref.Port, PortName: p.Name}, nil
+			return tr.interned.service(table.ServiceTarget{Namespace: r.Namespace, Name: name, Port: ref.Port, PortName: p.Name}), nil
 		}
 	}
 	return nil, &issue{

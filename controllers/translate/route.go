@@ -131,9 +131,10 @@ func (tr *translator) serveRoute(obj *v1alpha1.Route, api *apiState, notImpl []s
 	}
 	var problems []stageIssue
 	var working []string
+	objName := obj.Namespace + "/" + obj.Name // one string for every stage's route
 	for _, st := range api.stages {
 		in, iss := tr.resolve(obj, st)
-		r := &table.Route{Key: obj.Spec.RouteKey, Object: obj.Namespace + "/" + obj.Name, Integration: in, Auth: authz,
+		r := &table.Route{Key: obj.Spec.RouteKey, Object: objName, Integration: in, Auth: authz,
 			Throttle: routeThrottle(st.obj, obj.Spec.RouteKey), ApiKeyRequired: obj.Spec.ApiKeyRequired, Failure: failure(iss),
 			RequestMapping: maps.request, ResponseMapping: maps.response, Validation: rest.validation,
 			ReturnResponse: obj.Spec.WebSocket != nil && obj.Spec.WebSocket.ReturnResponse}

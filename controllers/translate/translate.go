@@ -58,6 +58,8 @@ type translator struct {
 	secrets map[string]*corev1.Secret
 	// okConditions are the conditions of an empty verdict (conditions.go).
 	okConditions map[okConditionsKey][]metav1.Condition
+	// interned shares equal ServiceTargets and Mocks between routes (intern.go).
+	interned interned
 }
 
 // Translate computes the routing table and every object's status from s.

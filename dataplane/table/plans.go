@@ -102,7 +102,8 @@ func (g *KeyGrant) RouteThrottle(routeKey string) (*Throttle, string) {
 // KeyGrant.QuotaID of every stage the plan serves).
 func (p *Plan) QuotaID(k *APIKey) string { return "quota|" + p.Namespace + "/" + p.Name + "|" + k.Hash }
 
-// ThrottleID is the identity of the route's stage/route bucket.
+// ThrottleID is the identity of the route's stage/route bucket; empty when
+// the route has no Throttle (there is no bucket then).
 func (r *Route) ThrottleID() string { return r.throttleID }
 
 // Grant returns the grant of the key whose raw SHA-256 is sum, or nil when no
@@ -134,7 +135,9 @@ func (t *Table) linkPlans() error {
 	for _, a := range t.Apis {
 		for _, s := range a.Stages {
 			for _, r := range s.Routes {
-				r.throttleID = "route|" + s.Object + "|" + r.Key
+				if r.Throttle != nil { // the only use of the ID; 32 bytes per route otherwise
+					r.throttleID = "route|" + s.Object + "|" + r.Key
+				}
 			}
 			if err := s.linkPlans(t.plans); err != nil {
 				errs = append(errs, fmt.Errorf("api %s/%s stage %q: %w", a.Namespace, a.Name, s.Name, err))

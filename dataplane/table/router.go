@@ -1,6 +1,7 @@
 package table
 
 import (
+	"hash/maphash"
 	"strings"
 
 	"github.com/turnpike-io/turnpike/dataplane/urlpath"
@@ -19,50 +20,66 @@ import (
 type Router struct {
 	root         *node
 	defaultRoute *Route
+	seed         maphash.Seed // of every node's literal table (literals.go)
 }
 
+// node is one trie node; nodes are immutable once newRouter returns. It is
+// kept small because a table has about one node per route segment: at
+// 100,000 routes a node, its slots and its route entry cost ~150 bytes per
+// route, where a map per node cost ~400 (docs/benchmarks.md, "Memory per
+// Route"). The literal table is inline (no pointer to follow): at 100,000
+// routes the trie does not fit the CPU caches, and every pointer a lookup
+// follows is a likely cache miss.
 type node struct {
-	literal map[string]*node // while building; nil once frozen
-	lits    *literals        // the frozen literal children (literals.go)
-	param   *node
-	exact   methodSet // routes whose pattern ends at this node
-	greedy  methodSet // greedy routes whose prefix ends at this node
+	seg    string      // the literal segment that leads here; "" for the root and {var} nodes
+	lits   literals    // the literal children (literals.go)
+	param  *node       // the {var} child
+	routes []nodeRoute // routes whose pattern ends here, and greedy routes whose prefix ends here
 }
 
-type methodSet struct {
-	byMethod map[string]*Route
-	any      *Route
+// nodeRoute is one route of a node. A node has at most one per method and
+// kind (exact or greedy), in practice one or two: a linear scan finds it
+// faster than a map lookup and costs 32 bytes instead of a map's ~250.
+type nodeRoute struct {
+	method string // AnyMethod for ANY
+	greedy bool
+	route  *Route
 }
 
-func (m *methodSet) find(method string) *Route {
-	if r := m.byMethod[method]; r != nil {
-		return r
+// find returns the route of kind greedy for method, else the ANY one, or
+// nil. A request whose method is literally "ANY" finds the ANY route, as
+// the method-keyed map did.
+func (n *node) find(method string, greedy bool) *Route {
+	var anyRoute *Route
+	for i := range n.routes {
+		e := &n.routes[i]
+		switch {
+		case e.greedy != greedy:
+		case e.method == method:
+			return e.route
+		case e.method == AnyMethod:
+			anyRoute = e.route
+		}
 	}
-	return m.any
+	return anyRoute
 }
 
-func (m *methodSet) has(method string) bool {
-	if method == AnyMethod {
-		return m.any != nil
+// add records r for method and kind unless the node has one already (the
+// first route wins).
+func (n *node) add(method string, greedy bool, r *Route) {
+	for _, e := range n.routes {
+		if e.greedy == greedy && e.method == method {
+			return
+		}
 	}
-	return m.byMethod[method] != nil
-}
-
-func (m *methodSet) add(method string, r *Route) {
-	if method == AnyMethod {
-		m.any = r
-		return
-	}
-	if m.byMethod == nil {
-		m.byMethod = map[string]*Route{}
-	}
-	m.byMethod[method] = r
+	n.routes = append(n.routes, nodeRoute{method: method, greedy: greedy, route: r})
 }
 
 // newRouter compiles routes whose keys were parsed into keys (same order).
 // Conflicting keys were removed by the translator; if two remain, the first wins.
 func newRouter(routes []*Route, keys []RouteKey) *Router {
-	rt := &Router{root: &node{}}
+	rt := &Router{root: &node{}, seed: maphash.MakeSeed()}
+	children := map[*node]map[string]*node{} // literal children while building
 	for i, r := range routes {
 		if r.Key == DefaultRouteKey {
 			if rt.defaultRoute == nil {
@@ -75,13 +92,15 @@ func newRouter(routes []*Route, keys []RouteKey) *Router {
 		for _, s := range k.Segments {
 			switch s.Kind {
 			case Literal:
-				if n.literal == nil {
-					n.literal = map[string]*node{}
+				m := children[n]
+				if m == nil {
+					m = map[string]*node{}
+					children[n] = m
 				}
-				child := n.literal[s.Value]
+				child := m[s.Value]
 				if child == nil {
-					child = &node{}
-					n.literal[s.Value] = child
+					child = &node{seg: s.Value}
+					m[s.Value] = child
 				}
 				n = child
 			case Variable:
@@ -90,30 +109,17 @@ func newRouter(routes []*Route, keys []RouteKey) *Router {
 				}
 				n = n.param
 			case Greedy:
-				if !n.greedy.has(k.Method) {
-					n.greedy.add(k.Method, r)
-				}
+				n.add(k.Method, true, r)
 			}
 		}
-		if !k.Greedy() && !n.exact.has(k.Method) {
-			n.exact.add(k.Method, r)
+		if !k.Greedy() {
+			n.add(k.Method, false, r)
 		}
 	}
-	rt.root.freeze()
+	for n, m := range children {
+		n.lits = newLiterals(rt.seed, m)
+	}
 	return rt
-}
-
-// freeze replaces the builder's literal maps of n and its descendants by
-// their lookup tables.
-func (n *node) freeze() {
-	n.lits = newLiterals(n.literal)
-	for _, child := range n.literal {
-		child.freeze()
-	}
-	n.literal = nil
-	if n.param != nil {
-		n.param.freeze()
-	}
 }
 
 // Lookup returns the route for method and the decoded path segments (without
@@ -130,9 +136,9 @@ func (rt *Router) Lookup(method string, segs []string) *Route {
 
 func (rt *Router) exact(n *node, method string, segs []string, i int) *Route {
 	if i == len(segs) {
-		return n.exact.find(method)
+		return n.find(method, false)
 	}
-	if child := n.lits.get(segs[i]); child != nil {
+	if child := n.lits.get(rt.seed, segs[i]); child != nil {
 		if r := rt.exact(child, method, segs, i+1); r != nil {
 			return r
 		}
@@ -154,11 +160,11 @@ func (rt *Router) greedy(method string, segs []string) *Route {
 			return // a greedy variable needs at least one segment
 		}
 		if i > bestDepth {
-			if r := n.greedy.find(method); r != nil {
+			if r := n.find(method, true); r != nil {
 				best, bestDepth = r, i
 			}
 		}
-		if child := n.lits.get(segs[i]); child != nil {
+		if child := n.lits.get(rt.seed, segs[i]); child != nil {
 			walk(child, i+1)
 		}
 		if n.param != nil {

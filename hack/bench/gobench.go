@@ -117,11 +117,16 @@ func mergeBest(have, add []goBench) []goBench {
 	return have
 }
 
+// lookupLargest is the largest size of BenchmarkLookup: the budget compares
+// it with the smallest (10 routes). architecture.md asks for 10 vs 10,000
+// within 5%, issue 18 for 10 vs 100,000.
+const lookupLargest = "routes=100000"
+
 // lookupRatios pairs, within one run of BenchmarkLookup (the sizes in
-// order, 10 then 1,000 then 10,000), the 10,000-route time with the 10-route
-// time just before it. Their median judges the
-// budget: the machine's speed drifts over seconds (CPU steal on a shared VM),
-// and a ratio taken within one repetition cancels most of that drift.
+// order, 10 first and 100,000 last), the 100,000-route time with the
+// 10-route time of the same run. Their median judges the budget: the
+// machine's speed drifts over seconds (CPU steal on a shared VM), and a
+// ratio taken within one repetition cancels most of that drift.
 func lookupRatios(runs []goBench) []float64 {
 	var ratios []float64
 	small := 0.0
@@ -129,7 +134,7 @@ func lookupRatios(runs []goBench) []float64 {
 		switch {
 		case strings.HasSuffix(b.Name, "routes=10"):
 			small = b.NsPerOp
-		case strings.HasSuffix(b.Name, "routes=10000") && small > 0:
+		case strings.HasSuffix(b.Name, lookupLargest) && small > 0:
 			ratios = append(ratios, b.NsPerOp/small)
 			small = 0
 		}

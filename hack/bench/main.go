@@ -44,7 +44,7 @@ type config struct {
 }
 
 func main() {
-	subs := map[string]func([]string) error{"swap-server": swapServerMain, "attack": attackMain,
+	subs := map[string]func([]string) error{"swap-server": swapServerMain, "swap": swapMain, "attack": attackMain,
 		"ratelimit": rateLimitMain, "kube": kubeMain, "scale": scaleMain, "cache": cacheMain, "websocket": websocketMain, "ws-echo": wsEchoMain}
 	if len(os.Args) > 1 && subs[os.Args[1]] != nil {
 		sub := subs[os.Args[1]]

@@ -20,12 +20,12 @@ type results struct {
 	HalfNginx      int // half of nginx's closed-loop top rate (the budget's rate)
 	Open           []openRun
 	AccessLogBytes int64
-	Swap           swapResult
+	Swaps          []swapResult // one per swapCases entry
 	Propagation    []propagation
 	Kube           kubePropagation
 	GoBench        []goBench
 	GoBenchCmds    []string
-	LookupRatios   []float64 // 10,000-route over 10-route time, per repetition
+	LookupRatios   []float64 // 100,000-route over 10-route time, per repetition
 }
 
 // env describes the machine and the tools.

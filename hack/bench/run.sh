@@ -13,6 +13,8 @@
 # `hack/bench/run.sh scale [args]` runs only the scale scenario of issue 18
 # (100 Apis, 10k/50k/100k MOCK Routes in standalone mode; prints its table,
 # see docs/benchmarks.md "Scale: 100,000 Routes"); make bench does not run it.
+# `hack/bench/run.sh swap [-rate 1000 -build merge]` runs one case of the
+# table swap test alone (make bench runs 100/s fresh and 1,000/s merge).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -34,7 +36,7 @@ go build -o bin/bench ./hack/bench
 cores=(-load-core "${BENCH_LOAD_CORE:-1}" -proxy-core "${BENCH_PROXY_CORE:-0}")
 bench=(taskset -c "${BENCH_LOAD_CORE:-1}" bin/bench)
 case "${1:-}" in
-  ratelimit|cache|websocket|scale)
+  ratelimit|cache|websocket|scale|swap)
     scenario=$1
     shift
     exec "${bench[@]}" "$scenario" "${cores[@]}" "$@" ;;
