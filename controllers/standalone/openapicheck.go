@@ -173,33 +173,28 @@ func (n *schemaNode) stringPasses(v string) bool {
 	return !n.hasFormat || validate.FormatOf("", "", s.Format, v, strfmt.Default) == nil
 }
 
-// numberPasses is numberValidator.Validate: a bound is compared in the
-// value's native type when the bound fits the schema's type and format,
-// else as float64.
+// numberPasses is numberValidator.Validate for a value it would pass. A
+// bound that does not fit the schema's type and format (a maximum of
+// 3000000000 on an int32, a fractional minimum on an integer) is itself an
+// error upstream, whatever the value, so such a schema never passes here.
 func (n *schemaNode) numberPasses(v any) bool {
 	s := n.s
 	if validate.IsValueValidAgainstRange(v, n.numType, n.numFormat, "", "") != nil {
 		return false
 	}
-	f, native := asFloat64(v), func(bound float64) bool {
-		return validate.IsValueValidAgainstRange(bound, n.numType, n.numFormat, "", "") == nil
-	}
-	if m := s.MultipleOf; m != nil {
-		if native(*m) && validate.MultipleOfNativeType("", "", v, *m) != nil || !native(*m) && validate.MultipleOf("", "", f, *m) != nil {
-			return false
+	for _, bound := range []*float64{s.MultipleOf, s.Maximum, s.Minimum} {
+		if bound != nil && validate.IsValueValidAgainstRange(*bound, n.numType, n.numFormat, "", "") != nil {
+			return false // upstream reports the bound
 		}
 	}
-	if m := s.Maximum; m != nil {
-		if native(*m) && validate.MaximumNativeType("", "", v, *m, s.ExclusiveMaximum) != nil ||
-			!native(*m) && validate.Maximum("", "", f, *m, s.ExclusiveMaximum) != nil {
-			return false
-		}
+	if m := s.MultipleOf; m != nil && validate.MultipleOfNativeType("", "", v, *m) != nil {
+		return false
 	}
-	if m := s.Minimum; m != nil {
-		if native(*m) && validate.MinimumNativeType("", "", v, *m, s.ExclusiveMinimum) != nil ||
-			!native(*m) && validate.Minimum("", "", f, *m, s.ExclusiveMinimum) != nil {
-			return false
-		}
+	if m := s.Maximum; m != nil && validate.MaximumNativeType("", "", v, *m, s.ExclusiveMaximum) != nil {
+		return false
+	}
+	if m := s.Minimum; m != nil && validate.MinimumNativeType("", "", v, *m, s.ExclusiveMinimum) != nil {
+		return false
 	}
 	return true
 }

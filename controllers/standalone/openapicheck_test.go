@@ -28,6 +28,12 @@ func TestSchemaCheckPassesWhatUpstreamPassesOnThePlainPath(t *testing.T) {
 		s.AdditionalProperties = &spec.SchemaOrBool{Allows: false}
 	})
 	anyOf := typed("string", func(s *spec.Schema) { s.AnyOf = []spec.Schema{*typed("string", nil)} })
+	// Bounds that do not fit the type are themselves errors upstream,
+	// whatever the value (found in review: the check used to pass them).
+	int32Beyond := typed("integer", func(s *spec.Schema) { s.Format = "int32"; s.Maximum = ptr.To(3000000000.0) })
+	integerHalf := typed("integer", func(s *spec.Schema) { s.Minimum = ptr.To(0.5) })
+	floatBeyond := typed("number", func(s *spec.Schema) { s.Format = "float"; s.Maximum = ptr.To(1e39) })
+	int32Multiple := typed("integer", func(s *spec.Schema) { s.Format = "int32"; s.MultipleOf = ptr.To(4294967296.0) })
 	cases := []struct {
 		name   string
 		schema *spec.Schema
@@ -48,6 +54,10 @@ func TestSchemaCheckPassesWhatUpstreamPassesOnThePlainPath(t *testing.T) {
 		{"a string for an object", object, "x", false},
 		{"null", object, nil, false},
 		{"anyOf", anyOf, "x", true},
+		{"a maximum beyond int32", int32Beyond, int64(0), false},
+		{"a fractional minimum on an integer", integerHalf, int64(1), false},
+		{"a maximum beyond float", floatBeyond, 1.0, false},
+		{"a multipleOf beyond int32", int32Multiple, int64(0), false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
