@@ -100,17 +100,8 @@ func set[T any](field *T, want T) bool {
 
 // observedGeneration is the stored status.observedGeneration of obj.
 func observedGeneration(obj client.Object) int64 {
-	switch o := obj.(type) {
-	case *v1alpha1.Api:
-		return o.Status.ObservedGeneration
-	case *v1alpha1.Route:
-		return o.Status.ObservedGeneration
-	case *v1alpha1.Stage:
-		return o.Status.ObservedGeneration
-	case *v1alpha1.Authorizer:
-		return o.Status.ObservedGeneration
-	case *v1alpha1.UsagePlan:
-		return o.Status.ObservedGeneration
+	if cs := commonStatus(obj); cs != nil {
+		return cs.ObservedGeneration
 	}
 	return 0
 }

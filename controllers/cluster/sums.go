@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/turnpike-io/turnpike/api/v1alpha1"
 	"github.com/turnpike-io/turnpike/controllers"
@@ -207,17 +208,10 @@ func hashObject(obj runtime.Object) (spec, full [sha256.Size]byte, err error) {
 // storedConditions are the stored status conditions of the five Turnpike
 // kinds (nil for the others, whose status the translation does not read).
 func storedConditions(obj runtime.Object) []metav1.Condition {
-	switch o := obj.(type) {
-	case *v1alpha1.Api:
-		return o.Status.Conditions
-	case *v1alpha1.Route:
-		return o.Status.Conditions
-	case *v1alpha1.Stage:
-		return o.Status.Conditions
-	case *v1alpha1.Authorizer:
-		return o.Status.Conditions
-	case *v1alpha1.UsagePlan:
-		return o.Status.Conditions
+	if co, ok := obj.(client.Object); ok {
+		if cs := commonStatus(co); cs != nil {
+			return cs.Conditions
+		}
 	}
 	return nil
 }
