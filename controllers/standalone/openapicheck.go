@@ -199,13 +199,6 @@ func (n *schemaNode) numberPasses(v any) bool {
 	return true
 }
 
-func asFloat64(v any) float64 {
-	if i, ok := v.(int64); ok {
-		return float64(i)
-	}
-	return v.(float64)
-}
-
 // arrayPasses is schemaSliceValidator.Validate without tuples.
 func (n *schemaNode) arrayPasses(v []any) bool {
 	s := n.s
