@@ -19,6 +19,7 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, p Applier, w *Stat
 	}
 	if w != nil {
 		w.UseCache(src.Cached)
+		src.OnUpdate(w.Recheck) // a cached copy that lagged is checked again
 		if err := src.Manager().Add(w); err != nil {
 			return err
 		}

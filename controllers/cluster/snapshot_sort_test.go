@@ -74,9 +74,9 @@ func TestListKindReusesTheLastListUntilTheStoreChanges(t *testing.T) {
 // other update pokes it at once.
 func TestAStatusOnlyUpdatePokesLater(t *testing.T) {
 	w := &kindWatch{store: toolscache.NewStore(toolscache.MetaNamespaceKeyFunc)}
-	var now, later int
+	var now, later, updates int
 	ps := &pokingStore{Store: w.store, transform: func(o any) (any, error) { return o, nil }, poke: func() { now++ },
-		pokeLater: func() { later++ }, synced: &w.synced, changes: &w.changes}
+		pokeLater: func() { later++ }, synced: &w.synced, changes: &w.changes, updated: func(any) { updates++ }}
 	r := &v1alpha1.Route{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "r", Generation: 1, UID: "u"}}
 	require.NoError(t, ps.Add(r))
 	require.Equal(t, 1, now)
@@ -88,6 +88,7 @@ func TestAStatusOnlyUpdatePokesLater(t *testing.T) {
 	require.Equal(t, []int{1, 1}, []int{now, later}, "status only: later")
 	keys, _ := w.changes.take()
 	require.Contains(t, keys, objectKey{"ns", "r"}, "but the change is recorded")
+	require.Equal(t, 1, updates, "and the status writer told (Recheck)")
 
 	for name, edit := range map[string]func(*v1alpha1.Route){
 		"spec (generation)": func(r *v1alpha1.Route) { r.Generation++ },

@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
@@ -151,6 +152,23 @@ func (s *Source) Cached(kind, namespace, name string) client.Object {
 	}
 	co, _ := obj.(client.Object)
 	return co
+}
+
+// OnUpdate makes the watches of the Turnpike kinds call fn with the kind,
+// namespace and name of every object they update (StatusWriter.Recheck).
+// Call it before Start.
+func (s *Source) OnUpdate(fn func(kind, namespace, name string)) {
+	for kind, resource := range resourceOfKind {
+		w := s.byName[resource]
+		if w == nil || w.turnpikeStore == nil {
+			continue
+		}
+		w.turnpikeStore.updated = func(obj any) {
+			if m, err := meta.Accessor(obj); err == nil {
+				fn(kind, m.GetNamespace(), m.GetName())
+			}
+		}
+	}
 }
 
 // resourceOfKind names the watch of each kind the status writer writes.

@@ -164,11 +164,32 @@ func sameConditions(a, b []metav1.Condition) bool {
 	return true
 }
 
+// Recheck queues the object kind/namespace/name to be compared with its
+// desired status again (behind fresher work). The source calls it for every
+// update of a Turnpike object it watches: the cache UseCache reads may lag
+// the API server, so a write skipped because the cached copy looked right
+// (our own earlier write not yet seen, another leader's write) is checked
+// again when the watch delivers the newer copy. Safe for concurrent use.
+func (w *StatusWriter) Recheck(kind, namespace, name string) {
+	ref := translate.ObjectRef{Kind: kind, Namespace: namespace, Name: name}
+	w.mu.Lock()
+	_, ok := w.desired[ref]
+	if ok {
+		w.queue.markBacklog(ref)
+		w.metrics.pending.Set(float64(w.queue.len()))
+	}
+	w.mu.Unlock()
+	if ok {
+		w.wake()
+	}
+}
+
 // UseCache makes the worker read objects from the watches' stores (cached
 // returns the stored object, which must not be modified, or nil) before
 // asking the API server: an object whose stored status is already right
-// then costs no request. A stale copy costs one conflict and a GET.
-// Call it before Run.
+// then costs no request. A stale copy costs one conflict and a GET, or,
+// when it looks right but is not, a recheck when the watch delivers the
+// newer copy (Recheck). Call it before Run.
 func (w *StatusWriter) UseCache(cached func(kind, namespace, name string) client.Object) {
 	w.cached = cached
 }
@@ -271,10 +292,19 @@ func (w *StatusWriter) work(ctx context.Context) {
 	}
 }
 
-// flush writes every queued object, a chunk at a time and the freshest
-// first, and reports whether any write failed (the failed ones are queued
-// again for the retry, which the caller schedules with backoff).
+// flush writes one chunk of queued objects, the freshest first, and
+// reports whether any write failed (the failed ones are queued again for
+// the retry, which the caller schedules with backoff). While more is
+// queued it wakes the worker again, so the worker's other duties (the
+// replica poll) run between chunks of a long first pass.
 func (w *StatusWriter) flush(ctx context.Context) (failed bool) {
+	w.mu.Lock()
+	refs := w.queue.take(statusChunk)
+	batch := make([]translate.ObjectStatus, 0, len(refs))
+	for _, ref := range refs {
+		batch = append(batch, w.desired[ref])
+	}
+	w.mu.Unlock()
 	var retry []translate.ObjectRef
 	defer func() {
 		w.mu.Lock()
@@ -283,38 +313,27 @@ func (w *StatusWriter) flush(ctx context.Context) (failed bool) {
 				w.queue.markBacklog(ref)
 			}
 		}
+		more := w.queue.len() > 0
 		w.metrics.pending.Set(float64(w.queue.len()))
 		w.mu.Unlock()
+		if more && !failed && ctx.Err() == nil {
+			w.wake()
+		}
 	}()
-	wrote := false
-	for {
-		w.mu.Lock()
-		refs := w.queue.take(statusChunk)
-		batch := make([]translate.ObjectStatus, 0, len(refs))
-		for _, ref := range refs {
-			batch = append(batch, w.desired[ref])
-		}
-		w.metrics.pending.Set(float64(w.queue.len()))
-		w.mu.Unlock()
-		if len(batch) == 0 {
-			break
-		}
-		wrote = true
-		for i, st := range batch {
-			if ctx.Err() != nil { // leadership lost: the next leader (maybe us) rechecks all
-				for _, rest := range batch[i:] {
-					retry = append(retry, rest.ObjectRef)
-				}
-				return false
+	for i, st := range batch {
+		if ctx.Err() != nil { // leadership lost: the next leader (maybe us) rechecks all
+			for _, rest := range batch[i:] {
+				retry = append(retry, rest.ObjectRef)
 			}
-			if err := w.write(ctx, st); err != nil {
-				failed = true
-				retry = append(retry, st.ObjectRef)
-				w.writeFailed(st, err)
-			}
+			return false
+		}
+		if err := w.write(ctx, st); err != nil {
+			failed = true
+			retry = append(retry, st.ObjectRef)
+			w.writeFailed(st, err)
 		}
 	}
-	if !failed && wrote && w.writeFailing {
+	if !failed && len(batch) > 0 && w.writeFailing {
 		w.writeFailing = false
 		w.log.Info("status writes succeed again")
 	}

@@ -144,3 +144,48 @@ func TestTheStatusWriterReadsTheCacheFirst(t *testing.T) {
 	require.Equal(t, 1, len(cache["right"].(*v1alpha1.Route).Status.Conditions), "the cached object is not modified")
 	require.Empty(t, cache["todo"].(*v1alpha1.Route).Status.Conditions, "the cached object is not modified")
 }
+
+// The watch cache lags our own writes: a status flipped to B and back to A
+// before the watch delivered B is skipped against the cached A, and
+// written when the watch delivers B (Source.OnUpdate → Recheck). Found in
+// review: without Recheck the API server kept B for good.
+func TestAStatusSkippedAgainstALaggingCacheIsWrittenWhenTheWatchCatchesUp(t *testing.T) {
+	scheme, err := NewScheme()
+	require.NoError(t, err)
+	ready, notReady := cond("Ready", metav1.ConditionTrue, "Ready"), cond("Ready", metav1.ConditionFalse, "NoBackend")
+	r := &v1alpha1.Route{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "r", Generation: 1}}
+	applyStatus(r, desired(1, ready))
+	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(r).WithStatusSubresource(&v1alpha1.Route{}).Build()
+	var cached atomic.Pointer[v1alpha1.Route]
+	watchDelivers := func() {
+		got := &v1alpha1.Route{}
+		require.NoError(t, c.Get(context.Background(), client.ObjectKeyFromObject(r), got))
+		cached.Store(got)
+	}
+	watchDelivers() // status A
+
+	m, err := newStatusMetrics(nil)
+	require.NoError(t, err)
+	w := newStatusWriter(Options{}.withDefaults(), c, nil, m, logr.Discard())
+	w.UseCache(func(kind, ns, name string) client.Object { return cached.Load() })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = w.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	stored := func() string {
+		got := &v1alpha1.Route{}
+		require.NoError(t, c.Get(context.Background(), client.ObjectKeyFromObject(r), got))
+		return meta.FindStatusCondition(got.Status.Conditions, "Ready").Reason
+	}
+
+	w.Publish([]translate.ObjectStatus{desired(1, notReady)}) // B
+	require.Eventually(t, func() bool { return stored() == "NoBackend" }, 5*time.Second, 10*time.Millisecond)
+	w.Publish([]translate.ObjectStatus{desired(1, ready)}) // back to A, the cache still at A
+	require.Eventually(t, func() bool { return testutil.ToFloat64(m.pending) == 0 }, 5*time.Second, 10*time.Millisecond)
+	require.Equal(t, "NoBackend", stored(), "skipped against the lagging cache")
+
+	watchDelivers() // the watch delivers B
+	w.Recheck("Route", "shop", "r")
+	require.Eventually(t, func() bool { return stored() == "Ready" }, 5*time.Second, 10*time.Millisecond,
+		"the recheck writes A")
+}

@@ -282,6 +282,7 @@ func startReplicaWith(t *testing.T, ns string, opts Options, topts translate.Opt
 	h.source, err = NewSource(restCfg, opts, h.snaps, log, reg)
 	require.NoError(t, err)
 	h.writer.UseCache(h.source.Cached) // as Run does
+	h.source.OnUpdate(h.writer.Recheck)
 	require.NoError(t, h.source.Manager().Add(h.writer))
 
 	ctx, cancel := context.WithCancel(context.Background())

@@ -59,6 +59,11 @@ type Sums struct {
 	snap *translate.Snapshot
 	sums *translate.ObjectSums
 	fp   [sha256.Size]byte
+	// prevSnap and prevFP are the snapshot recorded before snap: the
+	// pipeline's timer may fingerprint it again after the source recorded
+	// a newer one, and must get a value of the same kind.
+	prevSnap *translate.Snapshot
+	prevFP   [sha256.Size]byte
 }
 
 type sumKey struct{ kind, namespace, name string }
@@ -91,12 +96,14 @@ func (s *Sums) Of(snap *translate.Snapshot) *translate.ObjectSums {
 // values of one snapshot to the next, so a mix costs at most a translation.
 func (s *Sums) Fingerprint(snap *translate.Snapshot) ([sha256.Size]byte, error) {
 	s.mu.Lock()
-	recorded, fp := s.snap, s.fp
-	s.mu.Unlock()
-	if snap == nil || snap != recorded {
-		return controllers.Fingerprint(snap)
+	defer s.mu.Unlock()
+	switch {
+	case snap != nil && snap == s.snap:
+		return s.fp, nil
+	case snap != nil && snap == s.prevSnap:
+		return s.prevFP, nil
 	}
-	return fp, nil
+	return controllers.Fingerprint(snap)
 }
 
 // record computes the sums and fingerprint of snap (hashing only objects
@@ -105,6 +112,9 @@ func (s *Sums) Fingerprint(snap *translate.Snapshot) ([sha256.Size]byte, error) 
 func (s *Sums) record(snap *translate.Snapshot) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.snap != nil {
+		s.prevSnap, s.prevFP = s.snap, s.fp
+	}
 	s.pass++
 	out := &translate.ObjectSums{
 		Apis: make([][sha256.Size]byte, len(snap.Apis)), Routes: make([][sha256.Size]byte, len(snap.Routes)),

@@ -60,6 +60,9 @@ type kindWatch struct {
 	// type), reused while nothing changed and patched otherwise (listKind).
 	changes changeLog
 	list    any
+	// turnpikeStore is the pokingStore of a Turnpike kind (nil for the others):
+	// Source.OnUpdate sets its updated hook.
+	turnpikeStore *pokingStore
 }
 
 // watchSpec says how to watch one resource.
@@ -131,6 +134,7 @@ func newKindWatch(spec watchSpec, ns string, poke, pokeLater func(), h *watchHea
 	store := &pokingStore{Store: w.store, transform: spec.transform, poke: poke, synced: &w.synced, changes: &w.changes}
 	if strings.HasSuffix(spec.resource, "."+v1alpha1.GroupVersion.Group) {
 		store.pokeLater = pokeLater // generation counts spec changes only
+		w.turnpikeStore = store
 	}
 	quiet := klog.Logger(logr.Discard()) // our own health log says what matters, once
 	backoff := reconnectBackoff          // the reflector steps its own copy
@@ -288,6 +292,8 @@ type pokingStore struct {
 	// pokeLater, when set, is called instead of poke for an update that
 	// changes nothing but status (statusOnly).
 	pokeLater func()
+	// updated, when set, is told of every update (Source.OnUpdate).
+	updated func(obj any)
 }
 
 // touched records that obj changed (after the change: the source takes the
@@ -314,6 +320,9 @@ func (s *pokingStore) Update(obj any) error {
 	}
 	old, _, _ := s.Get(obj)
 	err = s.Store.Update(obj)
+	if err == nil && s.updated != nil {
+		s.updated(obj)
+	}
 	if err == nil && s.pokeLater != nil && statusOnly(old, obj) {
 		s.changes.record(obj)
 		s.pokeLater()
