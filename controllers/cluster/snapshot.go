@@ -74,11 +74,7 @@ func patchList[T any, P interface {
 }](prev []T, keys map[objectKey]struct{}, store toolscache.Store) []T {
 	var changed []T
 	for k := range keys {
-		id := k.name
-		if k.namespace != "" {
-			id = k.namespace + "/" + k.name
-		}
-		if obj, exists, err := store.GetByKey(id); err == nil && exists {
+		if obj, exists, err := store.GetByKey(toolscache.NewObjectName(k.namespace, k.name).String()); err == nil && exists {
 			if p, ok := obj.(*T); ok {
 				changed = append(changed, *p)
 			}

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -142,11 +143,7 @@ func (s *Source) Cached(kind, namespace, name string) client.Object {
 	if w == nil {
 		return nil
 	}
-	key := name
-	if namespace != "" {
-		key = namespace + "/" + name
-	}
-	obj, ok, err := w.store.GetByKey(key)
+	obj, ok, err := w.store.GetByKey(toolscache.NewObjectName(namespace, name).String())
 	if err != nil || !ok {
 		return nil
 	}

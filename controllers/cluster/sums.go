@@ -5,16 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"reflect"
 	"sync"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/turnpike-io/turnpike/api/v1alpha1"
 	"github.com/turnpike-io/turnpike/controllers"
 	"github.com/turnpike-io/turnpike/controllers/translate"
 )
@@ -66,7 +65,12 @@ type Sums struct {
 	prevFP   [sha256.Size]byte
 }
 
-type sumKey struct{ kind, namespace, name string }
+// sumKey identifies a watched object: its Go type stands for its kind
+// (typed objects carry no TypeMeta once decoded into a store).
+type sumKey struct {
+	typ             reflect.Type
+	namespace, name string
+}
 
 type sumEntry struct {
 	uid        types.UID
@@ -180,7 +184,7 @@ func (s *Sums) entryOf(obj runtime.Object) (*sumEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	key := sumKey{kindOf(obj), m.GetNamespace(), m.GetName()}
+	key := sumKey{reflect.TypeOf(obj), m.GetNamespace(), m.GetName()}
 	e := s.entries[key]
 	if e == nil || e.rv == "" || e.rv != m.GetResourceVersion() || e.uid != m.GetUID() {
 		e = &sumEntry{uid: m.GetUID(), rv: m.GetResourceVersion()}
@@ -224,26 +228,4 @@ func storedConditions(obj runtime.Object) []metav1.Condition {
 		}
 	}
 	return nil
-}
-
-// kindOf names obj's kind for the cache key (typed objects carry no
-// TypeMeta once decoded into a store).
-func kindOf(obj runtime.Object) string {
-	switch obj.(type) {
-	case *v1alpha1.Api:
-		return "Api"
-	case *v1alpha1.Route:
-		return "Route"
-	case *v1alpha1.Stage:
-		return "Stage"
-	case *v1alpha1.Authorizer:
-		return "Authorizer"
-	case *v1alpha1.UsagePlan:
-		return "UsagePlan"
-	case *corev1.Service:
-		return "Service"
-	case *corev1.Secret:
-		return "Secret"
-	}
-	return fmt.Sprintf("%T", obj)
 }

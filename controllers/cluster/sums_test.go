@@ -3,6 +3,7 @@ package cluster
 import (
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strconv"
 	"testing"
@@ -289,7 +290,8 @@ func TestSumsHashOnlyWhatChanged(t *testing.T) {
 	require.NoError(t, sums.record(s1))
 	fp1, _ := sums.Fingerprint(s1)
 	sums1 := *sums.Of(s1)
-	entry := sums.entries[sumKey{"Route", "ns", "api0-r1"}]
+	routeKey := sumKey{reflect.TypeFor[*v1alpha1.Route](), "ns", "api0-r1"}
+	entry := sums.entries[routeKey]
 	require.NotNil(t, entry)
 
 	writeStatus := func(conds ...metav1.Condition) *translate.Snapshot {
@@ -306,7 +308,7 @@ func TestSumsHashOnlyWhatChanged(t *testing.T) {
 	s2 := writeStatus(metav1.Condition{Type: "Ready", Status: metav1.ConditionTrue, Reason: "Ready"},
 		metav1.Condition{Type: v1alpha1.ConditionReconciling, Status: metav1.ConditionFalse, Reason: "Ready"})
 	require.Equal(t, sums1.Routes, sums.Of(s2).Routes, "Ready written: nothing the translation reads changed")
-	require.Same(t, entry, sums.entries[sumKey{"Route", "ns", "api0-r1"}], "an unchanged object is not hashed again")
+	require.Same(t, entry, sums.entries[routeKey], "an unchanged object is not hashed again")
 
 	s3 := writeStatus(metav1.Condition{Type: v1alpha1.ConditionReconciling, Status: metav1.ConditionTrue, Reason: "ServiceNotFound",
 		ObservedGeneration: 1, LastTransitionTime: metav1.NewTime(time.Date(2026, 12, 6, 8, 0, 1, 0, time.UTC))})
@@ -321,5 +323,5 @@ func TestSumsHashOnlyWhatChanged(t *testing.T) {
 
 	w.hiddenRoute[1] = true
 	require.NoError(t, sums.record(w.snapshot()))
-	require.NotContains(t, sums.entries, sumKey{"Route", "ns", "api0-r1"}, "a deleted object is forgotten")
+	require.NotContains(t, sums.entries, routeKey, "a deleted object is forgotten")
 }

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
@@ -34,24 +32,13 @@ func waitRouteStatus(cl client.Client, name string, start time.Time) (time.Durat
 	return 0, fmt.Errorf("route %s: no Ready status within 5 minutes", name)
 }
 
-// metricValue reads one unlabelled series from the gateway's /metrics (-1
-// when unreachable or absent).
+// metricValue is metricSum, or -1 when the gateway cannot be read.
 func metricValue(addr, name string) float64 {
-	res, err := http.Get("http://" + addr + "/metrics") //nolint:noctx // bench probe
+	v, err := metricSum(addr, name)
 	if err != nil {
 		return -1
 	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, name+" "); ok {
-			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			if err == nil {
-				return f
-			}
-		}
-	}
-	return -1
+	return v
 }
 
 // profileKubeEdits saves a 20-s CPU profile of the gateway while Routes are

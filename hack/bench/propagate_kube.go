@@ -130,10 +130,11 @@ func measureServe(c config, dir, kubeconfig string, cl client.Client, k *kubePro
 	if err != nil {
 		return err
 	}
-	metricsAddr, _, err := twoPorts()
+	metricsPort, err := freePort()
 	if err != nil {
 		return err
 	}
+	metricsAddr := "127.0.0.1:" + strconv.Itoa(metricsPort)
 	// The gateway runs as in a container with the chart's 1 GiB limit
 	// (make bench sets this for every process; bin/bench kube only here).
 	if err := os.Setenv("GOMEMLIMIT", benchMemLimit); err != nil {

@@ -423,6 +423,12 @@ func redisScriptCalls(url string) (int64, error) {
 // storeErrors reads turnpike_ratelimit_store_errors_total from a gateway's
 // /metrics (summed over its labels; 0 when absent).
 func storeErrors(addr string) (float64, error) {
+	return metricSum(addr, throttle.StoreErrorsMetric)
+}
+
+// metricSum reads a gateway's /metrics and sums the series of the metric
+// name over their labels (0 when absent).
+func metricSum(addr, name string) (float64, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
@@ -439,7 +445,8 @@ func storeErrors(addr string) (float64, error) {
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
-		if !strings.HasPrefix(line, throttle.StoreErrorsMetric) {
+		rest, ok := strings.CutPrefix(line, name)
+		if !ok || (!strings.HasPrefix(rest, "{") && !strings.HasPrefix(rest, " ")) {
 			continue
 		}
 		f := strings.Fields(line)
