@@ -1,7 +1,6 @@
 package cluster
 
 import (
-	"cmp"
 	"slices"
 
 	"github.com/turnpike-io/turnpike/controllers/translate"
@@ -93,8 +92,6 @@ func takeFrom(m map[translate.ObjectRef]struct{}, n int, out []translate.ObjectR
 		out = append(out, ref)
 		delete(m, ref)
 	}
-	slices.SortFunc(out[start:], func(a, b translate.ObjectRef) int {
-		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
-	})
+	slices.SortFunc(out[start:], func(a, b translate.ObjectRef) int { return a.Compare(&b) })
 	return out
 }

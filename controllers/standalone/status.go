@@ -1,7 +1,6 @@
 package standalone
 
 import (
-	"cmp"
 	"slices"
 	"strings"
 	"sync"
@@ -67,14 +66,14 @@ func (s *StatusLog) walk(statuses []translate.ObjectStatus) ([]int, bool) {
 		if j < len(s.last) && s.last[j].ObjectRef == st.ObjectRef {
 			match = j // most objects: the next one of the last call
 		} else {
-			for j < len(s.last) && compareRefs(&s.last[j].ObjectRef, &st.ObjectRef) < 0 {
+			for j < len(s.last) && s.last[j].Compare(&st.ObjectRef) < 0 {
 				j++ // gone since the last call: forgotten
 			}
 			if j < len(s.last) && s.last[j].ObjectRef == st.ObjectRef {
 				match = j
 			}
 		}
-		if k > 0 && (match < 0 || prevMatch < 0) && compareRefs(&statuses[k-1].ObjectRef, &st.ObjectRef) >= 0 {
+		if k > 0 && (match < 0 || prevMatch < 0) && statuses[k-1].Compare(&st.ObjectRef) >= 0 {
 			return nil, false
 		}
 		prevMatch = match
@@ -117,14 +116,9 @@ func (s *StatusLog) walkUnsorted(statuses []translate.ObjectStatus) []int {
 		at[st.ObjectRef] = len(next)
 		next = append(next, st)
 	}
-	slices.SortFunc(next, func(a, b translate.ObjectStatus) int { return compareRefs(&a.ObjectRef, &b.ObjectRef) })
+	slices.SortFunc(next, func(a, b translate.ObjectStatus) int { return a.Compare(&b.ObjectRef) })
 	s.last = next
 	return changed
-}
-
-// compareRefs orders refs as translate sorts statuses: kind, namespace, name.
-func compareRefs(a, b *translate.ObjectRef) int {
-	return cmp.Or(strings.Compare(a.Kind, b.Kind), strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))
 }
 
 // sameConditions says whether conds has the state of prev: the same slice

@@ -93,14 +93,14 @@ func randomStatuses(rng *rand.Rand, current map[string][]metav1.Condition) []tra
 		current[kind+name] = conds
 		out = append(out, translate.ObjectStatus{ObjectRef: translate.ObjectRef{Kind: kind, Namespace: "ns", Name: name}, Conditions: conds})
 	}
-	slices.SortFunc(out, func(a, b translate.ObjectStatus) int { return compareRefs(&a.ObjectRef, &b.ObjectRef) })
+	slices.SortFunc(out, func(a, b translate.ObjectStatus) int { return a.Compare(&b.ObjectRef) })
 	if len(out) > 1 && rng.IntN(4) == 0 { // a ref twice, with the same or other conditions
 		dup := out[rng.IntN(len(out))]
 		if rng.IntN(2) == 0 {
 			dup.Conditions = []metav1.Condition{{Type: "Ready", Status: metav1.ConditionFalse, Reason: "Duplicate"}}
 		}
 		out = append(out, dup)
-		slices.SortStableFunc(out, func(a, b translate.ObjectStatus) int { return compareRefs(&a.ObjectRef, &b.ObjectRef) })
+		slices.SortStableFunc(out, func(a, b translate.ObjectStatus) int { return a.Compare(&b.ObjectRef) })
 	}
 	if rng.IntN(6) == 0 {
 		rng.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })

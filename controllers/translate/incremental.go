@@ -189,7 +189,7 @@ func mergeRuns(runs [][]ObjectStatus, use func(int) bool, total int) ([]ObjectSt
 
 // statusBefore orders statuses as Result.Statuses: kind, namespace, name.
 func statusBefore(a, b *ObjectStatus) bool {
-	return cmp.Or(strings.Compare(a.Kind, b.Kind), strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name)) < 0
+	return a.Compare(&b.ObjectRef) < 0
 }
 
 // statusRun is the rest of one part's sorted statuses.

@@ -110,7 +110,7 @@ func sortStatuses(statuses []ObjectStatus) []ObjectStatus {
 		ptrs[i] = &statuses[i]
 	}
 	slices.SortFunc(ptrs, func(a, b *ObjectStatus) int {
-		return cmp.Or(strings.Compare(a.Kind, b.Kind), strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))
+		return a.Compare(&b.ObjectRef)
 	})
 	out := make([]ObjectStatus, len(ptrs))
 	for i, p := range ptrs {

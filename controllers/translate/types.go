@@ -1,7 +1,9 @@
 package translate
 
 import (
+	"cmp"
 	"net/netip"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -61,6 +63,12 @@ type ObjectRef struct {
 	Kind      string `json:"kind"`
 	Namespace string `json:"namespace"`
 	Name      string `json:"name"`
+}
+
+// Compare orders refs as Result.Statuses are sorted: by kind, namespace,
+// then name (-1, 0, +1).
+func (r *ObjectRef) Compare(o *ObjectRef) int {
+	return cmp.Or(strings.Compare(r.Kind, o.Kind), strings.Compare(r.Namespace, o.Namespace), strings.Compare(r.Name, o.Name))
 }
 
 // ObjectStatus is the status the translator computed for one object. Condition
