@@ -39,7 +39,41 @@ type GatewayConfig struct {
 
 // StartGateway runs the binary and waits until /readyz answers 200. The
 // process is stopped with SIGINT at cleanup (killed after 20 s).
+//
+// Its loopback ports are picked free and then bound by the process, so a
+// test running beside it can take one in between; a process that exits
+// because a port was taken is started again on other ports (3 tries).
 func StartGateway(t testing.TB, c GatewayConfig) *Gateway {
+	t.Helper()
+	ready := c.Ready
+	if ready == 0 {
+		ready = 60 * time.Second
+	}
+	for try := 1; ; try++ {
+		g := launchGateway(t, c)
+		Eventually(t, ready, "gateway ready", func() error {
+			select {
+			case <-g.exited:
+				return nil // decided below
+			default:
+				return g.ReadyErr()
+			}
+		})
+		select {
+		case <-g.exited:
+		default:
+			return g
+		}
+		if try < 3 && strings.Contains(g.Log.String(), "address already in use") {
+			t.Logf("gateway exited: a port was taken meanwhile; starting it again on other ports")
+			continue
+		}
+		t.Fatalf("gateway exited before it was ready:\n%s", tail(g.Log.String(), 4000))
+	}
+}
+
+// launchGateway starts the binary on free loopback ports.
+func launchGateway(t testing.TB, c GatewayConfig) *Gateway {
 	t.Helper()
 	g := &Gateway{HTTP: FreeAddr(t), HTTPS: FreeAddr(t), Health: FreeAddr(t), Admin: FreeAddr(t), Metrics: FreeAddr(t),
 		Log: &Buffer{}, Access: &Buffer{}, exited: make(chan struct{})}
@@ -60,11 +94,6 @@ func StartGateway(t testing.TB, c GatewayConfig) *Gateway {
 			t.Logf("gateway log:\n%s", tail(g.Log.String(), 8000))
 		}
 	})
-	ready := c.Ready
-	if ready == 0 {
-		ready = 60 * time.Second
-	}
-	Eventually(t, ready, "gateway ready", g.ReadyErr)
 	return g
 }
 
